@@ -1,0 +1,18 @@
+/* Internal to the linux port; tests include it to reach the parsers without a real cgroup. */
+#ifndef FO_PORTS_LINUX_LINUX_H
+#define FO_PORTS_LINUX_LINUX_H
+
+/* Longest cgroup directory path followed; deeper paths are treated as "no quota". */
+#ifndef FO_CGROUP_PATH_MAX
+#define FO_CGROUP_PATH_MAX 1024
+#endif
+
+/*
+ * The cgroup CPU quota (whole CPUs, rounded up; 0 for none) of the process whose
+ * /proc/<pid>/cgroup text is in the file proc_cgroup, with the cgroup filesystems mounted under
+ * sysfs_root (normally "/sys/fs/cgroup"). Handles cgroup v2 (cpu.max) and v1
+ * (cpu.cfs_quota_us / cpu.cfs_period_us), and takes the tightest limit on the path to the root.
+ */
+int fo__linux_cgroup_cpus(const char *sysfs_root, const char *proc_cgroup);
+
+#endif /* FO_PORTS_LINUX_LINUX_H */

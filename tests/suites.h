@@ -1,0 +1,13 @@
+/* Every Check suite of the test runner: one per module, in tests/check_<module>.c. */
+#ifndef FO_TESTS_SUITES_H
+#define FO_TESTS_SUITES_H
+
+#include <check.h>
+
+Suite *error_suite(void);
+Suite *alloc_suite(void);
+Suite *cpu_suite(void);
+/* tests/check_port_linux.c or tests/check_port_posix.c, whichever port is built. */
+Suite *port_suite(void);
+
+#endif /* FO_TESTS_SUITES_H */
