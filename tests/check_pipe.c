@@ -148,7 +148,8 @@ START_TEST(many_small_messages_across_fork) {
       uint32_t m[16] = {i};
       TP_CHECK(fo_pipe_send(w, m, 4 * (1 + (i % 16)), ten_s()) == 0, 1);
     }
-    _exit(0); /* the writer closes by dying: still a clean end of stream */
+    fo_pipe_destroy(w);
+    _exit(0);
   }
   fo_pipe_destroy(w);
   for (uint32_t i = 0; i < N; i++) {
@@ -221,6 +222,7 @@ START_TEST(half_sent_message_resumes) {
     TP_CHECK(len == BIG && check_pattern(b, BIG, 9), 5);
     TP_CHECK(fo_pipe_recv(r, b, BIG, &len, ten_s()) == FO_EEOF, 6);
     free(b);
+    fo_pipe_destroy(r);
     _exit(0);
   }
   fo_pipe_destroy(r);

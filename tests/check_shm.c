@@ -87,6 +87,7 @@ START_TEST(named_region_lives_until_unlinked) {
     TP_CHECK(strcmp(fo_shm_addr(o), "from the creator") == 0, 3);
     strcpy(fo_shm_addr(o), "from the opener");
     fo_shm_destroy(o);
+    fo_shm_destroy(s);
     _exit(0);
   }
   ck_assert_int_eq(tp_wait(pid, 10), 0);

@@ -234,7 +234,7 @@ START_TEST(foreach_stops_and_may_update) {
   ck_assert_int_eq(fo_shmdict_create(&d, 8, 8), 0);
   ck_assert_int_eq(fo_shmdict_foreach(d, stop_at_second, &(int){0}), 0); /* empty */
   for (int i = 0; i < 5; i++) {
-    char k[8];
+    char k[16];
     snprintf(k, sizeof k, "%d", i);
     ck_assert_int_eq(fo_shmdict_set(d, k, i), 0);
   }
@@ -262,6 +262,7 @@ START_TEST(eight_processes_count_exactly) {
         TP_CHECK(fo_shmdict_add(d, k, 1, NULL) == 0, 1);
       for (int i = 0; i < SHARED_ADDS; i++)
         TP_CHECK(fo_shmdict_add(d, "total", 1, NULL) == 0, 2);
+      fo_shmdict_destroy(d);
       _exit(0);
     }
   }
@@ -298,6 +299,7 @@ START_TEST(readers_see_consistent_values_under_writes) {
       if (i % 3 == 0)
         TP_CHECK(fo_shmdict_delete(d, k) == 0, 3);
     }
+    fo_shmdict_destroy(d);
     _exit(0);
   }
   int64_t last = 0;
@@ -346,6 +348,7 @@ START_TEST(killed_lock_holder_does_not_wedge_the_others) {
   pid = tp_fork();
   if (pid == 0) {
     TP_CHECK(fo_shmdict_add(d, "c", 1, NULL) == 0, 1);
+    fo_shmdict_destroy(d);
     _exit(0);
   }
   ck_assert_int_eq(tp_wait(pid, 10), 0);

@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,10 +24,42 @@ double tp_now_ms(void) {
   return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/* Children not reaped yet; per test process, like everything a test touches. */
+#define TP_MAX_CHILDREN 64
+static pid_t children[TP_MAX_CHILDREN];
+
+static void forget(pid_t pid) {
+  for (int i = 0; i < TP_MAX_CHILDREN; i++)
+    if (children[i] == pid)
+      children[i] = 0;
+}
+
 pid_t tp_fork(void) {
   pid_t pid = fork();
   ck_assert_msg(pid >= 0, "fork failed: errno %d", errno);
+  if (pid == 0) {
+    memset(children, 0, sizeof children); /* a child's siblings are not its own */
+    return 0;
+  }
+  for (int i = 0; i < TP_MAX_CHILDREN; i++) {
+    if (children[i] == 0) {
+      children[i] = pid;
+      break;
+    }
+  }
   return pid;
+}
+
+void tp_reap_all(void) {
+  for (int i = 0; i < TP_MAX_CHILDREN; i++) {
+    if (children[i] > 0) {
+      int status;
+      kill(children[i], SIGKILL);
+      while (waitpid(children[i], &status, 0) < 0 && errno == EINTR)
+        ;
+      children[i] = 0;
+    }
+  }
 }
 
 static int code_of(int status) {
@@ -38,8 +71,10 @@ int tp_wait(pid_t pid, double timeout) {
   int status;
   for (;;) {
     pid_t r = waitpid(pid, &status, WNOHANG);
-    if (r == pid)
+    if (r == pid) {
+      forget(pid);
       return code_of(status);
+    }
     ck_assert_msg(r == 0 || errno == EINTR, "waitpid(%d) failed: errno %d", (int)pid, errno);
     if (tp_now_ms() > end)
       break;
@@ -49,6 +84,7 @@ int tp_wait(pid_t pid, double timeout) {
   kill(pid, SIGKILL);
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
     ;
+  forget(pid);
   ck_abort_msg("child %d still running after %.1f s: killed", (int)pid, tp_scaled(timeout));
   return -1;
 }

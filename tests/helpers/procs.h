@@ -26,6 +26,11 @@ int tp_wait(pid_t pid, double timeout);
 /* SIGKILL pid and reap it. Returns what tp_wait returns (128 + SIGKILL normally). */
 int tp_kill(pid_t pid);
 
+/* Kill and reap every child tp_fork() made that was not reaped yet: the fixture's teardown
+ * calls it, so a test that fails part-way leaves no child behind (with CK_FORK=no; in fork
+ * mode the test's process exits at once and its children end at their own deadlines). */
+void tp_reap_all(void);
+
 /* A one-way doorbell between processes over a raw pipe, for "ready" and "go". */
 typedef struct {
   int fd[2];
