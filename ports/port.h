@@ -16,6 +16,9 @@
 #ifndef FO_PORTS_PORT_H
 #define FO_PORTS_PORT_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 /* ------------------------------------------------------------------------------------------------
  * CPUs. fo_cpu_count() in src/cpu.c takes the smallest non-zero answer of the three.
  */
@@ -41,5 +44,83 @@ int fo__port_cpus_affinity(void);
  * for long: it reads a few small files at most.
  */
 int fo__port_cpus_quota(void);
+
+/* ------------------------------------------------------------------------------------------------
+ * Message queues: the transport under fo_mq (src/queue.c). Deadlines are absolute nanoseconds on
+ * CLOCK_MONOTONIC, FO__FOREVER for none (src/deadline.h); a port converts them for the calls it
+ * makes and retries EINTR and early wake-ups with the time left, so a deadline bounds the whole
+ * call. Messages are whole: a receiver gets exactly one message as it was sent, or nothing.
+ * Messages from one sender are received in the order sent; no other ordering is promised.
+ */
+
+/* One queue as seen by one process. The core embeds it in fo_mq; the port fills it. */
+typedef struct fo__port_mq {
+  int send_fd;     /* descriptor producers send on */
+  int recv_fd;     /* descriptor consumers receive on (may equal send_fd) */
+  size_t msg_size; /* largest message the queue takes, as granted */
+  unsigned depth;  /* messages the queue holds before a send blocks, as granted (posix: a hint) */
+} fo__port_mq;
+
+/* fo__port_mq_create flags. */
+#define FO__PORT_MQ_CLAMP 1u /* shrink a request above the system's limits instead of refusing */
+
+/*
+ * fo__port_mq_create: a new, empty queue for messages of up to msg_size bytes (>= 1) holding
+ * depth (>= 1) messages. The queue has no name left in any file system once this returns (a
+ * POSIX queue is created under an unpredictable name with O_EXCL and mode 0600 and unlinked at
+ * once), its descriptors are close-on-exec, and it survives fork(): every process that holds the
+ * descriptors may send and receive, and the queue goes away when the last one closes them.
+ * A request above the system's limits is clamped to them with FO__PORT_MQ_CLAMP, otherwise
+ * refused: FO_EMQLIMIT on linux (message size or depth above /proc/sys/fs/mqueue/msgsize_max or
+ * msg_max, or queues_max reached), -EMSGSIZE on posix (msg_size above FO_MQ_SOCK_MSG_MAX). A full
+ * per-user queue budget (RLIMIT_MSGQUEUE) is FO_EMQCOUNT, told apart from a full descriptor table
+ * (-EMFILE). Returns 0 or a negative code; on failure nothing is left open.
+ */
+int fo__port_mq_create(fo__port_mq *q, size_t msg_size, unsigned depth, unsigned flags);
+
+/*
+ * fo__port_mq_send: append one message of len (<= q->msg_size) bytes, blocking while the queue is
+ * full until the deadline. Returns 0, -ETIMEDOUT (deadline passed; a passed deadline still sends
+ * when there is room), FO_ETOOBIG (len above what the system takes), or another negative errno.
+ * Never raises SIGPIPE.
+ */
+int fo__port_mq_send(const fo__port_mq *q, const void *msg, size_t len, int64_t deadline);
+
+/*
+ * fo__port_mq_recv: take the oldest message into buf, whose capacity cap is at least q->msg_size,
+ * blocking while the queue is empty until the deadline. Exactly one of several concurrent
+ * receivers gets each message. Returns the message length (>= 0), -ETIMEDOUT, or another
+ * negative errno.
+ */
+int fo__port_mq_recv(const fo__port_mq *q, void *buf, size_t cap, int64_t deadline);
+
+/* fo__port_mq_close: close this process's descriptors of the queue; other processes keep theirs.
+ * Safe on a zeroed or already closed struct (descriptors < 0 are skipped). */
+void fo__port_mq_close(fo__port_mq *q);
+
+/* ------------------------------------------------------------------------------------------------
+ * Shared memory: the part of fo_shm (src/shm.c) that differs between systems. Named regions use
+ * POSIX shm_open in the core; anonymous regions and space reservation come from here.
+ */
+
+/*
+ * fo__port_shm_anon: map size (>= 1) bytes of zero-filled memory shared with every process forked
+ * afterwards (MAP_SHARED), leaving no name behind in /dev/shm or anywhere else (with memfd, not
+ * even if the process is killed during the call; the shm_open fallback is named for the two
+ * system calls between shm_open and shm_unlink). Its backing store is reserved before this returns,
+ * so a short /dev/shm (or tmpfs) is an error here (-ENOSPC or -ENOMEM), never a SIGBUS on first
+ * touch. linux: memfd_create (or shm_open with an unpredictable name, O_EXCL, unlinked at once)
+ * plus fallocate; posix: mmap(MAP_SHARED | MAP_ANONYMOUS), where the system reserves as it can. On
+ * success *addr is page-aligned; unmap with munmap(*addr, size).
+ */
+int fo__port_shm_anon(size_t size, void **addr);
+
+/*
+ * fo__port_shm_reserve: make the first size bytes of the file behind fd exist and be backed by
+ * storage now (fallocate or posix_fallocate), growing the file to size. Returns 0, -ENOSPC (no
+ * room), or another negative errno; a file system that cannot reserve (EOPNOTSUPP) is grown with
+ * ftruncate only, and 0 is returned.
+ */
+int fo__port_shm_reserve(int fd, size_t size);
 
 #endif /* FO_PORTS_PORT_H */

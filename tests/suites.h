@@ -7,6 +7,10 @@
 Suite *error_suite(void);
 Suite *alloc_suite(void);
 Suite *cpu_suite(void);
+Suite *queue_suite(void);
+Suite *pipe_suite(void);
+Suite *shm_suite(void);
+Suite *shmdict_suite(void);
 /* tests/check_port_linux.c or tests/check_port_posix.c, whichever port is built. */
 Suite *port_suite(void);
 

@@ -44,7 +44,10 @@ extern "C" {
   XX(ENOTFOUND, 9, "no such key or path")                                                          \
   XX(EHTTP, 10, "HTTP status was not 2xx")                                                         \
   XX(ETRANSPORT, 11, "network transport error")                                                    \
-  XX(ETLS, 12, "TLS error (handshake or certificate verification)")
+  XX(ETLS, 12, "TLS error (handshake or certificate verification)")                                \
+  XX(EEOF, 30, "end of stream: the writer closed its end")                                         \
+  XX(EBROKEN, 31, "stream cut off in the middle of a message (the writer died or closed)")         \
+  XX(EFULL, 32, "fixed-capacity container is full")
 
 #define FO__ERR_ENUM(name, off, msg) FO_##name = -(FO_ERRBASE + (off)),
 /** fanout's own error codes, all negative. */

@@ -2,6 +2,8 @@
 #ifndef FO_PORTS_LINUX_LINUX_H
 #define FO_PORTS_LINUX_LINUX_H
 
+#include <stddef.h>
+
 /* Longest cgroup directory path followed; deeper paths are treated as "no quota". */
 #ifndef FO_CGROUP_PATH_MAX
 #define FO_CGROUP_PATH_MAX 1024
@@ -14,5 +16,12 @@
  * (cpu.cfs_quota_us / cpu.cfs_period_us), and takes the tightest limit on the path to the root.
  */
 int fo__linux_cgroup_cpus(const char *sysfs_root, const char *proc_cgroup);
+
+/*
+ * An unpredictable name for a POSIX IPC object: prefix (starting with '/') followed by 16 hex
+ * digits from the kernel's random source. Returns 0, -ENAMETOOLONG (size too small), or the
+ * negative errno of the random source.
+ */
+int fo__linux_random_name(char *buf, size_t size, const char *prefix);
 
 #endif /* FO_PORTS_LINUX_LINUX_H */

@@ -3,6 +3,7 @@
 #include "fixture.h"
 
 #include "ipccheck.h"
+#include "procs.h"
 #include "testalloc.h"
 
 /* Per test process (Check forks one per test), so a static is not shared between tests. */
@@ -14,6 +15,7 @@ static void setup(void) {
 }
 
 static void teardown(void) {
+  tp_reap_all();
   long left = ta_outstanding();
   ta_uninstall();
   ck_assert_msg(left == 0, "%ld allocations outstanding at the end of the test", left);
