@@ -82,15 +82,19 @@ static void run(fo_tpool *p, const fo__task *t) {
   retire(p, 1);
 }
 
-/* A slot was freed (the queue's head is now at head): wake waiting submitters once half the queue
- * is free, not at every slot, so a submitter that fills the queue sleeps once per half queue
- * instead of once per task. Every pop after a submitter registered sees it, and pops go on until
- * the queue is empty, so the half-way point is always passed while it waits. */
-static void space_freed(fo_tpool *p, size_t head, int locked) {
+/* A slot was freed: wake waiting submitters once half the queue is free, not at every slot, so
+ * a submitter that fills the queue sleeps once per half queue instead of once per task.
+ * Consumers finish out of order, so the one that frees the slot a submitter waits for may come
+ * after all the others: the depth is taken from the shared head, not from our own position, or
+ * that last consumer would still see a full queue and nobody would wake the submitter. The head
+ * is read after our seq_cst free and every claim before it was seq_cst, so it includes them;
+ * the tail may be stale and the difference even negative, which errs towards waking. */
+static void space_freed(fo_tpool *p, int locked) {
   if (__atomic_load_n(&p->space_waiters, __ATOMIC_SEQ_CST) == 0)
     return;
-  size_t depth = __atomic_load_n(&p->tail, __ATOMIC_RELAXED) - head;
-  if (depth > (p->mask + 1) / 2)
+  intptr_t depth = (intptr_t)(__atomic_load_n(&p->tail, __ATOMIC_RELAXED) -
+                              __atomic_load_n(&p->head, __ATOMIC_SEQ_CST));
+  if (depth > (intptr_t)(p->mask + 1) / 2)
     return;
   if (!locked)
     pthread_mutex_lock(&p->lock);
@@ -101,10 +105,9 @@ static void space_freed(fo_tpool *p, size_t head, int locked) {
 
 /* locked: the caller holds p->lock (a worker about to sleep). */
 static int pop(fo_tpool *p, fo__task *t, int locked) {
-  size_t next;
-  if (!fo__ring_pop(p->slots, p->mask, &p->head, t, &next))
+  if (!fo__ring_pop(p->slots, p->mask, &p->head, t))
     return 0;
-  space_freed(p, next, locked);
+  space_freed(p, locked);
   return 1;
 }
 
@@ -321,9 +324,9 @@ int fo_tpool_cancel(fo_tpool *pool) {
   if (pool == NULL)
     return -EINVAL;
   /* At most one queue's worth, so a submitter that keeps refilling cannot keep us here. */
-  size_t n = 0, capacity = pool->mask + 1, next;
+  size_t n = 0, capacity = pool->mask + 1;
   fo__task t;
-  while (n < capacity && fo__ring_pop(pool->slots, pool->mask, &pool->head, &t, &next)) {
+  while (n < capacity && fo__ring_pop(pool->slots, pool->mask, &pool->head, &t)) {
     if (t.group != NULL)
       fo__tpool_group_done(t.group, 1);
     n++;

@@ -338,6 +338,25 @@ START_TEST(every_task_runs_exactly_once_under_many_producers) {
 }
 END_TEST
 
+static void empty_task(void *arg) {
+  (void)arg;
+}
+
+START_TEST(one_fast_submitter_and_empty_tasks_never_stall) {
+  /* The benchmark's pattern, which once lost a wake-up: workers drain the queue faster than one
+   * thread fills it and finish slots out of order, while the submitter keeps blocking on the
+   * full queue. The stall needed a worker preempted between claiming and freeing a slot, so
+   * this can only make it likely, not certain; the reasoning is in space_freed(). */
+  for (unsigned queue = 16; queue <= 256; queue *= 4) {
+    fo_tpool *p = make_pool(2, queue);
+    for (int i = 0; i < 30000; i++)
+      ck_assert_int_eq(fo_tpool_submit(p, empty_task, NULL), 0);
+    ck_assert_int_eq(fo_tpool_wait(p), 0);
+    ck_assert_int_eq(fo_tpool_destroy(p), 0);
+  }
+}
+END_TEST
+
 START_TEST(wait_under_concurrent_submits_covers_everything_submitted_before) {
   fo_tpool *p = make_pool(3, 32);
   enum { N = 20000 };
@@ -931,6 +950,7 @@ Suite *tpool_suite(void) {
   tc = fo_tcase("wait", 30);
   tcase_add_test(tc, wait_returns_only_after_every_task_has_run);
   tcase_add_test(tc, every_task_runs_exactly_once_under_many_producers);
+  tcase_add_test(tc, one_fast_submitter_and_empty_tasks_never_stall);
   tcase_add_test(tc, wait_under_concurrent_submits_covers_everything_submitted_before);
   tcase_add_test(tc, a_group_is_waited_for_apart_from_the_rest);
   suite_add_tcase(s, tc);
