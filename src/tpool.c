@@ -116,16 +116,20 @@ static int pop(fo_tpool *p, fo__task *t, int locked) {
  */
 
 /* With the lock held: promise the wake-up to one sleeping worker, unless one is already on its
- * way (it will pass the wake-up on if there is more work than it can take). Signal, never
- * broadcast: the other workers are busy or have nothing to do. */
-static void wake_one_locked(fo_tpool *p) {
+ * way (it will pass the wake-up on if there is more work than it can take). Returns 1 when the
+ * caller must then signal work_cv: once, never broadcast, since the other workers are busy or
+ * have nothing to do; and preferably after unlocking, or the woken worker's first act is to
+ * block on the lock we still hold. Signalling late loses nothing: the promised worker is in
+ * pthread_cond_wait() (a counted sleeper releases the lock nowhere else), and if it wakes
+ * early for another reason it takes the token then. */
+static int promise_wake_locked(fo_tpool *p) {
   if (__atomic_load_n(&p->sleepers, __ATOMIC_SEQ_CST) == 0 ||
       __atomic_load_n(&p->tokens, __ATOMIC_SEQ_CST) != 0)
-    return;
+    return 0;
   __atomic_sub_fetch(&p->sleepers, 1, __ATOMIC_SEQ_CST);
   __atomic_add_fetch(&p->tokens, 1, __ATOMIC_SEQ_CST);
   p->wakeups++;
-  pthread_cond_signal(&p->work_cv);
+  return 1;
 }
 
 /* After queueing a task. The ring's store that filled the slot is sequentially consistent, so
@@ -138,8 +142,10 @@ static void wake_for_work(fo_tpool *p) {
   if (__atomic_load_n(&p->tokens, __ATOMIC_SEQ_CST) != 0)
     return;
   pthread_mutex_lock(&p->lock);
-  wake_one_locked(p);
+  int wake = promise_wake_locked(p);
   pthread_mutex_unlock(&p->lock);
+  if (wake)
+    pthread_cond_signal(&p->work_cv);
 }
 
 /* The ring was empty: sleep until there is work (1, task in *t) or the pool stops (0). */
@@ -173,9 +179,11 @@ static int park(fo_tpool *p, fo__task *t) {
   if (counted)
     __atomic_sub_fetch(&p->sleepers, 1, __ATOMIC_SEQ_CST);
   /* Submitters skipped waking anyone while our token was outstanding: pass it on. */
-  if (got && woken && fo__ring_maybe_nonempty(p->slots, p->mask, &p->head))
-    wake_one_locked(p);
+  int wake = got && woken && fo__ring_maybe_nonempty(p->slots, p->mask, &p->head) &&
+             promise_wake_locked(p);
   pthread_mutex_unlock(&p->lock);
+  if (wake)
+    pthread_cond_signal(&p->work_cv);
   return got;
 }
 
@@ -208,7 +216,9 @@ static void *worker_main(void *arg) {
  */
 
 /* The queue was full: wait for room until the deadline (NULL: forever). Returns with the task
- * queued (0), -ETIMEDOUT, -ESHUTDOWN, or a pthread error. */
+ * queued and a worker woken (0), or with the task's group membership undone (-ETIMEDOUT,
+ * -ESHUTDOWN, a pthread error). All of that happens before we stop counting as a waiter:
+ * destroy waits only for the count to drop, so afterwards we must not touch the pool. */
 static int push_wait(fo_tpool *p, const fo__task *t, const struct timespec *deadline) {
   int rc = 0, expired = 0;
   pthread_mutex_lock(&p->lock);
@@ -236,7 +246,12 @@ static int push_wait(fo_tpool *p, const fo__task *t, const struct timespec *dead
       break;
     }
   }
-  /* destroy waits for blocked submitters to leave before it frees the pool. */
+  if (rc == 0) {
+    if (promise_wake_locked(p))
+      pthread_cond_signal(&p->work_cv);
+  } else if (t->group != NULL) {
+    fo__tpool_group_done_locked(t->group, 1);
+  }
   if (__atomic_sub_fetch(&p->space_waiters, 1, __ATOMIC_SEQ_CST) == 0 && stopping(p))
     pthread_cond_broadcast(&p->idle_cv);
   pthread_mutex_unlock(&p->lock);
@@ -259,26 +274,24 @@ int fo__tpool_submit(fo_tpool *p, fo_tpool_group *g, fo_tpool_fn fn, void *arg, 
   fo__task t = {fn, arg, g};
   if (g != NULL)
     fo__tpool_group_add(g);
-  int rc = 0;
-  if (!fo__ring_push(p->slots, p->mask, &p->tail, &t)) {
-    if (how == FO__NOWAIT) {
-      rc = -EAGAIN;
-    } else if (how == FO__FOREVER && fo__tpool_is_worker(p)) {
-      run_inline(p, &t);
-      return 0;
-    } else if (how == FO__FOREVER) {
-      rc = push_wait(p, &t, NULL);
-    } else {
-      struct timespec deadline;
-      deadline_after(&deadline, timeout_ms);
-      rc = push_wait(p, &t, &deadline);
-    }
-  }
-  if (rc == 0)
+  if (fo__ring_push(p->slots, p->mask, &p->tail, &t)) {
     wake_for_work(p);
-  else if (g != NULL)
+    return 0;
+  }
+  if (how == FO__FOREVER && fo__tpool_is_worker(p)) {
+    run_inline(p, &t);
+    return 0;
+  }
+  if (how == FO__FOREVER)
+    return push_wait(p, &t, NULL);
+  if (how == FO__TIMED) {
+    struct timespec deadline;
+    deadline_after(&deadline, timeout_ms);
+    return push_wait(p, &t, &deadline);
+  }
+  if (g != NULL)
     fo__tpool_group_done(g, 1);
-  return rc;
+  return -EAGAIN;
 }
 
 int fo_tpool_submit(fo_tpool *pool, fo_tpool_fn fn, void *arg) {
