@@ -4,6 +4,8 @@
 #ifndef FO_TESTS_TPOOL_PEERS_H
 #define FO_TESTS_TPOOL_PEERS_H
 
+#include <stddef.h>
+
 typedef struct tpool_peer {
   const char *name;    /* as printed after vs= */
   const char *missing; /* NULL when built in, else why not (printed as a skip) */
