@@ -7,11 +7,12 @@
  * (the Dekker pattern: "I published work, is anyone asleep?" against "I am going to sleep, is
  * there work?"; one side always sees the other):
  *   sleepers       workers asleep (or about to be) that nobody has promised to wake;
- *   tokens         wake-ups sent but not yet taken: while one is outstanding a submitter does
- *                  not wake a second worker; the woken one wakes the next if work is left;
+ *   tokens         wake-ups promised but not yet taken: while one is outstanding a submitter
+ *                  does not wake a second worker; the woken one wakes the next if work is left;
  *   space_waiters  submitters waiting for room, woken once half the queue is free.
- * fo_tpool_wait() needs no counter of its own: the ring's tail counts tasks queued, `retired`
- * counts tasks finished or cancelled, and the pool is idle when they are equal. */
+ * fo_tpool_wait() adds nothing to the submit path: the ring's tail already counts tasks queued,
+ * workers count tasks finished or cancelled in `retired`, and the pool is idle when the two are
+ * equal; a worker looks at the waiter count (idle_waiters) only after counting. */
 #include "config.h"
 
 #include "fanout/tpool.h"
