@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,7 +15,9 @@
 #include "port.h"
 
 int fo__port_shm_reserve(int fd, size_t size) {
-  if ((off_t)size < 0)
+  /* off_t is 64 bits even on 32-bit boards (large-file build), but not everywhere */
+  const uintmax_t off_max = ((uintmax_t)1 << (sizeof(off_t) * CHAR_BIT - 1)) - 1;
+  if ((uintmax_t)size > off_max)
     return -EFBIG;
   for (;;) {
     if (fallocate(fd, 0, 0, (off_t)size) == 0)
