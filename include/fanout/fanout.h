@@ -44,7 +44,11 @@ extern "C" {
   XX(ENOTFOUND, 9, "no such key or path")                                                          \
   XX(EHTTP, 10, "HTTP status was not 2xx")                                                         \
   XX(ETRANSPORT, 11, "network transport error")                                                    \
-  XX(ETLS, 12, "TLS error (handshake or certificate verification)")
+  XX(ETLS, 12, "TLS error (handshake or certificate verification)")                                \
+  XX(EJSONTRUNC, 40, "JSON input ends before the value is complete")                               \
+  XX(EJSONDEPTH, 41, "JSON nesting deeper than the limit")                                         \
+  XX(EBADID, 42, "record id is not 24 lowercase hexadecimal digits")                               \
+  XX(EDATE, 43, "date is neither YYYY-MM-DD nor YYYY-MM-DD[T ]hh:mm:ss[.fraction]")
 
 #define FO__ERR_ENUM(name, off, msg) FO_##name = -(FO_ERRBASE + (off)),
 /** fanout's own error codes, all negative. */
