@@ -7,6 +7,10 @@
 Suite *error_suite(void);
 Suite *alloc_suite(void);
 Suite *cpu_suite(void);
+Suite *json_suite(void);
+Suite *sat_suite(void);
+/* the document generator under tests/gen/ */
+Suite *fixtures_suite(void);
 /* tests/check_port_linux.c or tests/check_port_posix.c, whichever port is built. */
 Suite *port_suite(void);
 
