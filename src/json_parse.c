@@ -335,11 +335,16 @@ static int run(pstate *st) {
   for (;;) {
     unsigned quota = st->p.toknext + STEP < st->cap ? st->p.toknext + STEP : st->cap;
     int r = jsmn_parse(&st->p, st->buf, st->len, st->tok, quota);
-    if (r == JSMN_ERROR_INVAL)
-      return FO_EJSON; /* the token jsmn was filling may be half-written: look no further */
+    /* On bad input jsmn may have taken a token it never filled (start still -1, type unset):
+     * drop it. The tokens before it are whole and are checked first, so the verdict is the
+     * first error in document order, however the work was split into calls. */
+    if (r == JSMN_ERROR_INVAL && st->p.toknext > 0 && st->tok[st->p.toknext - 1].start < 0)
+      st->p.toknext--;
     int rc = check_new_tokens(st);
     if (rc != 0)
       return rc;
+    if (r == JSMN_ERROR_INVAL)
+      return FO_EJSON;
     if (r >= 0)
       return finish(st);
     if (r == JSMN_ERROR_PART)

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <locale.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -575,6 +576,34 @@ START_TEST(repeated_keys_take_the_last) {
 }
 END_TEST
 
+static int count_element(const fo_json *view, int v, size_t index, void *arg) {
+  (void)view;
+  (void)v;
+  (void)index;
+  ++*(size_t *)arg;
+  return 0;
+}
+
+START_TEST(the_first_error_wins_however_the_work_is_split) {
+  /* Too deep, and later a mismatched bracket: the depth comes first in the text, whether jsmn
+   * meets the bracket in the same call (fo_json_each starts with room for 512 tokens) or not
+   * (fo_json_parse starts small). Found by the fuzzer. */
+  size_t n;
+  char *s = repeat("{\"longitude\":", "[", 118, "-81.5,\"x\"}", &n);
+  ck_assert_int_eq(parse_rc(s, n), FO_EJSONDEPTH);
+  size_t count = 0;
+  ck_assert_int_eq(fo_json_each(s, n, NULL, count_element, &count), FO_EJSONDEPTH);
+  free(s);
+  s = repeat("[", "[", 100, "]}", &n);
+  ck_assert_int_eq(parse_rc(s, n), FO_EJSONDEPTH);
+  ck_assert_int_eq(fo_json_each(s, n, NULL, count_element, &count), FO_EJSONDEPTH);
+  free(s);
+  /* a key that is an object: jsmn takes a token it never fills */
+  ck_assert_int_eq(parse_rc("{{}:1}", 6), FO_EJSON);
+  ck_assert_int_eq(fo_json_each("[{[]:1}]", 8, NULL, count_element, &count), FO_EJSON);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- streaming */
 
 /* A canonical dump of a value, so a streamed element can be compared with the same element
@@ -666,14 +695,6 @@ START_TEST(each_streams_the_same_elements_as_a_whole_parse) {
   free(s);
 }
 END_TEST
-
-static int count_element(const fo_json *view, int v, size_t index, void *arg) {
-  (void)view;
-  (void)v;
-  (void)index;
-  ++*(size_t *)arg;
-  return 0;
-}
 
 START_TEST(each_holds_one_element_at_a_time) {
   size_t len, count = 0;
@@ -817,6 +838,7 @@ Suite *json_suite(void) {
   tcase_add_test(tc, deep_nesting_stops_at_the_cap);
   tcase_add_test(tc, wide_and_long_input_within_caps);
   tcase_add_test(tc, repeated_keys_take_the_last);
+  tcase_add_test(tc, the_first_error_wins_however_the_work_is_split);
   suite_add_tcase(s, tc);
   tc = fo_tcase("each", 60);
   tcase_add_test(tc, each_streams_the_same_elements_as_a_whole_parse);
