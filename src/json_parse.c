@@ -58,6 +58,8 @@ typedef struct {
   int key;    /* the key waiting for its value when expect == EXPECT_VALUE */
   size_t depth;
   int roots;
+  int escapes; /* a string with a backslash was seen */
+  int plain;   /* the whole input passed fo__json_plain(): strings need no check */
   /* streaming */
   fo_json_each_fn fn;
   void *arg;
@@ -72,6 +74,9 @@ static int is_ws(char c) {
 /* Bytes [from, to) between two tokens: whitespace with at most one sep in it.
  * Returns the number of separators (0 or 1), or -1 for anything else. */
 static int scan_gap(const char *buf, size_t from, size_t to, char sep) {
+  /* compact input: no gap, or just the separator */
+  if (to - from <= 1)
+    return to == from ? 0 : buf[from] == sep && sep != 0 ? 1 : is_ws(buf[from]) ? 0 : -1;
   int seps = 0;
   for (size_t i = from; i < to; i++) {
     if (is_ws(buf[i]))
@@ -141,9 +146,12 @@ static int check_token(pstate *st, int i) {
   if (start < st->pos || scan_gap(st->buf, st->pos, start, sep) != (sep != 0))
     return FO_EJSON;
   switch (t->type) {
-  case JSMN_STRING:
-    if (fo__json_check_string(st->buf + t->start, (size_t)(t->end - t->start), 0) != FO__TEXT_OK)
+  case JSMN_STRING: {
+    int r = st->plain ? FO__TEXT_OK
+                      : fo__json_check_string(st->buf + t->start, (size_t)(t->end - t->start), 0);
+    if (r != FO__TEXT_OK && r != FO__TEXT_ESCAPED)
       return FO_EJSON;
+    st->escapes |= r == FO__TEXT_ESCAPED;
     st->pos = (size_t)t->end + 1;
     if (container >= 0 && !member_value && st->tok[container].type == JSMN_OBJECT) {
       st->expect = EXPECT_VALUE;
@@ -152,6 +160,7 @@ static int check_token(pstate *st, int i) {
       st->expect = EXPECT_MORE;
     }
     return 0;
+  }
   case JSMN_PRIMITIVE:
     if (fo__json_check_primitive(st->buf + t->start, (size_t)(t->end - t->start)) != FO__TEXT_OK)
       return FO_EJSON;
@@ -269,7 +278,7 @@ static int deliver(pstate *st, int complete_upto) {
   while (st->delivered < complete_upto) {
     int i = st->delivered;
     int end = fo__json_skip(st->tok, i, complete_upto);
-    fo_json view = {st->buf, st->len, st->tok, i, end};
+    fo_json view = {st->buf, st->len, st->tok, i, end, st->escapes};
     st->delivered = end;
     int rc = st->fn(&view, i, st->index++, st->arg);
     if (rc != 0)
@@ -388,6 +397,9 @@ static int setup(pstate *st, const char *buf, size_t len, const fo_json_limits *
   st->cur = -1;
   st->key = -1;
   st->delivered = 1;
+  /* One pass over the input at memory speed spares a check of every string when, as in API
+   * answers, there is nothing in it but printable ASCII without escapes. */
+  st->plain = fo__json_plain(st->buf, len);
   jsmn_init(&st->p);
   st->tok = fo__malloc((size_t)st->cap * sizeof *st->tok);
   return st->tok != NULL ? 0 : -ENOMEM;
@@ -418,6 +430,7 @@ int fo_json_parse(const char *buf, size_t len, const fo_json_limits *limits, fo_
   doc->tok = st.tok;
   doc->first = 0;
   doc->end = (int)st.p.toknext;
+  doc->escapes = st.escapes;
   *out = doc;
   return 0;
 }
