@@ -29,6 +29,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -385,8 +386,11 @@ static int setup(pstate *st, const char *buf, size_t len, const fo_json_limits *
     return FO_ETOOBIG;
   size_t max_tokens =
       limits != NULL && limits->max_tokens > 0 ? limits->max_tokens : FO_JSON_MAX_TOKENS;
+  /* jsmn counts tokens in int; and on a 32-bit board the array's size in bytes must not wrap */
   if (max_tokens > INT_MAX / 2)
     max_tokens = INT_MAX / 2;
+  if (max_tokens > SIZE_MAX / sizeof(jsmntok_t))
+    max_tokens = SIZE_MAX / sizeof(jsmntok_t);
   st->buf = buf != NULL ? buf : "";
   st->len = len;
   st->max_tokens = (unsigned)max_tokens;
