@@ -7,13 +7,16 @@
  *   every token on each ',' and closing bracket, which is quadratic on wide objects (jsmn issue
  *   #36). With parent links a ',' is O(1), but a closing bracket still walks up from the last
  *   token, so it costs up to the nesting depth. We therefore let jsmn fill at most STEP tokens
- *   per call and check the depth between calls: nesting never gets further than
- *   max_depth + STEP past the cap, and the work stays O(n * depth cap) even for hostile input.
+ *   per call and check the depth between calls: nesting never gets more than STEP past the cap,
+ *   and the work stays O(n * depth cap) even for hostile input.
  * - Strictness. Strict mode still accepts [1 2], {"a" "b"}, [1:2], {"a":1,}, "1x", "tru", raw
  *   control bytes and bad UTF-8 in strings, and several top-level values. A validator walks the
  *   tokens as they come, checks the bytes between them (only whitespace and the one expected
- *   separator), each string and each number or literal, and the depth. The walk sees every
- *   input byte at most once.
+ *   separator), each string and each number or literal, and the depth, so the first error in
+ *   the text is the one reported however jsmn's work was split. Strings are checked one by one
+ *   only when a first pass over the whole input (fo__json_plain, a few instructions per eight
+ *   bytes) finds anything but printable ASCII without escapes: API answers never do, and the
+ *   per-string check was a third of the validator's cost.
  * - Bounded memory. Tokens grow through the allocator hook up to the caller's cap.
  * - Truncation told apart from garbage: when jsmn stops for want of input, the text after the
  *   last good token must be a valid beginning of what comes next for FO_EJSONTRUNC.
