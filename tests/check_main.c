@@ -20,6 +20,9 @@ int main(void) {
       shm_suite,
       shmdict_suite,
       tpool_suite,
+      json_suite,
+      sat_suite,
+      fixtures_suite,
   };
   SRunner *sr = srunner_create(NULL);
   for (size_t i = 0; i < sizeof suites / sizeof suites[0]; i++)

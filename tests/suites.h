@@ -12,6 +12,10 @@ Suite *pipe_suite(void);
 Suite *shm_suite(void);
 Suite *shmdict_suite(void);
 Suite *tpool_suite(void);
+Suite *json_suite(void);
+Suite *sat_suite(void);
+/* the document generator under tests/gen/ */
+Suite *fixtures_suite(void);
 /* tests/check_port_linux.c or tests/check_port_posix.c, whichever port is built. */
 Suite *port_suite(void);
 
