@@ -75,12 +75,7 @@ static int is_ws(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-/* Bytes [from, to) between two tokens: whitespace with at most one sep in it.
- * Returns the number of separators (0 or 1), or -1 for anything else. */
-static int scan_gap(const char *buf, size_t from, size_t to, char sep) {
-  /* compact input: no gap, or just the separator */
-  if (to - from <= 1)
-    return to == from ? 0 : buf[from] == sep && sep != 0 ? 1 : is_ws(buf[from]) ? 0 : -1;
+static int scan_gap_loop(const char *buf, size_t from, size_t to, char sep) {
   int seps = 0;
   for (size_t i = from; i < to; i++) {
     if (is_ws(buf[i]))
@@ -90,6 +85,17 @@ static int scan_gap(const char *buf, size_t from, size_t to, char sep) {
     seps = 1;
   }
   return seps;
+}
+
+/* Bytes [from, to) between two tokens: whitespace with at most one sep in it.
+ * Returns the number of separators (0 or 1), or -1 for anything else. Inline for compact input,
+ * where every gap is empty or just the separator. */
+static inline int scan_gap(const char *buf, size_t from, size_t to, char sep) {
+  if (to == from)
+    return 0;
+  if (to - from == 1)
+    return buf[from] == sep && sep != 0 ? 1 : is_ws(buf[from]) ? 0 : -1;
+  return scan_gap_loop(buf, from, to, sep);
 }
 
 /* Leave the innermost open container: only whitespace may stand before its closing bracket,
@@ -186,13 +192,16 @@ static int check_token(pstate *st, int i) {
 }
 
 static int check_new_tokens(pstate *st) {
-  int n = (int)st->p.toknext;
-  for (; st->next < n; st->next++) {
-    int rc = check_token(st, st->next);
-    if (rc != 0)
-      return rc;
-  }
-  return 0;
+  /* On a copy nothing else can see, for the reason given at jsmn_parse() in run(): the
+   * validator's fields stay in registers across the calls to the text checks. */
+  pstate v = *st;
+  int n = (int)v.p.toknext, rc = 0;
+  for (; v.next < n && rc == 0; v.next++)
+    rc = check_token(&v, v.next);
+  if (rc != 0)
+    v.next--;
+  *st = v;
+  return rc;
 }
 
 /* jsmn stopped for want of input. It is truncation only if what follows the last good token

@@ -5,8 +5,8 @@
  *
  * Targets (issue): at least 400 MB/s, faster than cJSON, at least 4 times Python's json, time at
  * 2x and 4x the size at most 2.2 and 4.4 times, extra memory at most twice the input.
- * Rounds alternate between sides where both run here, and the best round of each counts, so
- * other work on a shared machine hits both alike. */
+ * Times are CPU times (see cpu_now()), rounds alternate between sides where both run here, and
+ * the best round of each counts: other work on a shared machine then hardly moves the results. */
 #include "config.h"
 
 #include <stdio.h>
@@ -59,9 +59,9 @@ static int take_record(const fo_sat_record *r, size_t i, void *arg) {
 
 /* The satellite layer: streaming, one element's tokens at a time. */
 static double run_sat(const char *buf, size_t len, bench_fields *out) {
-  double t = bench_now();
+  double t = cpu_now();
   int rc = fo_sat_list_parse(buf, len, NULL, take_record, out);
-  t = bench_now() - t;
+  t = cpu_now() - t;
   if (rc != 0)
     die("fo_sat_list_parse", rc);
   return t;
@@ -74,7 +74,7 @@ static void copy_value(const fo_json *doc, int v, char *out, size_t size) {
 
 /* The JSON layer the way a DOM user would: parse all, then look each field up by path. */
 static double run_dom(const char *buf, size_t len, bench_fields *out) {
-  double t = bench_now();
+  double t = cpu_now();
   fo_json *doc;
   /* the 4x list needs more tokens than the default cap allows */
   fo_json_limits lim = {len / 4 + 16, 0};
@@ -90,7 +90,7 @@ static double run_dom(const char *buf, size_t len, bench_fields *out) {
     copy_value(doc, fo_json_get(doc, st, "DECAY_DATE"), out[i].decay, sizeof out[i].decay);
   }
   fo_json_free(doc);
-  return bench_now() - t;
+  return cpu_now() - t;
 }
 
 /* ---------------------------------------------------------------- memory */
@@ -224,7 +224,7 @@ static char *wide_object(size_t keys, size_t *len) {
 
 static double run_wide(const char *buf, size_t len, bench_fields *out) {
   (void)out;
-  double t = bench_now();
+  double t = cpu_now();
   fo_json *doc;
   int rc = fo_json_parse(buf, len, NULL, &doc);
   if (rc != 0)
@@ -233,7 +233,7 @@ static double run_wide(const char *buf, size_t len, bench_fields *out) {
   fo_json_free(doc);
   if (v < 0)
     die("fo_json_get", v);
-  return bench_now() - t;
+  return cpu_now() - t;
 }
 
 #define JSMN_STATIC
@@ -246,9 +246,9 @@ static double run_jsmn_plain(const char *buf, size_t len, bench_fields *out) {
   jsmn_init(&p);
   unsigned n = (unsigned)(len / 2 + 2);
   jsmntok_t *tok = malloc(n * sizeof *tok);
-  double t = bench_now();
+  double t = cpu_now();
   int r = jsmn_parse(&p, buf, len, tok, n);
-  t = bench_now() - t;
+  t = cpu_now() - t;
   free(tok);
   if (r < 0)
     die("jsmn_parse", r);

@@ -6,6 +6,11 @@
 
 #include <stddef.h>
 
+/* CPU time of the calling thread, in seconds. The benchmarks run on shared machines, where
+ * wall time also counts the time spent waiting for a CPU; CPU time counts the work, for us and
+ * for every peer alike (jq's from its rusage, Python's from time.process_time()). */
+double cpu_now(void);
+
 /* What each peer extracts from one element. */
 typedef struct {
   char id[32], name[48], launch[32], decay[32];
@@ -15,7 +20,7 @@ typedef struct {
  * the most memory cJSON held at once. -1 when built without cJSON. */
 double peer_cjson(const char *buf, size_t len, bench_fields *out, int rounds, size_t *peak);
 
-/* A program run on the list file; best wall time of rounds, in seconds. */
+/* jq run on the list file; best CPU time (user and system, start-up included) of rounds. */
 double peer_jq(const char *file, int rounds);
 
 /* Python's json, timed inside the interpreter by peer_python.py; best of rounds, in seconds. */
