@@ -47,7 +47,8 @@ extern "C" {
   XX(ETLS, 12, "TLS error (handshake or certificate verification)")                                \
   XX(EEOF, 30, "end of stream: the writer closed its end")                                         \
   XX(EBROKEN, 31, "stream cut off in the middle of a message (the writer died or closed)")         \
-  XX(EFULL, 32, "fixed-capacity container is full")
+  XX(EFULL, 32, "fixed-capacity container is full")                                                \
+  XX(EPARTIAL, 80, "some items of a map failed: its report says which and why")
 
 #define FO__ERR_ENUM(name, off, msg) FO_##name = -(FO_ERRBASE + (off)),
 /** fanout's own error codes, all negative. */
