@@ -494,24 +494,29 @@ static void on_death(mapper *m, unsigned i) {
     requeue_waiting(m);
 }
 
-/* Kill workers still in an item past the item deadline; returns when the next one falls due. */
+/* Kill workers still in an item past the item deadline; returns when the next one can fall due.
+ * A chunk not started yet (queued, or claimed but not stamped) cannot start an item before now,
+ * so it is looked at again one limit from now: a worker that takes it meanwhile sends nothing
+ * until it finishes, and nothing else would wake the parent. */
 static int64_t watch_items(mapper *m, int64_t now) {
   fo_ppool *p = m->p;
-  int64_t wake = FO__FOREVER;
+  int64_t wake = FO__FOREVER, unstarted = now + m->item_limit_ns;
   for (unsigned s = 0; s < m->nslots; s++) {
     fo__ppool_pslot *ps = &p->ps[s];
     if (!ps->busy)
       continue;
     uint64_t st = __atomic_load_n(&rec(m, s)->state, __ATOMIC_ACQUIRE);
-    if (fo__slot_ticket(st) != ps->ticket || fo__slot_st(st) != FO__SLOT_TAKEN)
+    if (fo__slot_ticket(st) != ps->ticket || fo__slot_st(st) != FO__SLOT_TAKEN) {
+      if (fo__slot_st(st) != FO__SLOT_DONE && unstarted < wake)
+        wake = unstarted;
       continue;
+    }
     fo__ppool_worker *w = &p->w[fo__slot_owner(st)];
     if (w->killed || w->pid <= 0)
-      continue;
+      continue; /* its death is on the way */
     uint64_t stamp = __atomic_load_n(&rec(m, s)->stamp, __ATOMIC_ACQUIRE);
     if (stamp == 0) {
-      int64_t soon = now + 1000000; /* claimed a moment ago, first item not stamped yet */
-      wake = soon < wake ? soon : wake;
+      wake = unstarted < wake ? unstarted : wake;
       continue;
     }
     int64_t due = m->h->t0_ns + (int64_t)((stamp >> 20) - 1) * 1000 + m->item_limit_ns;

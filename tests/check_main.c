@@ -10,8 +10,9 @@
 #include "suites.h"
 
 int main(void) {
-  Suite *(*const suites[])(void) = {error_suite, alloc_suite, cpu_suite, port_suite,
-                                    queue_suite, pipe_suite,  shm_suite, shmdict_suite};
+  Suite *(*const suites[])(void) = {error_suite, alloc_suite,   cpu_suite,
+                                    port_suite,  queue_suite,   pipe_suite,
+                                    shm_suite,   shmdict_suite, ppool_suite};
   SRunner *sr = srunner_create(NULL);
   for (size_t i = 0; i < sizeof suites / sizeof suites[0]; i++)
     srunner_add_suite(sr, suites[i]());

@@ -11,6 +11,7 @@ Suite *queue_suite(void);
 Suite *pipe_suite(void);
 Suite *shm_suite(void);
 Suite *shmdict_suite(void);
+Suite *ppool_suite(void);
 /* tests/check_port_linux.c or tests/check_port_posix.c, whichever port is built. */
 Suite *port_suite(void);
 
