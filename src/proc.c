@@ -131,6 +131,7 @@ int fo_proc_spawn(fo_proc **proc, fo_proc_fn fn, void *arg, unsigned flags) {
     return (int)pid;
   }
   if (pid == 0) {
+    fo__free(p); /* the parent's handle: the child's copy would only leak */
     if ((flags & FO_PROC_DIE_WITH_PARENT) && fo__port_die_with_parent(parent) != 0)
       _exit(127);
     _exit(fn(arg) & 0xff); /* fd closes with the child */

@@ -141,7 +141,7 @@ static void check_results(const item *in, const result *out, size_t n, int64_t m
                           const fo_ppool_report *r) {
   size_t bad = 0, first = 0;
   for (size_t i = 0; i < n; i++) {
-    if (out[i].y != in[i].x * mul && (r == NULL || !failed_at(r, i)) && bad++ == 0)
+    if ((r == NULL || !failed_at(r, i)) && out[i].y != in[i].x * mul && bad++ == 0)
       first = i;
   }
   ck_assert_msg(bad == 0, "%zu wrong outputs, the first at item %zu: %lld, want %lld", bad, first,
@@ -165,6 +165,12 @@ static void check_report_shape(const fo_ppool_report *r, size_t count) {
     ck_assert_uint_eq(sum, r->failed);
 }
 
+/* Whether this runs under valgrind, which preloads its own libraries into the program. */
+static int under_valgrind(void) {
+  const char *pre = getenv("LD_PRELOAD");
+  return pre != NULL && strstr(pre, "vgpreload") != NULL;
+}
+
 /* How a worker that did action ended up reported. */
 static void check_cause(const fo_ppool_failure *f, int action) {
   switch (action) {
@@ -178,8 +184,11 @@ static void check_cause(const fo_ppool_failure *f, int action) {
                   "segfault reported as cause %d code %d", f->cause, f->code);
     break;
   case ACT_EXIT:
+    /* Under valgrind the dying worker runs a leak check first, and every block it inherited from
+     * the counting allocator (which hands out pointers past a header) looks "possibly lost", so
+     * valgrind's --error-exitcode replaces the status. */
     ck_assert_int_eq(f->cause, FO_PPOOL_EXIT);
-    ck_assert_int_eq(f->code, 3);
+    ck_assert_msg(f->code == 3 || (under_valgrind() && f->code == 1), "exit code %d", f->code);
     break;
   default:
     ck_abort_msg("no death expected");
@@ -816,6 +825,9 @@ START_TEST(workers_killed_from_outside_are_replaced) {
     if (killer == 0) {
       sleep_us(delay);
       kill(victim, SIGKILL);
+      fo_ppool_destroy(p); /* its copy only */
+      free(in);
+      free(out);
       _exit(0);
     }
     fo_ppool_failure f[4];
@@ -851,6 +863,7 @@ START_TEST(an_item_past_its_deadline_is_killed_and_reported) {
   size_t n = 20;
   item *in = items(n);
   result out[20];
+  memset(out, 0, sizeof out);
   in[7].act = ACT_HANG;
   tctx ctx = {1, NULL, NULL};
   fo_ppool_failure f[4];
@@ -888,6 +901,7 @@ START_TEST(the_map_deadline_bounds_the_call) {
   size_t n = 40;
   item *in = items(n);
   result out[40];
+  memset(out, 0, sizeof out);
   tctx ctx = {1, NULL, NULL};
   fo_ppool_failure f[64];
   fo_ppool_report rep = {f, 64, 0, 0, 0};
