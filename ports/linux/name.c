@@ -7,14 +7,14 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
-#if HAVE_GETRANDOM
+#ifdef HAVE_GETRANDOM
 #include <sys/random.h>
 #endif
 
 #include "linux.h"
 
 static int random_bytes(unsigned char *buf, size_t len) {
-#if HAVE_GETRANDOM
+#ifdef HAVE_GETRANDOM
   size_t got = 0;
   while (got < len) {
     ssize_t n = getrandom(buf + got, len - got, 0);

@@ -29,7 +29,7 @@ int fo__port_shm_reserve(int fd, size_t size) {
 
 /* A descriptor for a nameless, empty shared-memory file. */
 static int anon_fd(void) {
-#if HAVE_MEMFD_CREATE
+#ifdef HAVE_MEMFD_CREATE
   int mfd = memfd_create("fanout-shm", MFD_CLOEXEC);
   if (mfd >= 0 || (errno != ENOSYS && errno != EINVAL))
     return mfd >= 0 ? mfd : -errno;

@@ -16,7 +16,7 @@
 int fo__port_shm_reserve(int fd, size_t size) {
   if ((off_t)size < 0)
     return -EFBIG;
-#if HAVE_POSIX_FALLOCATE
+#ifdef HAVE_POSIX_FALLOCATE
   int rc;
   do
     rc = posix_fallocate(fd, 0, (off_t)size);

@@ -7,7 +7,6 @@ keys (each process its own, like the lesson's per-pid counter) need none. Fewer 
 side: the rate is what is compared, and a Manager round trip costs about a tenth of a millisecond.
 """
 import multiprocessing as mp
-import os
 import time
 
 ADDS = 1500  # per process
@@ -52,5 +51,4 @@ def main():
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("PYTHONHASHSEED", "0")
     main()
