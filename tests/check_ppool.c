@@ -574,6 +574,32 @@ START_TEST(uneven_items_balance) {
 }
 END_TEST
 
+/* The seed's shape: more workers (12) than the work queue holds messages (10 by default). */
+START_TEST(more_workers_than_the_queue_holds) {
+  fo_ppool *p = pool_of(12, 0);
+  size_t n = 600;
+  item *in = items(n);
+  result *out = calloc(n, sizeof *out);
+  for (size_t i = 0; i < n; i++)
+    in[i].us = 2000;
+  tctx ctx = {-1, NULL, NULL};
+  ck_assert_int_eq(
+      fo_ppool_map(p, act, &ctx, sizeof ctx, in, sizeof *in, out, sizeof *out, n, NULL, NULL), 0);
+  check_results(in, out, n, -1, NULL);
+  unsigned busy = 0;
+  for (unsigned w = 0; w < 12; w++) {
+    size_t k = 0;
+    while (k < n && out[k].pid != fo_ppool_worker_pid(p, w))
+      k++;
+    busy += k < n;
+  }
+  ck_assert_uint_ge(busy, 6); /* 1.2 s of waiting, spread: each chunk is a few dozen ms at most */
+  free(in);
+  free(out);
+  fo_ppool_destroy(p);
+}
+END_TEST
+
 static void negate(const void *c, const void *i, void *o) {
   (void)c;
   *(int64_t *)o = -*(const int64_t *)i;
@@ -1013,6 +1039,7 @@ Suite *ppool_suite(void) {
   tcase_add_test(tc, context_is_copied_per_map_or_passed_as_is);
   tcase_add_test(tc, uneven_items_balance);
   tcase_add_test(tc, one_pool_serves_hundreds_of_maps);
+  tcase_add_test(tc, more_workers_than_the_queue_holds);
   tcase_add_test(tc, workers_cannot_map_on_their_pool);
   tcase_add_test(tc, destroy_reaps_every_worker_and_a_child_releases_only_its_copy);
   tcase_add_test(tc, map_allocates_nothing);

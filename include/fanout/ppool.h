@@ -106,8 +106,9 @@ void fo_proc_destroy(fo_proc *proc);
 #define FO_PPOOL_WORKERS_MAX 256
 #endif
 
-/** Default arena size: 2 MiB holds a few slots of 64 Ki small items per worker on a two-core
- * board, which keeps the per-chunk cost of the queues below a few percent. */
+/** Default arena size. 2 MiB gives a two-core board four slots of 32 Ki items of 8 bytes in and
+ * 8 out, which keeps the queue messages and wake-ups around each chunk to a few percent of a map
+ * of tiny items. */
 #ifndef FO_PPOOL_ARENA_DEFAULT
 #define FO_PPOOL_ARENA_DEFAULT ((size_t)2 << 20)
 #endif
@@ -150,8 +151,9 @@ typedef struct fo_ppool_map_opts {
 
 /** Why an item failed. */
 typedef enum fo_ppool_cause {
-  FO_PPOOL_SIGNAL = 1,  /**< its worker was killed by a signal (code: the signal) */
-  FO_PPOOL_EXIT = 2,    /**< its worker exited, e.g. exit() in the function (code: exit status) */
+  FO_PPOOL_SIGNAL = 1, /**< its worker was killed by a signal (code: the signal) */
+  FO_PPOOL_EXIT = 2,   /**< its worker exited, e.g. exit() in the function (code: exit status, or -1
+                            when SIGCHLD set to SIG_IGN or another waitpid took the status) */
   FO_PPOOL_TIMEOUT = 3, /**< it was still running at its deadline (the item's, or the map's) and
                              its worker was killed */
   FO_PPOOL_NOT_RUN = 4  /**< the map ended before it ran (the map's deadline passed, or no
