@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* ------------------------------------------------------------------------------------------------
  * CPUs. fo_cpu_count() in src/cpu.c takes the smallest non-zero answer of the three.
@@ -53,7 +54,12 @@ int fo__port_cpus_quota(void);
  * Messages from one sender are received in the order sent; no other ordering is promised.
  */
 
-/* One queue as seen by one process. The core embeds it in fo_mq; the port fills it. */
+/* One queue as seen by one process. The core embeds it in fo_mq; the port fills it.
+ * Both descriptors work with poll(2), so a waiter can watch a queue and other descriptors at once
+ * (the process pool watches its "done" queue and its workers' pipes): recv_fd reports POLLIN when
+ * a message may be waiting, send_fd POLLOUT when one may fit. Either is a hint, since another
+ * process may act first: the receive or send that follows passes a deadline already due.
+ * (linux: a message queue descriptor is a file descriptor that polls; posix: socket ends.) */
 typedef struct fo__port_mq {
   int send_fd;     /* descriptor producers send on */
   int recv_fd;     /* descriptor consumers receive on (may equal send_fd) */
@@ -122,5 +128,38 @@ int fo__port_shm_anon(size_t size, void **addr);
  * ftruncate only, and 0 is returned.
  */
 int fo__port_shm_reserve(int fd, size_t size);
+
+/* ------------------------------------------------------------------------------------------------
+ * Processes: what fo_proc (src/proc.c) and the process pool (src/ppool*.c) need beyond fork(),
+ * waitpid(), kill() and pipe(), which are plain POSIX and used by the core directly. Both
+ * functions here are async-signal-safe: they run in a child forked from a process that may have
+ * had threads.
+ */
+
+/*
+ * fo__port_die_with_parent: called in a child right after fork(), before anything else, with the
+ * pid of the process that forked it. Arranges, where the system can, that the child is killed
+ * when that parent dies, and tells whether the parent is already gone.
+ * linux: prctl(PR_SET_PDEATHSIG, SIGKILL), then getppid() compared with parent, because a parent
+ * that died between fork() and prctl() sends no signal. The kernel sends the signal when the
+ * *thread* that forked the child ends, which is why a pool must be used from a thread that
+ * outlives it.
+ * posix: nothing can be armed without prctl; only the getppid() check. The child must then look
+ * for itself, as often as fo__port_orphan_check_ms() says.
+ * Returns 0, -ESRCH (the parent is already gone: the child must leave at once), or another
+ * negative errno (the child must leave).
+ */
+int fo__port_die_with_parent(pid_t parent);
+
+/*
+ * fo__port_orphan_check_ms: -1 when fo__port_die_with_parent() has the system kill the child
+ * with its parent (linux), so the child need not check. Otherwise (posix) how often, in
+ * milliseconds, a child that waits for work must compare getppid() with its parent's pid, and
+ * leave when they differ (it was re-parented). A pool worker also checks between items at the
+ * same interval (reading the clock once per block of items, blocks sized to about a
+ * millisecond), so it outlives its parent by at most one item plus this interval; a worker stuck
+ * inside one item outlives it until the item returns. Constant for a port.
+ */
+int fo__port_orphan_check_ms(void);
 
 #endif /* FO_PORTS_PORT_H */

@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -183,6 +184,10 @@ int fo_shmdict_create(fo_shmdict **dp, size_t capacity, size_t key_max) {
     d->nslots *= 2;
   d->mask = d->nslots - 1;
   size_t head = (sizeof(header) + 63) & ~(size_t)63;
+  if (d->nslots > (SIZE_MAX - head) / d->slot_size) { /* only with a 32-bit size_t */
+    fo__free(d);
+    return -ENOMEM;
+  }
   int rc = fo_shm_create(&d->shm, head + d->nslots * d->slot_size);
   if (rc < 0) {
     fo__free(d);

@@ -11,18 +11,8 @@
 
 int main(void) {
   Suite *(*const suites[])(void) = {
-      error_suite,
-      alloc_suite,
-      cpu_suite,
-      port_suite,
-      queue_suite,
-      pipe_suite,
-      shm_suite,
-      shmdict_suite,
-      tpool_suite,
-      json_suite,
-      sat_suite,
-      fixtures_suite,
+      error_suite,   alloc_suite, cpu_suite,  port_suite, queue_suite,    pipe_suite,  shm_suite,
+      shmdict_suite, tpool_suite, json_suite, sat_suite,  fixtures_suite, ppool_suite,
   };
   SRunner *sr = srunner_create(NULL);
   for (size_t i = 0; i < sizeof suites / sizeof suites[0]; i++)

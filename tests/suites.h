@@ -16,6 +16,7 @@ Suite *json_suite(void);
 Suite *sat_suite(void);
 /* the document generator under tests/gen/ */
 Suite *fixtures_suite(void);
+Suite *ppool_suite(void);
 /* tests/check_port_linux.c or tests/check_port_posix.c, whichever port is built. */
 Suite *port_suite(void);
 

@@ -47,11 +47,12 @@ extern "C" {
   XX(ETLS, 12, "TLS error (handshake or certificate verification)")                                \
   XX(EEOF, 30, "end of stream: the writer closed its end")                                         \
   XX(EBROKEN, 31, "stream cut off in the middle of a message (the writer died or closed)")         \
-  XX(EFULL, 32, "fixed-capacity container is full") \
+  XX(EFULL, 32, "fixed-capacity container is full")                                                \
   XX(EJSONTRUNC, 40, "JSON input ends before the value is complete")                               \
   XX(EJSONDEPTH, 41, "JSON nesting deeper than the limit")                                         \
   XX(EBADID, 42, "record id is not 24 lowercase hexadecimal digits")                               \
-  XX(EDATE, 43, "date is neither YYYY-MM-DD nor YYYY-MM-DD[T ]hh:mm:ss[.fraction]")
+  XX(EDATE, 43, "date is neither YYYY-MM-DD nor YYYY-MM-DD[T ]hh:mm:ss[.fraction]")                \
+  XX(EPARTIAL, 80, "some items of a map failed: its report says which and why")
 
 #define FO__ERR_ENUM(name, off, msg) FO_##name = -(FO_ERRBASE + (off)),
 /** fanout's own error codes, all negative. */

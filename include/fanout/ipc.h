@@ -151,8 +151,9 @@ typedef struct fo_shm fo_shm;
 
 /**
  * Create an anonymous region of size bytes, zero-filled, shared with every process forked
- * afterwards. Its memory is reserved now: a full /dev/shm or tmpfs is an error here, never a
- * SIGBUS later. It has no name: nothing can open it, and nothing is left when its users die.
+ * afterwards. Its memory is reserved now (on linux, allocated: size bytes of RAM are taken at
+ * once): a full /dev/shm or tmpfs is an error here, never a SIGBUS later. It has no name: nothing
+ * can open it, and nothing is left when its users die.
  * @return 0, -EINVAL (NULL shm, size 0 or too large to map), -ENOSPC, -ENOMEM, -EMFILE.
  */
 int fo_shm_create(fo_shm **shm, size_t size);

@@ -166,7 +166,11 @@ typedef struct {
   double cpu_ns; /* CPU nanoseconds per message, sender and receiver together */
 } stream;
 
-/* MESSAGES from one child process to another; the parent only starts and times them. */
+/* MESSAGES from one child process to another; the parent only starts and times them.
+ * For the pipes, CPU per message is a trade: fo_pipe's reader takes every message waiting in one
+ * read(2) (fewer system calls than the raw reader's one per message), so it empties the pipe more
+ * often and the writer more often pays for waking it; measured apart, fo_pipe's receiver costs
+ * about 0.7x the raw one and its sender about 1.4x. */
 static stream throughput(int kind) {
   chan c = kinds[kind];
   int ready[2], go[2];

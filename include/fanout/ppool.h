@@ -1,0 +1,246 @@
+/**
+ * @file ppool.h
+ * Processes: run a function in a child process (fo_proc_*), and a pool of worker processes that
+ * maps a function over an array (fo_ppool_*), with results in input order.
+ *
+ * How a map moves data. The pool owns one shared-memory arena, mapped before the workers are
+ * forked, and two small message queues. A map copies the context blob into the arena, then cuts
+ * the inputs into chunks: each chunk's inputs are copied into a free slot of the arena and a
+ * descriptor ("slot 3: items 4096-4351") goes on the work queue. A worker takes a descriptor,
+ * claims the slot in shared memory, runs the function over the chunk writing outputs in place,
+ * marks the slot done and sends a "done" message; the parent copies the outputs to their place
+ * and reuses the slot. Inputs and outputs larger than the arena flow through it slot by slot, so
+ * the arena's size bounds memory, not the map's size.
+ *
+ * Failures. A worker that dies in a chunk (a signal, exit() in the function) is seen at once:
+ * each worker holds the write end of a pipe whose read end the parent polls, so the kernel
+ * closing it is the news. The item it was running is the culprit: it is run again on another
+ * worker up to max_attempts times in all, then reported failed; the items of the chunk it had
+ * finished are kept and the rest are run as usual. A dead worker is replaced at once. The map
+ * returns with a report of every item it could not produce and why.
+ *
+ * Threads and processes. A pool belongs to the process that created it: map and destroy must be
+ * called there, by one thread at a time (a pool is not thread-safe; use one pool per thread).
+ * Workers are forked from the thread that calls create or map, and on the linux port they die
+ * with that thread (PR_SET_PDEATHSIG), so use a pool from a thread that outlives it. Workers
+ * never outlive the process that created the pool: on the linux port the kernel kills them with
+ * it; on the posix port they look between items and while idle, within a quarter of a second
+ * (see ports/port.h), so there a worker stuck inside one item outlives its parent until the item
+ * returns.
+ * The calling process must not ignore SIGCHLD or reap children it did not fork (waitpid(-1)):
+ * the pool reaps its workers itself to learn why they died.
+ * Workers inherit what a fork() passes on: open descriptors, memory as it was at the fork.
+ * Memory written by the parent after a worker was forked is invisible to it: pass what the
+ * function needs in the context blob (copied per map) or in shared memory mapped before
+ * fo_ppool_create. The worker function runs in a child of a process that may have had threads,
+ * so it must not rely on locks another thread of the parent may have held at the fork (malloc is
+ * safe with glibc and musl; stdio output should be flushed by the function itself, since workers
+ * leave with _exit).
+ */
+#ifndef FANOUT_PPOOL_H
+#define FANOUT_PPOOL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "fanout/fanout.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------------------------------
+ * One child process
+ */
+
+/** A child process running one function. */
+typedef struct fo_proc fo_proc;
+
+/** The function a child runs; its return value (0-255) becomes the child's exit code. */
+typedef int (*fo_proc_fn)(void *arg);
+
+/** fo_proc_spawn flag: kill the child when the parent dies (linux port only: -ENOTSUP on posix,
+ * which has no way to do it for a child running arbitrary code). */
+#define FO_PROC_DIE_WITH_PARENT 1u
+
+/** How a child ended. */
+typedef struct fo_proc_status {
+  int signal; /**< the signal that ended it, or 0 when it exited */
+  int code;   /**< its exit code when signal is 0 */
+} fo_proc_status;
+
+/**
+ * Fork a child that runs fn(arg) and leaves with _exit(its return value). arg is the parent's
+ * pointer, valid in the child because the child is a copy of the parent.
+ * @param flags 0 or FO_PROC_DIE_WITH_PARENT.
+ * @return 0, -EINVAL (NULL proc or fn, unknown flag), -ENOTSUP (FO_PROC_DIE_WITH_PARENT on a port
+ *         without it), -ENOMEM, -EAGAIN (process limit), -EMFILE.
+ */
+int fo_proc_spawn(fo_proc **proc, fo_proc_fn fn, void *arg, unsigned flags);
+
+/**
+ * Wait for the child to end and reap it. Once reaped, later calls return the same status at once.
+ * @param timeout_ms FO_FOREVER (-1), 0 to look without waiting, or milliseconds.
+ * @param status receives how it ended (may be NULL).
+ * @return 0, -EINVAL (NULL proc), -ETIMEDOUT (still running), -ECHILD (called from another
+ *         process than the one that spawned it, or the child was reaped by someone else).
+ */
+int fo_proc_join(fo_proc *proc, int timeout_ms, fo_proc_status *status);
+
+/** Send sig to the child. @return 0, -EINVAL (NULL proc), -ESRCH (already reaped). */
+int fo_proc_kill(fo_proc *proc, int sig);
+
+/** The child's process id; 0 for NULL. */
+pid_t fo_proc_pid(const fo_proc *proc);
+
+/** Release the handle. A child still running is killed (SIGKILL) and reaped first, so no zombie
+ * is left; in another process than the spawner only the handle is released. NULL is a no-op. */
+void fo_proc_destroy(fo_proc *proc);
+
+/* ---------------------------------------------------------------------------------------------
+ * Process pool
+ */
+
+/** Largest number of workers: the parent polls one descriptor per worker. */
+#ifndef FO_PPOOL_WORKERS_MAX
+#define FO_PPOOL_WORKERS_MAX 256
+#endif
+
+/** Default arena size. 2 MiB gives a two-core board four slots of 32 Ki items of 8 bytes in and
+ * 8 out, which keeps the queue messages and wake-ups around each chunk to a few percent of a map
+ * of tiny items. */
+#ifndef FO_PPOOL_ARENA_DEFAULT
+#define FO_PPOOL_ARENA_DEFAULT ((size_t)2 << 20)
+#endif
+
+/** Smallest arena accepted: its bookkeeping plus some room for data. */
+#define FO_PPOOL_ARENA_MIN ((size_t)64 << 10)
+
+/** Default for fo_ppool_map_opts.max_attempts: an item whose worker dies is run three times in
+ * all before it is reported failed. */
+#ifndef FO_PPOOL_ATTEMPTS
+#define FO_PPOOL_ATTEMPTS 3
+#endif
+
+/** A pool of worker processes. */
+typedef struct fo_ppool fo_ppool;
+
+/**
+ * The function a worker runs for each item: read the item at in (in_size bytes), write its result
+ * at out (out_size bytes). ctx is the map's context. An item's own errors belong in its output;
+ * the map's report is about items whose worker died or ran out of time. When in_size or out_size
+ * is 0 the pointer is valid but points to nothing.
+ */
+typedef void (*fo_ppool_fn)(const void *ctx, const void *in, void *out);
+
+/** Pool options; a zeroed struct (or NULL) means every default. */
+typedef struct fo_ppool_opts {
+  unsigned workers;  /**< worker processes; 0 = fo_cpu_count() */
+  size_t arena_size; /**< bytes of shared memory for context, inputs and outputs in flight;
+                          0 = FO_PPOOL_ARENA_DEFAULT */
+} fo_ppool_opts;
+
+/** Options of one map; a zeroed struct (or NULL) means every default. */
+typedef struct fo_ppool_map_opts {
+  size_t chunk;          /**< items per chunk; 0 = automatic (see fo_ppool_map) */
+  int item_timeout_ms;   /**< longest one item may run; 0 or FO_FOREVER (< 0) = no limit */
+  int timeout_ms;        /**< longest the whole map may run; 0 or < 0 = no limit */
+  unsigned max_attempts; /**< times an item is started before its worker's death is final;
+                              0 = FO_PPOOL_ATTEMPTS, 1 = no retry */
+} fo_ppool_map_opts;
+
+/** Why an item failed. */
+typedef enum fo_ppool_cause {
+  FO_PPOOL_SIGNAL = 1, /**< its worker was killed by a signal (code: the signal) */
+  FO_PPOOL_EXIT = 2,   /**< its worker exited, e.g. exit() in the function (code: exit status, or -1
+                            when SIGCHLD set to SIG_IGN or another waitpid took the status) */
+  FO_PPOOL_TIMEOUT = 3, /**< it was still running at its deadline (the item's, or the map's) and
+                             its worker was killed */
+  FO_PPOOL_NOT_RUN = 4  /**< the map ended before it ran (the map's deadline passed, or no
+                             worker could be started) */
+} fo_ppool_cause;
+
+/** A run of failed items with one cause. */
+typedef struct fo_ppool_failure {
+  size_t first;      /**< index of the first item */
+  size_t count;      /**< items in the run (1 except for FO_PPOOL_NOT_RUN) */
+  int cause;         /**< an fo_ppool_cause */
+  int code;          /**< the signal or exit status; 0 for the other causes */
+  unsigned attempts; /**< times the item was started */
+} fo_ppool_failure;
+
+/** What a map reports: the caller provides the failure array. */
+typedef struct fo_ppool_report {
+  fo_ppool_failure *failures; /**< in: room for cap runs (may be NULL with cap 0) */
+  size_t cap;                 /**< in: its length */
+  size_t nfailures;           /**< out: runs recorded, at most cap, sorted by first */
+  size_t failed;              /**< out: items that failed in all, recorded or not */
+  unsigned deaths;            /**< out: workers that died or were killed during the map */
+} fo_ppool_report;
+
+/**
+ * Start a pool: map the arena, create the queues, fork the workers. Workers wait on the work
+ * queue using no CPU. The shared objects have no name anywhere (memfd or anonymous mapping,
+ * queues unlinked at creation), so nothing is left in /dev/shm or /dev/mqueue whatever happens.
+ * The two queues hold 10 messages of a few dozen bytes each: within the default limits.
+ * @return 0, -EINVAL (NULL pool, workers above FO_PPOOL_WORKERS_MAX, arena_size below
+ *         FO_PPOOL_ARENA_MIN), -ENOMEM, -ENOSPC (no room for the arena), FO_EMQLIMIT,
+ *         FO_EMQCOUNT, -EMFILE, -EAGAIN (process limit reached while forking).
+ *         A failed create leaves no process, descriptor or allocation behind.
+ */
+int fo_ppool_create(fo_ppool **pool, const fo_ppool_opts *opts);
+
+/**
+ * Stop every worker (SIGKILL: they hold nothing of their own between maps) and reap it, then
+ * release the arena and the queues. No zombie is left. In a process other than the creator (a
+ * child that inherited the handle), only this process's copy is released. NULL is a no-op.
+ */
+void fo_ppool_destroy(fo_ppool *pool);
+
+/** The number of workers; 0 for NULL. */
+unsigned fo_ppool_workers(const fo_ppool *pool);
+
+/** The process id of worker i (0 <= i < fo_ppool_workers()), or 0 (NULL pool, i out of range, or
+ * no worker in that place right now). Workers that die are replaced under new ids. */
+pid_t fo_ppool_worker_pid(const fo_ppool *pool, unsigned i);
+
+/**
+ * out[i] = fn(ctx, in[i]) for i in [0, count), on the workers; outputs land in input order.
+ *
+ * The context: ctx_size bytes at ctx are copied into the arena and fn receives the copy. With
+ * ctx_size 0, ctx is passed on as it is: a pointer that is valid in the workers (static data, or
+ * shared memory mapped before the pool was created), or NULL.
+ *
+ * Chunks: with opts->chunk 0 the size is chosen per chunk. Chunks start large and shrink as
+ * the map nears its end (guided scheduling: a chunk is about the remaining items over twice the
+ * workers), so uneven items still finish together; they never shrink below what a worker runs
+ * in about half a millisecond (measured as the map runs, remembered for the next map of the same
+ * function), so tiny items cost little beyond the copies. A chunk never exceeds what one slot
+ * of the arena holds: about the arena over (workers + 2), divided by in_size + out_size.
+ *
+ * Deadlines: with item_timeout_ms, a worker still in one item after that long is killed and the
+ * item reported (FO_PPOOL_TIMEOUT, not retried). With timeout_ms, the map returns by then: the
+ * workers still busy are killed and replaced, and every item not produced is reported.
+ *
+ * in and out may be the same array (in_size == out_size); otherwise they must not overlap.
+ * Outputs of failed items are unspecified (a worker may have written part of one).
+ *
+ * @param report may be NULL. Filled in on every return except -EINVAL and FO_ETASK.
+ * @return 0 (every item produced), FO_EPARTIAL (some items failed: the report says which and
+ *         why), -ETIMEDOUT (the map's deadline passed; the report lists what was not produced),
+ *         -EINVAL (NULL pool or fn; NULL in, out or ctx with a nonzero size and count; overlapping
+ *         in and out; sizes that overflow), FO_ETASK (called in another process than the
+ *         pool's creator, e.g. from a worker function), FO_ETOOBIG (the context and one item do
+ *         not fit in the arena), or the negative errno of fork() when no worker could be started
+ *         (the remaining items are reported FO_PPOOL_NOT_RUN).
+ * Allocates nothing.
+ */
+int fo_ppool_map(fo_ppool *pool, fo_ppool_fn fn, const void *ctx, size_t ctx_size, const void *in,
+                 size_t in_size, void *out, size_t out_size, size_t count,
+                 const fo_ppool_map_opts *opts, fo_ppool_report *report);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FANOUT_PPOOL_H */

@@ -1,0 +1,91 @@
+/* The process pool's shared arena and its messages: everything the parent and the workers agree
+ * on. Not installed.
+ *
+ * Layout of the arena (one anonymous shared mapping, made before the workers fork, at the same
+ * address in every process):
+ *
+ *   [ header | slot records (one per slot, 64 bytes each) | context copy | data slots ... ]
+ *
+ * A data slot holds one chunk: its inputs, then (64-byte aligned) its outputs. The parent writes
+ * the header and the context at the start of a map, while no worker runs anything of the pool, and
+ * leaves them alone until the map is over.
+ *
+ * A slot record's state word says who owns the slot, in one atomic 64-bit value:
+ *   ticket (32 bits) | owner worker (24 bits) | state (8 bits)
+ * The parent gives every chunk it queues a fresh ticket and puts the ticket in the descriptor. A
+ * worker owns a chunk only by swapping QUEUED(ticket) for TAKEN(ticket, itself): a descriptor that
+ * went stale (the map ended, or the chunk was re-queued under a new ticket after a death) fails
+ * the swap and is dropped. So no message can make a worker touch a slot it does not own, and a
+ * "done" message counts only if the slot still holds DONE under the same ticket. */
+#ifndef FO_SRC_PPOOL_ARENA_H
+#define FO_SRC_PPOOL_ARENA_H
+
+#include <stdint.h>
+
+#include "fanout/ppool.h"
+
+#define FO__PPOOL_MAGIC 0x666f2d70706f6f6cull /* "fo-ppool" */
+
+/* Alignment of every region in the arena: a cache line, so slots never share one. */
+#define FO__PPOOL_ALIGN 64u
+
+enum { FO__SLOT_FREE = 0, FO__SLOT_QUEUED = 1, FO__SLOT_TAKEN = 2, FO__SLOT_DONE = 3 };
+
+static inline uint64_t fo__slot_state(uint32_t ticket, unsigned owner, unsigned state) {
+  return (uint64_t)ticket << 32 | (uint64_t)(owner & 0xffffffu) << 8 | (state & 0xffu);
+}
+static inline uint32_t fo__slot_ticket(uint64_t s) {
+  return (uint32_t)(s >> 32);
+}
+static inline unsigned fo__slot_owner(uint64_t s) {
+  return (unsigned)(s >> 8) & 0xffffffu;
+}
+static inline unsigned fo__slot_st(uint64_t s) {
+  return (unsigned)(s & 0xffu);
+}
+
+/* Written by the parent at the start of each map; read-only for workers during it. */
+typedef struct fo__ppool_hdr {
+  uint64_t magic;
+  fo_ppool_fn fn;      /* a plain function pointer: the same in every process after fork() */
+  const void *ctx;     /* the arena's copy of the context, or the caller's pointer (size 0) */
+  uint64_t in_size;    /* bytes per input item */
+  uint64_t out_size;   /* bytes per output item */
+  uint64_t data_off;   /* offset of data slot 0 */
+  uint64_t slot_bytes; /* distance between data slots */
+  uint64_t out_off;    /* offset of the outputs within a data slot */
+  uint64_t timed;      /* nonzero: workers stamp each item's start (item deadlines) */
+  int64_t t0_ns;       /* when the map began (monotonic ns): stamps count from here */
+} fo__ppool_hdr;
+
+/* One per slot, one cache line each. first, count and start are written by the parent before it
+ * publishes QUEUED; progress and stamp by the owning worker. */
+typedef struct fo__ppool_slot {
+  uint64_t state;    /* atomic: see above */
+  uint64_t first;    /* the chunk's first item in the map */
+  uint64_t count;    /* items in the chunk */
+  uint64_t start;    /* first item (within the chunk) still to run: > 0 after a re-queue */
+  uint64_t progress; /* atomic: items of the chunk finished (within the chunk), released after
+                        each item's output is written */
+  uint64_t stamp;    /* atomic, only when the header says timed: the item in progress, as
+                        (microseconds since t0_ns + 1) << 20 | its index within the chunk; 0
+                        until the owner stamps its first item */
+  uint64_t reserved[2];
+} fo__ppool_slot;
+
+/* On the work queue: "slot 3 under ticket 812: items 4096-4351". */
+typedef struct fo__ppool_desc {
+  uint32_t ticket;
+  uint32_t slot;
+  uint64_t first; /* for the reader's benefit: the slot record is what counts */
+  uint64_t count;
+} fo__ppool_desc;
+
+/* On the done queue. */
+typedef struct fo__ppool_done {
+  uint32_t ticket;
+  uint32_t slot;
+  uint64_t ns; /* how long the worker spent on the chunk, for the chunk-size estimate */
+} fo__ppool_done;
+
+#endif /* FO_SRC_PPOOL_ARENA_H */
