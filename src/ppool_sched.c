@@ -42,8 +42,11 @@ unsigned fo__ppool_geometry(size_t space, unsigned nslots, size_t in_size, size_
     size_t items = item == 0 ? SIZE_MAX : (per - 2 * FO__PPOOL_ALIGN) / item;
     if (items == 0)
       continue;
-    if (items > ((size_t)1 << 40))
-      items = (size_t)1 << 40; /* nothing to hold (sizes 0): any count, kept well in range */
+    /* nothing to hold (sizes 0): any count, kept well in range: 2^40 on 64-bit boards,
+     * 2^24 on 32-bit ones (written so no shift reaches the width of a 32-bit size_t) */
+    const size_t cap = sizeof(size_t) >= 8 ? ((size_t)1 << 20) << 20 : SIZE_MAX >> 8;
+    if (items > cap)
+      items = cap;
     *slot_items = items;
     *out_off = align_up(items * in_size);
     *slot_bytes = per;
