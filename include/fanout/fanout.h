@@ -44,7 +44,8 @@ extern "C" {
   XX(ENOTFOUND, 9, "no such key or path")                                                          \
   XX(EHTTP, 10, "HTTP status was not 2xx")                                                         \
   XX(ETRANSPORT, 11, "network transport error")                                                    \
-  XX(ETLS, 12, "TLS error (handshake or certificate verification)")
+  XX(ETLS, 12, "TLS error (handshake or certificate verification)")                                \
+  XX(ECONTENTTYPE, 60, "response has an unexpected content type")
 
 #define FO__ERR_ENUM(name, off, msg) FO_##name = -(FO_ERRBASE + (off)),
 /** fanout's own error codes, all negative. */
