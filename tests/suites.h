@@ -7,6 +7,7 @@
 Suite *error_suite(void);
 Suite *alloc_suite(void);
 Suite *cpu_suite(void);
+Suite *tpool_suite(void);
 /* tests/check_port_linux.c or tests/check_port_posix.c, whichever port is built. */
 Suite *port_suite(void);
 

@@ -1,0 +1,514 @@
+/* The thread pool: workers, the sleep and wake-up protocol, submit, wait, cancel, destroy.
+ *
+ * Tasks travel through a lock-free ring (tpool_ring.h). The mutex is taken only to sleep or to
+ * wake someone, and a thread wakes another only when that one is known to be asleep, so on a
+ * busy pool submitters and workers never touch it. Three counters carry the sleep decisions;
+ * each is written under the mutex and read without it after a store it must be ordered with
+ * (the Dekker pattern: "I published work, is anyone asleep?" against "I am going to sleep, is
+ * there work?"; one side always sees the other):
+ *   sleepers       workers asleep (or about to be) that nobody has promised to wake;
+ *   tokens         wake-ups sent but not yet taken: while one is outstanding a submitter does
+ *                  not wake a second worker; the woken one wakes the next if work is left;
+ *   space_waiters  submitters waiting for room, woken once half the queue is free.
+ * fo_tpool_wait() needs no counter of its own: the ring's tail counts tasks queued, `retired`
+ * counts tasks finished or cancelled, and the pool is idle when they are equal. */
+#include "config.h"
+
+#include "fanout/tpool.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "tpool_hooks.h"
+#include "tpool_impl.h"
+
+/* ------------------------------------------------------------------------------------------------
+ * Small helpers
+ */
+
+int fo__tpool_is_worker(const fo_tpool *p) {
+  pthread_t self = pthread_self();
+  for (unsigned i = 0; i < p->nthreads; i++)
+    if (pthread_equal(p->workers[i].tid, self))
+      return 1;
+  return 0;
+}
+
+static int stopping(fo_tpool *p) {
+  return __atomic_load_n(&p->stopping, __ATOMIC_ACQUIRE);
+}
+
+static void deadline_after(struct timespec *ts, int ms) {
+  clock_gettime(CLOCK_MONOTONIC, ts);
+  ts->tv_sec += ms / 1000;
+  ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+  if (ts->tv_nsec >= 1000000000L) {
+    ts->tv_sec++;
+    ts->tv_nsec -= 1000000000L;
+  }
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Finishing tasks
+ */
+
+/* n more tasks finished or were dropped: wake fo_tpool_wait() callers if that made the pool idle.
+ * The waiter registers before it compares the counters, and we compare after counting, so one
+ * of us sees the other. */
+static void retire(fo_tpool *p, size_t n) {
+  size_t r = __atomic_add_fetch(&p->retired, n, __ATOMIC_SEQ_CST);
+  if (__atomic_load_n(&p->idle_waiters, __ATOMIC_SEQ_CST) == 0)
+    return;
+  if (r != __atomic_load_n(&p->tail, __ATOMIC_SEQ_CST))
+    return;
+  pthread_mutex_lock(&p->lock);
+  pthread_cond_broadcast(&p->idle_cv);
+  pthread_mutex_unlock(&p->lock);
+}
+
+static void run(fo_tpool *p, const fo__task *t) {
+  t->fn(t->arg);
+  /* The group first, so that once fo_tpool_wait() returns every group is settled too. */
+  if (t->group != NULL)
+    fo__tpool_group_done(t->group, 1);
+  retire(p, 1);
+}
+
+/* A slot was freed (the queue's head is now at head): wake waiting submitters once half the queue
+ * is free, not at every slot, so a submitter that fills the queue sleeps once per half queue
+ * instead of once per task. Every pop after a submitter registered sees it, and pops go on until
+ * the queue is empty, so the half-way point is always passed while it waits. */
+static void space_freed(fo_tpool *p, size_t head, int locked) {
+  if (__atomic_load_n(&p->space_waiters, __ATOMIC_SEQ_CST) == 0)
+    return;
+  size_t depth = __atomic_load_n(&p->tail, __ATOMIC_RELAXED) - head;
+  if (depth > (p->mask + 1) / 2)
+    return;
+  if (!locked)
+    pthread_mutex_lock(&p->lock);
+  pthread_cond_broadcast(&p->space_cv);
+  if (!locked)
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* locked: the caller holds p->lock (a worker about to sleep). */
+static int pop(fo_tpool *p, fo__task *t, int locked) {
+  size_t next;
+  if (!fo__ring_pop(p->slots, p->mask, &p->head, t, &next))
+    return 0;
+  space_freed(p, next, locked);
+  return 1;
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Sleeping and waking workers
+ */
+
+/* With the lock held: promise the wake-up to one sleeping worker, unless one is already on its
+ * way (it will pass the wake-up on if there is more work than it can take). Signal, never
+ * broadcast: the other workers are busy or have nothing to do. */
+static void wake_one_locked(fo_tpool *p) {
+  if (__atomic_load_n(&p->sleepers, __ATOMIC_SEQ_CST) == 0 ||
+      __atomic_load_n(&p->tokens, __ATOMIC_SEQ_CST) != 0)
+    return;
+  __atomic_sub_fetch(&p->sleepers, 1, __ATOMIC_SEQ_CST);
+  __atomic_add_fetch(&p->tokens, 1, __ATOMIC_SEQ_CST);
+  p->wakeups++;
+  pthread_cond_signal(&p->work_cv);
+}
+
+/* After queueing a task. The ring's store that filled the slot is sequentially consistent, so
+ * these loads cannot pass it: a worker that said it sleeps before we filled the slot is seen
+ * here, and one that says so later finds the task. Sleepers is read before tokens because a
+ * woken worker takes its token before it counts itself asleep again. */
+static void wake_for_work(fo_tpool *p) {
+  if (__atomic_load_n(&p->sleepers, __ATOMIC_SEQ_CST) == 0)
+    return;
+  if (__atomic_load_n(&p->tokens, __ATOMIC_SEQ_CST) != 0)
+    return;
+  pthread_mutex_lock(&p->lock);
+  wake_one_locked(p);
+  pthread_mutex_unlock(&p->lock);
+}
+
+/* The ring was empty: sleep until there is work (1, task in *t) or the pool stops (0). */
+static int park(fo_tpool *p, fo__task *t) {
+  int got = 0, counted = 1, woken = 0;
+  pthread_mutex_lock(&p->lock);
+  __atomic_add_fetch(&p->sleepers, 1, __ATOMIC_SEQ_CST);
+  for (;;) {
+    /* Orders "I sleep" before "is there work?" (the other half of wake_for_work). */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (pop(p, t, 1)) {
+      got = 1;
+      break;
+    }
+    if (stopping(p))
+      break;
+    if (!counted) { /* woken for a task another worker took first: sleep again */
+      __atomic_add_fetch(&p->sleepers, 1, __ATOMIC_SEQ_CST);
+      counted = 1;
+      continue;
+    }
+    p->parks++;
+    pthread_cond_wait(&p->work_cv, &p->lock);
+    /* Whoever signalled already took one sleeper off the count; a spurious wake-up did not. */
+    if (__atomic_load_n(&p->tokens, __ATOMIC_SEQ_CST) > 0) {
+      __atomic_sub_fetch(&p->tokens, 1, __ATOMIC_SEQ_CST);
+      counted = 0;
+      woken = 1;
+    }
+  }
+  if (counted)
+    __atomic_sub_fetch(&p->sleepers, 1, __ATOMIC_SEQ_CST);
+  /* Submitters skipped waking anyone while our token was outstanding: pass it on. */
+  if (got && woken && fo__ring_maybe_nonempty(p->slots, p->mask, &p->head))
+    wake_one_locked(p);
+  pthread_mutex_unlock(&p->lock);
+  return got;
+}
+
+static void name_thread(const fo_tpool *p, unsigned index) {
+#ifdef HAVE_PTHREAD_SETNAME_NP
+  /* Linux allows 15 characters: keep room for "-N" by cutting the prefix, not the number. */
+  char digits[12], name[16];
+  int nd = snprintf(digits, sizeof digits, "-%u", index);
+  int keep = (int)sizeof name - 1 - nd;
+  snprintf(name, sizeof name, "%.*s%s", keep, p->name, digits);
+  (void)pthread_setname_np(pthread_self(), name); /* a name is a nicety: ignore failure */
+#else
+  (void)p;
+  (void)index;
+#endif
+}
+
+static void *worker_main(void *arg) {
+  fo__worker *w = arg;
+  fo_tpool *p = w->pool;
+  name_thread(p, w->index);
+  fo__task t = {NULL, NULL, NULL};
+  while (pop(p, &t, 0) || park(p, &t))
+    run(p, &t);
+  return NULL;
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Submitting
+ */
+
+/* The queue was full: wait for room until the deadline (NULL: forever). Returns with the task
+ * queued (0), -ETIMEDOUT, -ESHUTDOWN, or a pthread error. */
+static int push_wait(fo_tpool *p, const fo__task *t, const struct timespec *deadline) {
+  int rc = 0, expired = 0;
+  pthread_mutex_lock(&p->lock);
+  __atomic_add_fetch(&p->space_waiters, 1, __ATOMIC_SEQ_CST);
+  p->full_waits++;
+  for (;;) {
+    /* Orders "I wait for room" before "is there room?" (the other half of space_freed). */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (stopping(p)) {
+      rc = -ESHUTDOWN;
+      break;
+    }
+    if (fo__ring_push(p->slots, p->mask, &p->tail, t))
+      break;
+    if (expired) {
+      rc = -ETIMEDOUT;
+      break;
+    }
+    int e = deadline != NULL ? pthread_cond_timedwait(&p->space_cv, &p->lock, deadline)
+                             : pthread_cond_wait(&p->space_cv, &p->lock);
+    if (e == ETIMEDOUT)
+      expired = 1; /* one last look: room may have come with the deadline */
+    else if (e != 0) {
+      rc = -e;
+      break;
+    }
+  }
+  /* destroy waits for blocked submitters to leave before it frees the pool. */
+  if (__atomic_sub_fetch(&p->space_waiters, 1, __ATOMIC_SEQ_CST) == 0 && stopping(p))
+    pthread_cond_broadcast(&p->idle_cv);
+  pthread_mutex_unlock(&p->lock);
+  return rc;
+}
+
+/* A worker of this pool must not wait for room: if every worker did, no one would make it. It
+ * runs the task itself instead, which also slows its own submitting down as waiting would. */
+static void run_inline(fo_tpool *p, const fo__task *t) {
+  __atomic_add_fetch(&p->inline_runs, 1, __ATOMIC_RELAXED);
+  t->fn(t->arg);
+  if (t->group != NULL)
+    fo__tpool_group_done(t->group, 1);
+}
+
+int fo__tpool_submit(fo_tpool *p, fo_tpool_group *g, fo_tpool_fn fn, void *arg, enum fo__wait how,
+                     int timeout_ms) {
+  if (stopping(p))
+    return -ESHUTDOWN;
+  fo__task t = {fn, arg, g};
+  if (g != NULL)
+    fo__tpool_group_add(g);
+  int rc = 0;
+  if (!fo__ring_push(p->slots, p->mask, &p->tail, &t)) {
+    if (how == FO__NOWAIT) {
+      rc = -EAGAIN;
+    } else if (how == FO__FOREVER && fo__tpool_is_worker(p)) {
+      run_inline(p, &t);
+      return 0;
+    } else if (how == FO__FOREVER) {
+      rc = push_wait(p, &t, NULL);
+    } else {
+      struct timespec deadline;
+      deadline_after(&deadline, timeout_ms);
+      rc = push_wait(p, &t, &deadline);
+    }
+  }
+  if (rc == 0)
+    wake_for_work(p);
+  else if (g != NULL)
+    fo__tpool_group_done(g, 1);
+  return rc;
+}
+
+int fo_tpool_submit(fo_tpool *pool, fo_tpool_fn fn, void *arg) {
+  if (pool == NULL || fn == NULL)
+    return -EINVAL;
+  return fo__tpool_submit(pool, NULL, fn, arg, FO__FOREVER, 0);
+}
+
+int fo_tpool_try_submit(fo_tpool *pool, fo_tpool_fn fn, void *arg) {
+  if (pool == NULL || fn == NULL)
+    return -EINVAL;
+  return fo__tpool_submit(pool, NULL, fn, arg, FO__NOWAIT, 0);
+}
+
+int fo_tpool_submit_timed(fo_tpool *pool, fo_tpool_fn fn, void *arg, int timeout_ms) {
+  if (pool == NULL || fn == NULL || timeout_ms < 0)
+    return -EINVAL;
+  return fo__tpool_submit(pool, NULL, fn, arg, FO__TIMED, timeout_ms);
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Waiting, cancelling
+ */
+
+int fo_tpool_wait(fo_tpool *pool) {
+  if (pool == NULL)
+    return -EINVAL;
+  if (fo__tpool_is_worker(pool))
+    return FO_ETASK;
+  pthread_mutex_lock(&pool->lock);
+  __atomic_add_fetch(&pool->idle_waiters, 1, __ATOMIC_SEQ_CST);
+  /* retired first: every task it counts was queued before, so tail read after it is at least
+   * as large, and equality means nothing queued is unfinished. */
+  while (__atomic_load_n(&pool->retired, __ATOMIC_SEQ_CST) !=
+         __atomic_load_n(&pool->tail, __ATOMIC_SEQ_CST))
+    pthread_cond_wait(&pool->idle_cv, &pool->lock);
+  __atomic_sub_fetch(&pool->idle_waiters, 1, __ATOMIC_SEQ_CST);
+  pthread_mutex_unlock(&pool->lock);
+  return 0;
+}
+
+int fo_tpool_cancel(fo_tpool *pool) {
+  if (pool == NULL)
+    return -EINVAL;
+  /* At most one queue's worth, so a submitter that keeps refilling cannot keep us here. */
+  size_t n = 0, capacity = pool->mask + 1, next;
+  fo__task t;
+  while (n < capacity && fo__ring_pop(pool->slots, pool->mask, &pool->head, &t, &next)) {
+    if (t.group != NULL)
+      fo__tpool_group_done(t.group, 1);
+    n++;
+  }
+  if (n == 0)
+    return 0;
+  retire(pool, n);
+  if (__atomic_load_n(&pool->space_waiters, __ATOMIC_SEQ_CST) != 0) {
+    pthread_mutex_lock(&pool->lock);
+    pthread_cond_broadcast(&pool->space_cv);
+    pthread_mutex_unlock(&pool->lock);
+  }
+  return (int)n;
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Creating and destroying
+ */
+
+static int sync_init(fo_tpool *p) {
+  pthread_condattr_t mono;
+  int rc = pthread_condattr_init(&mono);
+  if (rc != 0)
+    return -rc;
+  /* Timed submits measure their deadline on the monotonic clock: a clock step must not cut a
+   * wait short or stretch it. */
+  rc = pthread_condattr_setclock(&mono, CLOCK_MONOTONIC);
+  if (rc == 0 && (rc = pthread_mutex_init(&p->lock, NULL)) == 0) {
+    if ((rc = pthread_cond_init(&p->work_cv, NULL)) == 0) {
+      if ((rc = pthread_cond_init(&p->space_cv, &mono)) == 0) {
+        if ((rc = pthread_cond_init(&p->idle_cv, NULL)) == 0) {
+          pthread_condattr_destroy(&mono);
+          return 0;
+        }
+        pthread_cond_destroy(&p->space_cv);
+      }
+      pthread_cond_destroy(&p->work_cv);
+    }
+    pthread_mutex_destroy(&p->lock);
+  }
+  pthread_condattr_destroy(&mono);
+  return -rc;
+}
+
+static void sync_fini(fo_tpool *p) {
+  pthread_cond_destroy(&p->idle_cv);
+  pthread_cond_destroy(&p->space_cv);
+  pthread_cond_destroy(&p->work_cv);
+  pthread_mutex_destroy(&p->lock);
+}
+
+/* Tell every started worker to finish the queue and exit, and join them. */
+static void stop_workers(fo_tpool *p) {
+  pthread_mutex_lock(&p->lock);
+  __atomic_store_n(&p->stopping, 1, __ATOMIC_RELEASE);
+  pthread_cond_broadcast(&p->work_cv);
+  pthread_cond_broadcast(&p->space_cv);
+  while (__atomic_load_n(&p->space_waiters, __ATOMIC_SEQ_CST) != 0)
+    pthread_cond_wait(&p->idle_cv, &p->lock);
+  pthread_mutex_unlock(&p->lock);
+  for (unsigned i = 0; i < p->nthreads; i++)
+    pthread_join(p->workers[i].tid, NULL);
+}
+
+static int default_spawn(pthread_t *thread, const pthread_attr_t *attr, void *(*start)(void *),
+                         void *arg, void *ctx) {
+  (void)ctx;
+  return pthread_create(thread, attr, start, arg);
+}
+
+/* Start every worker with all signals blocked: a new thread inherits its creator's mask, so
+ * the workers never run a signal handler and never take a signal meant for the program. */
+static int start_workers(fo_tpool *p, unsigned threads, fo__tpool_spawn_fn spawn, void *ctx) {
+  pthread_attr_t attr;
+  int rc = pthread_attr_init(&attr);
+  if (rc != 0)
+    return -rc;
+  rc = pthread_attr_setstacksize(&attr, p->stack_size);
+  sigset_t all, old;
+  sigfillset(&all);
+  if (rc == 0 && (rc = pthread_sigmask(SIG_SETMASK, &all, &old)) == 0) {
+    for (unsigned i = 0; i < threads && rc == 0; i++) {
+      p->workers[i].pool = p;
+      p->workers[i].index = i;
+      rc = spawn(&p->workers[i].tid, &attr, worker_main, &p->workers[i], ctx);
+      if (rc == 0)
+        p->nthreads++;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+  }
+  pthread_attr_destroy(&attr);
+  return -rc;
+}
+
+static size_t round_up(size_t n, size_t to) {
+  return (n + to - 1) / to * to;
+}
+
+/* The stack size asked for, made acceptable to pthread_attr_setstacksize() everywhere. */
+static size_t stack_bytes(size_t asked) {
+  size_t n = asked != 0 ? asked : FO_TPOOL_STACK_DEFAULT;
+  size_t min = PTHREAD_STACK_MIN;
+  long page = sysconf(_SC_PAGESIZE);
+  if (n < min)
+    n = min;
+  if (page > 0 && n <= SIZE_MAX - (size_t)page)
+    n = round_up(n, (size_t)page);
+  return n;
+}
+
+int fo__tpool_create_with(fo_tpool **pool, const fo_tpool_options *opts, fo__tpool_spawn_fn spawn,
+                          void *ctx) {
+  static const fo_tpool_options defaults = {0};
+  if (pool == NULL)
+    return -EINVAL;
+  const fo_tpool_options *o = opts != NULL ? opts : &defaults;
+  unsigned threads = o->threads != 0 ? o->threads : FO_TPOOL_THREADS_DEFAULT;
+  unsigned queue = o->queue != 0 ? o->queue : FO_TPOOL_QUEUE_DEFAULT;
+  if (threads > FO_TPOOL_THREADS_MAX || queue > FO_TPOOL_QUEUE_MAX)
+    return -EINVAL;
+  /* At least two slots: with one, a slot's "filled" and "free again" sequence numbers would be
+   * the same (pos + 1) and the ring could not tell a full queue from an empty one. */
+  size_t capacity = 2;
+  while (capacity < queue)
+    capacity <<= 1;
+
+  /* One block: the pool, the worker records and the ring. The pool is aligned to a cache line
+   * so its padding keeps the submitters' and the workers' counters on separate lines. */
+  size_t pool_bytes = round_up(sizeof(fo_tpool), FO__CACHELINE);
+  size_t worker_bytes = round_up(threads * sizeof(fo__worker), FO__CACHELINE);
+  void *raw =
+      fo__malloc(FO__CACHELINE - 1 + pool_bytes + worker_bytes + capacity * sizeof(fo__slot));
+  if (raw == NULL)
+    return -ENOMEM;
+  fo_tpool *p =
+      (fo_tpool *)(((uintptr_t)raw + FO__CACHELINE - 1) & ~(uintptr_t)(FO__CACHELINE - 1));
+  memset(p, 0, pool_bytes + worker_bytes);
+  p->raw = raw;
+  p->workers = (fo__worker *)(void *)((char *)p + pool_bytes);
+  p->slots = (fo__slot *)(void *)((char *)p + pool_bytes + worker_bytes);
+  p->mask = capacity - 1;
+  p->stack_size = stack_bytes(o->stack_size);
+  snprintf(p->name, sizeof p->name, "%s",
+           o->name != NULL && o->name[0] != '\0' ? o->name : "fo-tpool");
+  fo__ring_init(p->slots, capacity);
+
+  int rc = sync_init(p);
+  if (rc != 0) {
+    fo__free(raw);
+    return rc;
+  }
+  rc = start_workers(p, threads, spawn != NULL ? spawn : default_spawn, ctx);
+  if (rc != 0) {
+    stop_workers(p);
+    sync_fini(p);
+    fo__free(raw);
+    return rc;
+  }
+  *pool = p;
+  return 0;
+}
+
+int fo_tpool_create(fo_tpool **pool, const fo_tpool_options *opts) {
+  return fo__tpool_create_with(pool, opts, NULL, NULL);
+}
+
+int fo_tpool_destroy(fo_tpool *pool) {
+  if (pool == NULL)
+    return 0;
+  if (fo__tpool_is_worker(pool))
+    return FO_ETASK;
+  stop_workers(pool);
+  sync_fini(pool);
+  fo__free(pool->raw);
+  return 0;
+}
+
+void fo__tpool_get_stats(fo_tpool *pool, fo__tpool_stats *stats) {
+  pthread_mutex_lock(&pool->lock);
+  stats->threads = pool->nthreads;
+  stats->capacity = (unsigned)(pool->mask + 1);
+  stats->stack_size = pool->stack_size;
+  stats->parks = pool->parks;
+  stats->wakeups = pool->wakeups;
+  stats->full_waits = pool->full_waits;
+  stats->inline_runs = __atomic_load_n(&pool->inline_runs, __ATOMIC_RELAXED);
+  pthread_mutex_unlock(&pool->lock);
+}
