@@ -4,7 +4,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <math.h>
 
 #include "fetch_internal.h"
 
@@ -21,12 +20,13 @@ void fo__sleep_ns(uint64_t ns) {
 }
 
 int fo__rate_init(fo__rate *r, double rate) {
-  if (!(rate >= 0.0) || !isfinite(rate) || rate > 1e9)
+  /* also false for NaN; no libm, so programs need no -lm for the fetcher */
+  if (!(rate >= 0.0 && rate <= 1e9))
     return -EINVAL;
   int rc = pthread_mutex_init(&r->mu, NULL);
   if (rc != 0)
     return -rc;
-  r->interval_ns = rate > 0.0 ? (uint64_t)llround(1e9 / rate) : 0;
+  r->interval_ns = rate > 0.0 ? (uint64_t)(1e9 / rate + 0.5) : 0;
   if (rate > 0.0 && r->interval_ns == 0)
     r->interval_ns = 1;
   r->next_ns = 0;

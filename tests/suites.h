@@ -8,6 +8,9 @@ Suite *error_suite(void);
 Suite *alloc_suite(void);
 Suite *cpu_suite(void);
 Suite *tpool_suite(void);
+/* Only with libcurl (FO_HAVE_CURL). */
+Suite *fetch_suite(void);
+Suite *fetch_tls_suite(void);
 /* tests/check_port_linux.c or tests/check_port_posix.c, whichever port is built. */
 Suite *port_suite(void);
 
