@@ -7,11 +7,12 @@
  * (the Dekker pattern: "I published work, is anyone asleep?" against "I am going to sleep, is
  * there work?"; one side always sees the other):
  *   sleepers       workers asleep (or about to be) that nobody has promised to wake;
- *   tokens         wake-ups sent but not yet taken: while one is outstanding a submitter does
- *                  not wake a second worker; the woken one wakes the next if work is left;
+ *   tokens         wake-ups promised but not yet taken: while one is outstanding a submitter
+ *                  does not wake a second worker; the woken one wakes the next if work is left;
  *   space_waiters  submitters waiting for room, woken once half the queue is free.
- * fo_tpool_wait() needs no counter of its own: the ring's tail counts tasks queued, `retired`
- * counts tasks finished or cancelled, and the pool is idle when they are equal. */
+ * fo_tpool_wait() adds nothing to the submit path: the ring's tail already counts tasks queued,
+ * workers count tasks finished or cancelled in `retired`, and the pool is idle when the two are
+ * equal; a worker looks at the waiter count (idle_waiters) only after counting. */
 #include "config.h"
 
 #include "fanout/tpool.h"
@@ -82,15 +83,19 @@ static void run(fo_tpool *p, const fo__task *t) {
   retire(p, 1);
 }
 
-/* A slot was freed (the queue's head is now at head): wake waiting submitters once half the queue
- * is free, not at every slot, so a submitter that fills the queue sleeps once per half queue
- * instead of once per task. Every pop after a submitter registered sees it, and pops go on until
- * the queue is empty, so the half-way point is always passed while it waits. */
-static void space_freed(fo_tpool *p, size_t head, int locked) {
+/* A slot was freed: wake waiting submitters once half the queue is free, not at every slot, so
+ * a submitter that fills the queue sleeps once per half queue instead of once per task.
+ * Consumers finish out of order, so the one that frees the slot a submitter waits for may come
+ * after all the others: the depth is taken from the shared head, not from our own position, or
+ * that last consumer would still see a full queue and nobody would wake the submitter. The head
+ * is read after our seq_cst free and every claim before it was seq_cst, so it includes them;
+ * the tail may be stale and the difference even negative, which errs towards waking. */
+static void space_freed(fo_tpool *p, int locked) {
   if (__atomic_load_n(&p->space_waiters, __ATOMIC_SEQ_CST) == 0)
     return;
-  size_t depth = __atomic_load_n(&p->tail, __ATOMIC_RELAXED) - head;
-  if (depth > (p->mask + 1) / 2)
+  intptr_t depth = (intptr_t)(__atomic_load_n(&p->tail, __ATOMIC_RELAXED) -
+                              __atomic_load_n(&p->head, __ATOMIC_SEQ_CST));
+  if (depth > (intptr_t)(p->mask + 1) / 2)
     return;
   if (!locked)
     pthread_mutex_lock(&p->lock);
@@ -101,10 +106,9 @@ static void space_freed(fo_tpool *p, size_t head, int locked) {
 
 /* locked: the caller holds p->lock (a worker about to sleep). */
 static int pop(fo_tpool *p, fo__task *t, int locked) {
-  size_t next;
-  if (!fo__ring_pop(p->slots, p->mask, &p->head, t, &next))
+  if (!fo__ring_pop(p->slots, p->mask, &p->head, t))
     return 0;
-  space_freed(p, next, locked);
+  space_freed(p, locked);
   return 1;
 }
 
@@ -113,16 +117,20 @@ static int pop(fo_tpool *p, fo__task *t, int locked) {
  */
 
 /* With the lock held: promise the wake-up to one sleeping worker, unless one is already on its
- * way (it will pass the wake-up on if there is more work than it can take). Signal, never
- * broadcast: the other workers are busy or have nothing to do. */
-static void wake_one_locked(fo_tpool *p) {
+ * way (it will pass the wake-up on if there is more work than it can take). Returns 1 when the
+ * caller must then signal work_cv: once, never broadcast, since the other workers are busy or
+ * have nothing to do; and preferably after unlocking, or the woken worker's first act is to
+ * block on the lock we still hold. Signalling late loses nothing: the promised worker is in
+ * pthread_cond_wait() (a counted sleeper releases the lock nowhere else), and if it wakes
+ * early for another reason it takes the token then. */
+static int promise_wake_locked(fo_tpool *p) {
   if (__atomic_load_n(&p->sleepers, __ATOMIC_SEQ_CST) == 0 ||
       __atomic_load_n(&p->tokens, __ATOMIC_SEQ_CST) != 0)
-    return;
+    return 0;
   __atomic_sub_fetch(&p->sleepers, 1, __ATOMIC_SEQ_CST);
   __atomic_add_fetch(&p->tokens, 1, __ATOMIC_SEQ_CST);
   p->wakeups++;
-  pthread_cond_signal(&p->work_cv);
+  return 1;
 }
 
 /* After queueing a task. The ring's store that filled the slot is sequentially consistent, so
@@ -135,8 +143,10 @@ static void wake_for_work(fo_tpool *p) {
   if (__atomic_load_n(&p->tokens, __ATOMIC_SEQ_CST) != 0)
     return;
   pthread_mutex_lock(&p->lock);
-  wake_one_locked(p);
+  int wake = promise_wake_locked(p);
   pthread_mutex_unlock(&p->lock);
+  if (wake)
+    pthread_cond_signal(&p->work_cv);
 }
 
 /* The ring was empty: sleep until there is work (1, task in *t) or the pool stops (0). */
@@ -170,9 +180,11 @@ static int park(fo_tpool *p, fo__task *t) {
   if (counted)
     __atomic_sub_fetch(&p->sleepers, 1, __ATOMIC_SEQ_CST);
   /* Submitters skipped waking anyone while our token was outstanding: pass it on. */
-  if (got && woken && fo__ring_maybe_nonempty(p->slots, p->mask, &p->head))
-    wake_one_locked(p);
+  int wake = got && woken && fo__ring_maybe_nonempty(p->slots, p->mask, &p->head) &&
+             promise_wake_locked(p);
   pthread_mutex_unlock(&p->lock);
+  if (wake)
+    pthread_cond_signal(&p->work_cv);
   return got;
 }
 
@@ -205,7 +217,9 @@ static void *worker_main(void *arg) {
  */
 
 /* The queue was full: wait for room until the deadline (NULL: forever). Returns with the task
- * queued (0), -ETIMEDOUT, -ESHUTDOWN, or a pthread error. */
+ * queued and a worker woken (0), or with the task's group membership undone (-ETIMEDOUT,
+ * -ESHUTDOWN, a pthread error). All of that happens before we stop counting as a waiter:
+ * destroy waits only for the count to drop, so afterwards we must not touch the pool. */
 static int push_wait(fo_tpool *p, const fo__task *t, const struct timespec *deadline) {
   int rc = 0, expired = 0;
   pthread_mutex_lock(&p->lock);
@@ -233,7 +247,12 @@ static int push_wait(fo_tpool *p, const fo__task *t, const struct timespec *dead
       break;
     }
   }
-  /* destroy waits for blocked submitters to leave before it frees the pool. */
+  if (rc == 0) {
+    if (promise_wake_locked(p))
+      pthread_cond_signal(&p->work_cv);
+  } else if (t->group != NULL) {
+    fo__tpool_group_done_locked(t->group, 1);
+  }
   if (__atomic_sub_fetch(&p->space_waiters, 1, __ATOMIC_SEQ_CST) == 0 && stopping(p))
     pthread_cond_broadcast(&p->idle_cv);
   pthread_mutex_unlock(&p->lock);
@@ -256,26 +275,24 @@ int fo__tpool_submit(fo_tpool *p, fo_tpool_group *g, fo_tpool_fn fn, void *arg, 
   fo__task t = {fn, arg, g};
   if (g != NULL)
     fo__tpool_group_add(g);
-  int rc = 0;
-  if (!fo__ring_push(p->slots, p->mask, &p->tail, &t)) {
-    if (how == FO__NOWAIT) {
-      rc = -EAGAIN;
-    } else if (how == FO__FOREVER && fo__tpool_is_worker(p)) {
-      run_inline(p, &t);
-      return 0;
-    } else if (how == FO__FOREVER) {
-      rc = push_wait(p, &t, NULL);
-    } else {
-      struct timespec deadline;
-      deadline_after(&deadline, timeout_ms);
-      rc = push_wait(p, &t, &deadline);
-    }
-  }
-  if (rc == 0)
+  if (fo__ring_push(p->slots, p->mask, &p->tail, &t)) {
     wake_for_work(p);
-  else if (g != NULL)
+    return 0;
+  }
+  if (how == FO__FOREVER && fo__tpool_is_worker(p)) {
+    run_inline(p, &t);
+    return 0;
+  }
+  if (how == FO__FOREVER)
+    return push_wait(p, &t, NULL);
+  if (how == FO__TIMED) {
+    struct timespec deadline;
+    deadline_after(&deadline, timeout_ms);
+    return push_wait(p, &t, &deadline);
+  }
+  if (g != NULL)
     fo__tpool_group_done(g, 1);
-  return rc;
+  return -EAGAIN;
 }
 
 int fo_tpool_submit(fo_tpool *pool, fo_tpool_fn fn, void *arg) {
@@ -321,9 +338,9 @@ int fo_tpool_cancel(fo_tpool *pool) {
   if (pool == NULL)
     return -EINVAL;
   /* At most one queue's worth, so a submitter that keeps refilling cannot keep us here. */
-  size_t n = 0, capacity = pool->mask + 1, next;
+  size_t n = 0, capacity = pool->mask + 1;
   fo__task t;
-  while (n < capacity && fo__ring_pop(pool->slots, pool->mask, &pool->head, &t, &next)) {
+  while (n < capacity && fo__ring_pop(pool->slots, pool->mask, &pool->head, &t)) {
     if (t.group != NULL)
       fo__tpool_group_done(t.group, 1);
     n++;

@@ -25,11 +25,15 @@ void fo__tpool_group_add(fo_tpool_group *g) {
   pthread_mutex_unlock(&g->pool->lock);
 }
 
-void fo__tpool_group_done(fo_tpool_group *g, unsigned n) {
-  pthread_mutex_lock(&g->pool->lock);
+void fo__tpool_group_done_locked(fo_tpool_group *g, unsigned n) {
   g->unfinished -= n;
   if (g->unfinished == 0 && g->waiters != 0)
     pthread_cond_broadcast(&g->done_cv);
+}
+
+void fo__tpool_group_done(fo_tpool_group *g, unsigned n) {
+  pthread_mutex_lock(&g->pool->lock);
+  fo__tpool_group_done_locked(g, n);
   pthread_mutex_unlock(&g->pool->lock);
 }
 

@@ -61,8 +61,10 @@ int fo__tpool_submit(fo_tpool *p, fo_tpool_group *g, fo_tpool_fn fn, void *arg, 
  * thread ids, so no thread-local or global state is needed. */
 int fo__tpool_is_worker(const fo_tpool *p);
 
-/* A task joins the group (before it is queued), and n tasks leave it (finished or dropped). */
+/* A task joins the group (before it is queued), and n tasks leave it (finished or dropped);
+ * _locked: the caller holds the pool's lock. */
 void fo__tpool_group_add(fo_tpool_group *g);
 void fo__tpool_group_done(fo_tpool_group *g, unsigned n);
+void fo__tpool_group_done_locked(fo_tpool_group *g, unsigned n);
 
 #endif /* FO_SRC_TPOOL_IMPL_H */

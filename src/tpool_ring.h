@@ -62,22 +62,21 @@ static inline int fo__ring_push(fo__slot *slots, size_t mask, size_t *tail, cons
   }
 }
 
-/* 1 with the task in *t and the position after it in *next, 0 if nothing is ready. A slot that
- * a producer has claimed but not yet filled counts as empty: that producer wakes a worker after
- * filling it. */
-static inline int fo__ring_pop(fo__slot *slots, size_t mask, size_t *head, fo__task *t,
-                               size_t *next) {
+/* 1 with the task in *t, 0 if nothing is ready. A slot that a producer has claimed but not yet
+ * filled counts as empty: that producer wakes a worker after filling it. The CAS on head is
+ * sequentially consistent so that a consumer which frees a slot later sees every claim made
+ * before (the pool's "half the queue is free" decision reads head after freeing). */
+static inline int fo__ring_pop(fo__slot *slots, size_t mask, size_t *head, fo__task *t) {
   size_t pos = __atomic_load_n(head, __ATOMIC_RELAXED);
   for (;;) {
     fo__slot *s = &slots[pos & mask];
     intptr_t dif = (intptr_t)(__atomic_load_n(&s->seq, __ATOMIC_ACQUIRE) - (pos + 1));
     if (dif == 0) {
-      if (__atomic_compare_exchange_n(head, &pos, pos + 1, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+      if (__atomic_compare_exchange_n(head, &pos, pos + 1, 1, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
         t->fn = s->fn;
         t->arg = s->arg;
         t->group = s->group;
         __atomic_store_n(&s->seq, pos + mask + 1, __ATOMIC_SEQ_CST);
-        *next = pos + 1;
         return 1;
       }
     } else if (dif < 0) {
