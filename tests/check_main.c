@@ -10,7 +10,8 @@
 #include "suites.h"
 
 int main(void) {
-  Suite *(*const suites[])(void) = {error_suite, alloc_suite, cpu_suite, port_suite, tpool_suite};
+  Suite *(*const suites[])(void) = {error_suite, alloc_suite, cpu_suite, port_suite,
+                                    tpool_suite, json_suite,  sat_suite, fixtures_suite};
   SRunner *sr = srunner_create(NULL);
   for (size_t i = 0; i < sizeof suites / sizeof suites[0]; i++)
     srunner_add_suite(sr, suites[i]());

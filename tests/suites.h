@@ -11,6 +11,10 @@ Suite *tpool_suite(void);
 /* Only with libcurl (FO_HAVE_CURL). */
 Suite *fetch_suite(void);
 Suite *fetch_tls_suite(void);
+Suite *json_suite(void);
+Suite *sat_suite(void);
+/* the document generator under tests/gen/ */
+Suite *fixtures_suite(void);
 /* tests/check_port_linux.c or tests/check_port_posix.c, whichever port is built. */
 Suite *port_suite(void);
 

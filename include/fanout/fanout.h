@@ -45,6 +45,10 @@ extern "C" {
   XX(EHTTP, 10, "HTTP status was not 2xx")                                                         \
   XX(ETRANSPORT, 11, "network transport error")                                                    \
   XX(ETLS, 12, "TLS error (handshake or certificate verification)")                                \
+  XX(EJSONTRUNC, 40, "JSON input ends before the value is complete")                               \
+  XX(EJSONDEPTH, 41, "JSON nesting deeper than the limit")                                         \
+  XX(EBADID, 42, "record id is not 24 lowercase hexadecimal digits")                               \
+  XX(EDATE, 43, "date is neither YYYY-MM-DD nor YYYY-MM-DD[T ]hh:mm:ss[.fraction]")                \
   XX(ECONTENTTYPE, 60, "response has an unexpected content type")
 
 #define FO__ERR_ENUM(name, off, msg) FO_##name = -(FO_ERRBASE + (off)),

@@ -1,7 +1,7 @@
-/* The documents the mirror serves, behind a small interface so the generator can be swapped for
- * another one (the satellite module's) without touching the server. Documents are written in the
- * API's exact format (../shared/fixtures/spacex/API-NOTES.md): compact JSON, keys in the API's
- * order, numbers the way JavaScript prints them, nulls where the real data has them. */
+/* The documents the mirror serves, behind a small interface so the server does not depend on how
+ * they are made. docs.c takes them from the project's generator (tests/gen/), which writes the
+ * API's exact format: compact JSON, keys in the API's order, numbers the way JavaScript prints
+ * them, nulls where the real data has them. */
 #ifndef FO_MIRROR_DOCS_H
 #define FO_MIRROR_DOCS_H
 
@@ -10,9 +10,9 @@
 
 typedef struct mirror_docs mirror_docs;
 
-/* n documents from seed: the same (n, seed) gives the same bytes on every machine. NULL on
- * allocation failure. */
-mirror_docs *mirror_docs_new(size_t n, uint64_t seed);
+/* Generator documents first .. first+n-1: the same arguments give the same bytes on every
+ * machine. NULL on allocation failure. */
+mirror_docs *mirror_docs_new(size_t n, uint64_t first);
 void mirror_docs_free(mirror_docs *d);
 
 size_t mirror_docs_count(const mirror_docs *d);

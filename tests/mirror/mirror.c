@@ -1,9 +1,11 @@
 /* fo-mirror: a local stand-in for the SpaceX API's Starlink routes, for tests, benchmarks and
  * the demo. HTTP/1.1 with keep-alive, one thread per connection, loopback only.
  *
- *   fo-mirror [--port N] [--docs N] [--seed N] [--latency-ms N] [--idle-exit S]
- *             [--fault-rate P --fault KIND] [--max-conns N] [--port-file FILE]
- *   fo-mirror --dump DIR [--docs N] [--seed N]     write the documents as files and exit
+ *   fo-mirror [--port N] [--docs N] [--first I] [--latency-ms N] [--idle-exit S]
+ *             [--fault-rate P --fault KIND [--seed S]] [--max-conns N] [--port-file FILE]
+ *   fo-mirror --dump DIR [--docs N] [--first I]    write the documents as files and exit
+ *
+ * The documents are the generator's (tests/gen/) numbers I .. I+N-1 (default 0 .. 99).
  *
  * It prints "PORT <n>" on stdout once it listens, and exits by itself after --idle-exit seconds
  * (default 30) with no connection open and no request.
@@ -593,15 +595,15 @@ static int dump(const char *dir) {
 }
 
 static void usage(void) {
-  fputs("usage: fo-mirror [--port N] [--docs N] [--seed N] [--latency-ms N] [--idle-exit S]\n"
+  fputs("usage: fo-mirror [--port N] [--docs N] [--first I] [--latency-ms N] [--idle-exit S]\n"
         "                 [--fault-rate P --fault KIND] [--max-conns N] [--port-file FILE]\n"
-        "       fo-mirror --dump DIR [--docs N] [--seed N]\n",
+        "       fo-mirror --dump DIR [--docs N] [--first I]\n",
         stderr);
 }
 
 int main(int argc, char **argv) {
   long port = 0, ndocs = 100, idle = 30, max_conns = 1024;
-  unsigned long long seed = 1;
+  unsigned long long first = 0, seed = 1;
   const char *dump_dir = NULL, *port_file = NULL;
   snprintf(S.fault_kind, sizeof S.fault_kind, "500");
   for (int i = 1; i < argc; i++) {
@@ -615,7 +617,9 @@ int main(int argc, char **argv) {
       port = strtol(v, NULL, 10);
     else if (strcmp(a, "--docs") == 0)
       ndocs = strtol(v, NULL, 10);
-    else if (strcmp(a, "--seed") == 0)
+    else if (strcmp(a, "--first") == 0)
+      first = strtoull(v, NULL, 10);
+    else if (strcmp(a, "--seed") == 0) /* of the random faults */
       seed = strtoull(v, NULL, 10);
     else if (strcmp(a, "--latency-ms") == 0)
       S.latency_ms = strtol(v, NULL, 10);
@@ -641,7 +645,7 @@ int main(int argc, char **argv) {
     usage();
     return 2;
   }
-  S.docs = mirror_docs_new((size_t)ndocs, seed);
+  S.docs = mirror_docs_new((size_t)ndocs, first);
   if (S.docs == NULL) {
     fputs("fo-mirror: out of memory\n", stderr);
     return 1;
