@@ -493,7 +493,9 @@ START_TEST(rate_limit_is_respected_at_the_server) {
   /* 45 slots 50 ms apart: the last starts 2.2 s after the first */
   ck_assert_msg(took >= 2.1, "45 requests at 20/s took only %.2f s", took);
   long most = mirror_stat(&m, "max_in_window", 1000);
-  ck_assert_msg(most >= 15 && most <= 21, "%ld requests in one second at 20/s", most);
+  /* never above the rate (one more for the window's edges); the lower bound is loose for
+   * valgrind, which may not reach 20 requests a second */
+  ck_assert_msg(most >= 8 && most <= 21, "%ld requests in one second at 20/s", most);
   fo_fetch_results_free(res, N);
   fo_fetcher_destroy(f);
   free_urls(urls, N);

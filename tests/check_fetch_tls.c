@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -164,6 +165,8 @@ static void start_nginx(tls_env *e, const char *bin) {
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
+      /* nginx dies with the test process, even one killed by Check's timeout */
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
       char errlog[128], cfg[128];
       snprintf(errlog, sizeof errlog, "%s/error.log", e->dir);
       snprintf(cfg, sizeof cfg, "%s/nginx.conf", e->dir);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -42,6 +43,7 @@ int mirror_start(mirror_proc *m, const char *const *args) {
     return -e;
   }
   if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* no mirror outlives its test */
     dup2(p[1], STDOUT_FILENO);
     execv(argv[0], (char *const *)argv);
     _exit(127);
