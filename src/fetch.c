@@ -626,6 +626,9 @@ static int check_options(fo_fetcher *f, const fo_fetch_options *o) {
       ms_option(o->backoff_ms, FO_FETCH_BACKOFF_DEFAULT, &bo) ||
       ms_option(o->backoff_max_ms, FO_FETCH_BACKOFF_MAX_DEFAULT, &bomax))
     return -EINVAL;
+  /* a stack this big is a unit mistake, not a need */
+  if (o->stack_size > (size_t)64 * 1024 * 1024)
+    return -EINVAL;
   if (o->max_body > SIZE_MAX / 4 || (o->max_body > 0 && (uint64_t)o->max_body > INT64_MAX / 2))
     return -EINVAL;
   if ((o->ca_file && !o->ca_file[0]) || (o->ca_path && !o->ca_path[0]) ||
@@ -671,7 +674,9 @@ int fo_fetcher_create(fo_fetcher **out, const fo_fetch_options *opts) {
   if (rc == 0 && o->pool != NULL) {
     f->pool = o->pool;
   } else if (rc == 0) {
-    fo_tpool_options po = {.threads = f->threads, .name = "fo-fetch"};
+    fo_tpool_options po = {.threads = f->threads,
+                           .stack_size = o->stack_size ? o->stack_size : FO_FETCH_STACK_DEFAULT,
+                           .name = "fo-fetch"};
     rc = fo_tpool_create(&f->pool, &po);
     f->own_pool = rc == 0;
   }

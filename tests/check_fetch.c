@@ -165,6 +165,7 @@ START_TEST(arguments_are_checked) {
       {.user_agent = ""},
       {.accept_type = ""},
       {.max_body = (size_t)-1},
+      {.stack_size = (size_t)65 << 20},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     ck_assert_msg(fo_fetcher_create(&f, &bad[i]) == -EINVAL, "options %zu accepted", i);

@@ -42,6 +42,13 @@ extern "C" {
 #ifndef FO_FETCH_THREADS_DEFAULT
 #define FO_FETCH_THREADS_DEFAULT 8
 #endif
+/** Stack of each thread of the fetcher's own pool when the options leave it 0. A transfer with
+ * a TLS handshake runs through libcurl's and mbedTLS's call chains (certificate parsing, key
+ * exchange), deeper than the small I/O tasks the pool's 64 KiB default is sized for; this
+ * leaves a margin, and only the pages touched cost memory. */
+#ifndef FO_FETCH_STACK_DEFAULT
+#define FO_FETCH_STACK_DEFAULT (256 * 1024)
+#endif
 /** Connect timeout when the options leave it 0: long enough for a slow mobile link. */
 #ifndef FO_FETCH_CONNECT_TIMEOUT_DEFAULT
 #define FO_FETCH_CONNECT_TIMEOUT_DEFAULT 10000
@@ -85,6 +92,8 @@ typedef struct fo_fetch_options {
                                 FO_TPOOL_THREADS_MAX; 0: FO_FETCH_THREADS_DEFAULT */
   fo_tpool *pool;          /**< run on this pool (not owned; must outlive the fetcher);
                                 NULL: the fetcher makes its own pool of `threads` threads */
+  size_t stack_size;       /**< stack per thread of the own pool (ignored with `pool`), up
+                                to 64 MiB; 0: FO_FETCH_STACK_DEFAULT */
   long connect_timeout_ms; /**< 1..FO_FETCH_MS_MAX; 0: FO_FETCH_CONNECT_TIMEOUT_DEFAULT */
   long timeout_ms;         /**< whole attempt, 1..FO_FETCH_MS_MAX; 0: FO_FETCH_TIMEOUT_DEFAULT */
   unsigned retries;        /**< extra attempts after a transport error, a timeout, a 5xx or a 429,
