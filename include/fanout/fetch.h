@@ -134,7 +134,8 @@ typedef struct fo_fetch_result {
 } fo_fetch_result;
 
 /**
- * Called on a worker as each URL completes (after its last attempt), for progress.
+ * Called on a worker as each URL completes (after its last attempt), for progress; for a URL that
+ * no worker could take (no memory for an easy handle), on the calling thread at the end.
  * @param index the URL's index in the input; result is results[index], complete.
  * Runs concurrently with other callbacks; keep it short. It may read the result; the caller still
  * owns it.
