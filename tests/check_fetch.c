@@ -483,7 +483,7 @@ END_TEST
 START_TEST(rate_limit_is_respected_at_the_server) {
   mirror_proc m;
   start(&m, (const char *const[]){"--docs", "10", NULL});
-  enum { N = 45 };
+  enum { N = 60 };
   char **urls = doc_urls(&m, N, 10, NULL);
   ck_assert_int_eq(mirror_reset(&m), 0);
   fo_fetcher *f = fetcher(&(fo_fetch_options){.threads = 8, .rate = 20});
@@ -491,12 +491,14 @@ START_TEST(rate_limit_is_respected_at_the_server) {
   double t0 = (double)fo__now_ns() * 1e-9;
   ck_assert_int_eq(fo_fetch_many(f, (const char *const *)urls, NULL, N, res, NULL, NULL), 0);
   double took = (double)fo__now_ns() * 1e-9 - t0;
-  /* 45 slots 50 ms apart: the last starts 2.2 s after the first */
-  ck_assert_msg(took >= 2.1, "45 requests at 20/s took only %.2f s", took);
-  long most = mirror_stat(&m, "max_in_window", 1000);
-  /* never above the rate (one more for the window's edges); the lower bound is loose for
-   * valgrind, which may not reach 20 requests a second */
-  ck_assert_msg(most >= 8 && most <= 21, "%ld requests in one second at 20/s", most);
+  /* 60 slots 50 ms apart: the last starts 2.95 s after the first */
+  ck_assert_msg(took >= 2.9, "60 requests at 20/s took only %.2f s", took);
+  /* The limiter spaces requests as they leave; the server sees them after a scheduling delay
+   * that varies (most under valgrind), which can pull a request or two into a window. Over two
+   * seconds, 20/s allows 40 (41 with both edges); 10% more is delay, more than that is a
+   * limiter that does not limit. The floor only proves it is not far too strict. */
+  long most = mirror_stat(&m, "max_in_window", 2000);
+  ck_assert_msg(most >= 16 && most <= 44, "%ld requests in two seconds at 20/s", most);
   fo_fetch_results_free(res, N);
   fo_fetcher_destroy(f);
   free_urls(urls, N);

@@ -338,11 +338,11 @@ static const char challenge_page[] =
     "<h1>api.spacexdata.com</h1><h2>Checking if the site connection is secure</h2>"
     "<noscript>Enable JavaScript and cookies to continue</noscript></div></div></body></html>";
 
-/* Stream `size` bytes of filler (a JSON array of zeros), with or without a length. */
+/* Filler for oversized bodies, set once in main() before any connection thread exists. */
+static char fill[65536];
+
+/* Stream `size` bytes of filler, with or without a length. */
 static int send_big(int fd, long long size, int chunked) {
-  static char fill[65536];
-  if (fill[0] != '0')
-    memset(fill, '0', sizeof fill); /* racy but idempotent: every writer stores the same bytes */
   char h[512];
   size_t hl = head(h, sizeof h, 200, "application/json; charset=utf-8", chunked ? -1 : size, "", 0);
   if (send_all(fd, h, hl) != 0)
@@ -661,6 +661,7 @@ int main(int argc, char **argv) {
   if (S.times == NULL || S.targets == NULL || pthread_mutex_init(&S.mu, NULL) != 0)
     return 1;
   signal(SIGPIPE, SIG_IGN);
+  memset(fill, '0', sizeof fill);
 
   int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
