@@ -29,7 +29,8 @@ typedef struct fo__xfer {
   size_t max_body;
   char *buf;
   size_t len, cap;
-  int err; /* 0, -ENOMEM or FO_ETOOBIG: why a callback stopped the transfer */
+  size_t expect; /* Content-Length when it was sent and fits the cap, else 0 */
+  int err;       /* 0, -ENOMEM or FO_ETOOBIG: why a callback stopped the transfer */
   char *etag;
   int has_retry_after;
   unsigned long retry_after_ms;
@@ -137,7 +138,9 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp) {
     return 0;
   }
   if (x->len + n + 1 > x->cap) {
-    size_t cap = x->cap ? x->cap : BODY_FIRST;
+    /* The announced length first: one allocation of the right size, where a fixed first size
+     * would waste most of itself on small documents and grow in steps on large ones. */
+    size_t cap = x->cap ? x->cap : x->expect >= n ? x->expect + 1 : BODY_FIRST;
     while (cap < x->len + n + 1)
       cap = cap > SIZE_MAX / 2 ? SIZE_MAX : cap * 2;
     if (cap > x->max_body + 1)
@@ -180,6 +183,7 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *userp) {
     /* a new response (after a 100 Continue, say): forget the headers of the previous one */
     fo__free(x->etag);
     x->etag = NULL;
+    x->expect = 0;
     x->has_retry_after = 0;
     x->retry_after_ms = 0;
   } else if ((v = header_value(line, len, "ETag", &vlen)) != NULL && vlen > 0) {
@@ -192,6 +196,11 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *userp) {
     e[vlen] = '\0';
     fo__free(x->etag);
     x->etag = e;
+  } else if ((v = header_value(line, len, "Content-Length", &vlen)) != NULL) {
+    size_t cl = 0, i = 0;
+    for (; i < vlen && v[i] >= '0' && v[i] <= '9' && cl <= x->max_body; i++)
+      cl = cl * 10 + (size_t)(v[i] - '0');
+    x->expect = i == vlen && cl <= x->max_body ? cl : 0;
   } else if ((v = header_value(line, len, "Retry-After", &vlen)) != NULL) {
     unsigned long ms;
     if (fo__retry_after_parse(v, vlen, time(NULL), &ms) == 0) {
