@@ -201,6 +201,10 @@ static void start_nginx(tls_env *e, const char *bin) {
 static int env_up(tls_env *e) {
   const char *bin = nginx_bin();
   if (bin == NULL || !have_openssl()) {
+    /* CI installs both and sets FO_REQUIRE_NGINX, so there a missing server fails the test */
+    const char *req = getenv("FO_REQUIRE_NGINX");
+    ck_assert_msg(req == NULL || strcmp(req, "1") != 0, "%s not found and FO_REQUIRE_NGINX=1",
+                  bin == NULL ? "nginx" : "openssl");
     fprintf(stderr,
             "fetch_tls: SKIPPED: %s not found (install nginx-light and openssl; "
             ".ci/run does)\n",
