@@ -122,6 +122,30 @@ int fo_json_value(const fo_json *doc, int key) {
   return key + 1;
 }
 
+int fo_json_member(const fo_json *doc, int obj, int *it, const char **key, size_t *keylen) {
+  int rc = check(doc, obj);
+  if (rc != 0)
+    return rc;
+  if (it == NULL || key == NULL || keylen == NULL)
+    return -EINVAL;
+  const jsmntok_t *o = &doc->tok[obj];
+  if (o->type != JSMN_OBJECT)
+    return FO_EJSONTYPE;
+  /* *it is the next key's handle (0: the first); one past the object's last token ends. */
+  int k = *it == 0 ? obj + 1 : *it;
+  if (o->size == 0 || (k < doc->end && doc->tok[k].start >= o->end) || k >= doc->end) {
+    *it = k;
+    return FO_ENOTFOUND;
+  }
+  if (k <= obj || !is_key(doc, k) || doc->tok[k].parent != obj)
+    return -EINVAL;
+  const jsmntok_t *t = &doc->tok[k];
+  *key = doc->buf + t->start;
+  *keylen = (size_t)(t->end - t->start);
+  *it = fo__json_skip(doc->tok, k, doc->end);
+  return k + 1;
+}
+
 /* The value of the last member named key[0..n), or FO_ENOTFOUND. */
 static int get_n(const fo_json *doc, int obj, const char *key, size_t n) {
   int rc = check(doc, obj);
@@ -134,7 +158,9 @@ static int get_n(const fo_json *doc, int obj, const char *key, size_t n) {
   int k = obj + 1;
   for (int i = 0; i < o->size; i++) {
     const jsmntok_t *t = &doc->tok[k];
-    if (fo__json_text_equals(doc->buf + t->start, (size_t)(t->end - t->start), key, n))
+    size_t tn = (size_t)(t->end - t->start);
+    if (doc->escapes ? fo__json_text_equals(doc->buf + t->start, tn, key, n)
+                     : tn == n && memcmp(doc->buf + t->start, key, n) == 0)
       found = k + 1;
     k = fo__json_skip(doc->tok, k, doc->end);
   }
@@ -232,7 +258,7 @@ int fo_json_string(const fo_json *doc, int v, char *buf, size_t size, size_t *le
   if (rc != 0)
     return rc;
   /* No escape: the decoded text is the raw text, and its length is known without a pass. */
-  int plain = memchr(s, '\\', n) == NULL;
+  int plain = !doc->escapes || memchr(s, '\\', n) == NULL;
   size_t need = plain ? n : fo__json_unescape(s, n, NULL);
   if (len != NULL)
     *len = need;
@@ -249,6 +275,10 @@ int fo_json_string(const fo_json *doc, int v, char *buf, size_t size, size_t *le
     fo__json_unescape(s, n, buf);
   buf[need] = '\0';
   return 0;
+}
+
+int fo_json_has_escapes(const fo_json *doc) {
+  return doc != NULL ? doc->escapes : -EINVAL;
 }
 
 int fo_json_raw(const fo_json *doc, int v, const char **text, size_t *len) {

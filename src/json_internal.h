@@ -28,14 +28,19 @@ struct fo_json {
   jsmntok_t *tok;
   int first;
   int end;
+  int escapes; /* some string holds a backslash (for a view: somewhere in the input so far) */
 };
 
 /* Outcome of checking a span of text. */
-enum { FO__TEXT_BAD = -1, FO__TEXT_OK = 0, FO__TEXT_PREFIX = 1 };
+enum { FO__TEXT_BAD = -1, FO__TEXT_OK = 0, FO__TEXT_PREFIX = 1, FO__TEXT_ESCAPED = 2 };
 
 /* String contents (between the quotes): no raw control bytes, valid escapes, paired surrogates,
- * valid UTF-8. partial: the span may stop inside an escape or a sequence (PREFIX). */
+ * valid UTF-8. OK, or ESCAPED when valid and holding an escape. partial: the span may stop
+ * inside an escape or a sequence (PREFIX). */
 int fo__json_check_string(const char *s, size_t n, int partial);
+/* Whether n bytes hold no control byte, no backslash and nothing above 0x7f. Then every string
+ * in them is valid as it stands and decodes to itself, which is what API answers look like. */
+int fo__json_plain(const char *s, size_t n);
 /* A number or literal. Returns PREFIX for a proper beginning of one ("-", "1e", "tr"). */
 int fo__json_check_primitive(const char *s, size_t n);
 /* Decode checked string contents; out NULL only counts. Returns the decoded length (<= n). */

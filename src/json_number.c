@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,7 +152,21 @@ static int slow_double(const num_parts *p, double *out) {
     buf[k++] = '1';
     scale--;
   }
-  snprintf(buf + k, sizeof buf - k, "e%lld", scale);
+  /* the exponent by hand: snprintf would cost as much as the conversion */
+  buf[k++] = 'e';
+  if (scale < 0) {
+    buf[k++] = '-';
+    scale = -scale;
+  }
+  char digits[24];
+  size_t nd = 0;
+  do {
+    digits[nd++] = (char)('0' + scale % 10);
+    scale /= 10;
+  } while (scale > 0);
+  while (nd > 0)
+    buf[k++] = digits[--nd];
+  buf[k] = '\0';
   errno = 0;
   double d = strtod(buf, NULL);
   *out = d;
@@ -167,6 +180,7 @@ int fo__json_to_double(const char *s, size_t n, double *out) {
   split(s, n, &p);
   uint64_t m = 0;
   int nd = 0, exact = 1;
+  const uint64_t limit = (uint64_t)1 << 53;
   long long scale = p.exp - (long long)p.frac_n;
   for (int part = 0; part < 2 && exact; part++) {
     const char *d = part == 0 ? p.int_s : p.frac_s;
@@ -174,11 +188,12 @@ int fo__json_to_double(const char *s, size_t n, double *out) {
     for (size_t i = 0; i < dn; i++) {
       if (nd == 0 && d[i] == '0')
         continue;
-      if (++nd > 15) { /* keeps m below 2^53 */
+      /* 16 digits such as -70.61521741360424 often still fit 2^53, where a double holds
+       * them exactly */
+      if (++nd > 16 || (m = m * 10 + (uint64_t)(d[i] - '0')) > limit) {
         exact = 0;
         break;
       }
-      m = m * 10 + (uint64_t)(d[i] - '0');
     }
   }
   if (exact && m == 0) {

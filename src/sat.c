@@ -34,45 +34,61 @@ enum field {
   F_DECAYED
 };
 
-typedef struct {
-  const char *name;
-  enum field f;
-} key_entry;
-
-static const key_entry top_keys[] = {{"id", F_ID},
-                                     {"spaceTrack", F_SPACETRACK},
-                                     {"longitude", F_LONGITUDE},
-                                     {"latitude", F_LATITUDE},
-                                     {"height_km", F_HEIGHT_KM},
-                                     {"velocity_kms", F_VELOCITY_KMS},
-                                     {NULL, F_NONE}};
-
-static const key_entry track_keys[] = {{"OBJECT_NAME", F_OBJECT_NAME},
-                                       {"OBJECT_ID", F_OBJECT_ID},
-                                       {"EPOCH", F_EPOCH},
-                                       {"LAUNCH_DATE", F_LAUNCH_DATE},
-                                       {"DECAY_DATE", F_DECAY_DATE},
-                                       {"NORAD_CAT_ID", F_NORAD_CAT_ID},
-                                       {"DECAYED", F_DECAYED},
-                                       {NULL, F_NONE}};
-
-/* Which field a key names. Keys are compared raw when they hold no escape (always, in the
- * API's output); otherwise they are decoded first, so "OBJECT\u005fNAME" still counts. */
-static enum field lookup(const fo_json *doc, int key, const key_entry *table) {
-  const char *raw;
-  size_t n;
-  if (fo_json_raw(doc, key, &raw, &n) != 0)
+/* Which field a key names: by length first, then constant comparisons the compiler turns into
+ * a few integer compares. Most keys of a document are ones this layer skips. */
+static enum field top_field(const char *s, size_t n) {
+  switch (n) {
+  case 2:
+    return memcmp(s, "id", 2) == 0 ? F_ID : F_NONE;
+  case 8:
+    return memcmp(s, "latitude", 8) == 0 ? F_LATITUDE : F_NONE;
+  case 9:
+    return memcmp(s, "longitude", 9) == 0   ? F_LONGITUDE
+           : memcmp(s, "height_km", 9) == 0 ? F_HEIGHT_KM
+                                            : F_NONE;
+  case 10:
+    return memcmp(s, "spaceTrack", 10) == 0 ? F_SPACETRACK : F_NONE;
+  case 12:
+    return memcmp(s, "velocity_kms", 12) == 0 ? F_VELOCITY_KMS : F_NONE;
+  default:
     return F_NONE;
-  char decoded[16];
-  if (memchr(raw, '\\', n) != NULL) {
-    if (fo_json_string(doc, key, decoded, sizeof decoded, &n) != 0)
-      return F_NONE; /* longer than any key we know */
-    raw = decoded;
   }
-  for (const key_entry *e = table; e->name != NULL; e++)
-    if (strlen(e->name) == n && memcmp(e->name, raw, n) == 0)
-      return e->f;
-  return F_NONE;
+}
+
+static enum field track_field(const char *s, size_t n) {
+  switch (n) {
+  case 5:
+    return memcmp(s, "EPOCH", 5) == 0 ? F_EPOCH : F_NONE;
+  case 7:
+    return memcmp(s, "DECAYED", 7) == 0 ? F_DECAYED : F_NONE;
+  case 9:
+    return memcmp(s, "OBJECT_ID", 9) == 0 ? F_OBJECT_ID : F_NONE;
+  case 10:
+    return memcmp(s, "DECAY_DATE", 10) == 0 ? F_DECAY_DATE : F_NONE;
+  case 11:
+    return memcmp(s, "OBJECT_NAME", 11) == 0   ? F_OBJECT_NAME
+           : memcmp(s, "LAUNCH_DATE", 11) == 0 ? F_LAUNCH_DATE
+                                               : F_NONE;
+  case 12:
+    return memcmp(s, "NORAD_CAT_ID", 12) == 0 ? F_NORAD_CAT_ID : F_NONE;
+  default:
+    return F_NONE;
+  }
+}
+
+typedef enum field (*field_fn)(const char *s, size_t n);
+
+/* Which field a member's key names. Keys in the API's output hold no escape, so the raw text is
+ * tried first; a key that does not match raw is decoded only if it has a backslash (then
+ * "OBJECT\u005fNAME" still counts). A raw match is never wrong: no name here has a backslash. */
+static enum field lookup(const fo_json *doc, int key, const char *raw, size_t n, field_fn fn) {
+  enum field f = fn(raw, n);
+  if (f != F_NONE || !fo_json_has_escapes(doc) || memchr(raw, '\\', n) == NULL)
+    return f;
+  char decoded[16];
+  if (fo_json_string(doc, key, decoded, sizeof decoded, &n) != 0)
+    return F_NONE; /* longer than any key we know */
+  return fn(decoded, n);
 }
 
 /* A text field: a string (possibly empty) sets the bit, null clears it. */
@@ -85,12 +101,16 @@ static int read_text(const fo_json *doc, int v, char *buf, size_t size, unsigned
     return 0;
   if (type != FO_JSON_STRING)
     return type < 0 ? type : FO_EJSONTYPE;
-  size_t n;
+  size_t n, rawlen;
+  const char *raw;
   int rc = fo_json_string(doc, v, buf, size, &n);
+  if (rc == 0)
+    rc = fo_json_raw(doc, v, &raw, &rawlen);
   if (rc != 0)
     return rc;
-  /* A NUL inside would cut the C string short without a word: refuse it. */
-  if (memchr(buf, '\0', n) != NULL) {
+  /* A NUL inside (only \u0000 can make one, and only escapes shorten a string) would cut the
+   * C string short without a word: refuse it. */
+  if (n < rawlen && memchr(buf, '\0', n) != NULL) {
     buf[0] = '\0';
     return FO_EJSONTYPE;
   }
@@ -183,11 +203,13 @@ static int read_track(const fo_json *doc, int obj, fo_sat_record *rec) {
     return 0;
   if (type != FO_JSON_OBJECT)
     return type < 0 ? type : FO_EJSONTYPE;
-  for (int k = fo_json_first(doc, obj); k >= 0; k = fo_json_next(doc, k)) {
-    enum field f = lookup(doc, k, track_keys);
+  const char *key;
+  size_t n;
+  for (int it = 0, v; (v = fo_json_member(doc, obj, &it, &key, &n)) >= 0;) {
+    enum field f = lookup(doc, v - 1, key, n, track_field);
     if (f == F_NONE)
       continue;
-    int rc = read_track_field(doc, fo_json_value(doc, k), f, rec);
+    int rc = read_track_field(doc, v, f, rec);
     if (rc != 0)
       return rc;
   }
@@ -249,11 +271,13 @@ int fo_sat_from_json(const fo_json *doc, int v, fo_sat_record *rec) {
   if (type != FO_JSON_OBJECT)
     return type < 0 ? type : FO_EJSONTYPE;
   int have_id = 0;
-  for (int k = fo_json_first(doc, v); k >= 0; k = fo_json_next(doc, k)) {
-    enum field f = lookup(doc, k, top_keys);
+  const char *key;
+  size_t n;
+  for (int it = 0, m; (m = fo_json_member(doc, v, &it, &key, &n)) >= 0;) {
+    enum field f = lookup(doc, m - 1, key, n, top_field);
     if (f == F_NONE)
       continue;
-    int rc = read_top_field(doc, fo_json_value(doc, k), f, rec, &have_id);
+    int rc = read_top_field(doc, m, f, rec, &have_id);
     if (rc != 0)
       return rc;
   }

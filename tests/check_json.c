@@ -245,6 +245,44 @@ START_TEST(types_and_navigation) {
 }
 END_TEST
 
+START_TEST(members_in_one_call_each) {
+  fo_json *doc = parse_ok("{\"a\":[1,{\"x\":2}],\"b\":{},\"c\":\"s\"} ");
+  static const char *const keys[] = {"a", "b", "c"};
+  const char *key;
+  size_t n;
+  int it = 0, v, count = 0;
+  while ((v = fo_json_member(doc, 0, &it, &key, &n)) >= 0) {
+    ck_assert(n == 1 && key[0] == keys[count][0]);
+    ck_assert_int_eq(v, fo_json_get(doc, 0, keys[count]));
+    count++;
+  }
+  ck_assert_int_eq(v, FO_ENOTFOUND);
+  ck_assert_int_eq(count, 3);
+  ck_assert_int_eq(fo_json_member(doc, 0, &it, &key, &n), FO_ENOTFOUND); /* stays at the end */
+  it = 0;
+  ck_assert_int_eq(fo_json_member(doc, fo_json_get(doc, 0, "b"), &it, &key, &n), FO_ENOTFOUND);
+  it = 0;
+  ck_assert_int_eq(fo_json_member(doc, fo_json_get(doc, 0, "a"), &it, &key, &n), FO_EJSONTYPE);
+  it = 2; /* not a key of the root */
+  ck_assert_int_eq(fo_json_member(doc, 0, &it, &key, &n), -EINVAL);
+  ck_assert_int_eq(fo_json_member(doc, 0, NULL, &key, &n), -EINVAL);
+  ck_assert_int_eq(fo_json_member(doc, FO_ENOTFOUND, &it, &key, &n), FO_ENOTFOUND);
+  ck_assert_int_eq(fo_json_has_escapes(doc), 0);
+  ck_assert_int_eq(fo_json_has_escapes(NULL), -EINVAL);
+  fo_json_free(doc);
+  /* an escaped key: raw text differs from the decoded one, and the document says so */
+  doc = parse_ok("{\"\\u0061\":1}");
+  ck_assert_int_eq(fo_json_has_escapes(doc), 1);
+  it = 0;
+  v = fo_json_member(doc, 0, &it, &key, &n);
+  ck_assert_int_eq(v, 2);
+  ck_assert_uint_eq(n, 6);
+  ck_assert_int_eq(fo_json_equals(doc, v - 1, "a", 1), 1);
+  ck_assert_int_eq(fo_json_get(doc, 0, "a"), v);
+  fo_json_free(doc);
+}
+END_TEST
+
 START_TEST(paths_and_chained_errors) {
   fo_json *doc = parse_ok(rich);
   int root = fo_json_root(doc);
@@ -443,6 +481,51 @@ START_TEST(numbers_in_every_form_round_correctly) {
   big[16] = '.';
   big[1300] = '\0';
   check_number(big);
+}
+END_TEST
+
+/* Many numbers of every length and scale around the fast path's edges (16 digits, 2^53,
+ * 10^22), in one document, each against strtod. Plain comparisons: a Check assertion per number
+ * would cost more than the conversions. */
+START_TEST(numbers_agree_with_strtod_on_random_input) {
+  enum { N = 20000 };
+  char *doc = malloc((size_t)N * 40 + 2), (*texts)[40] = malloc((size_t)N * 40);
+  ck_assert(doc != NULL && texts != NULL);
+  size_t at = 0;
+  uint64_t x = 0x9E3779B97F4A7C15ull;
+  doc[at++] = '[';
+  for (int i = 0; i < N; i++) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift: the same numbers every run */
+    int digits = 1 + (int)(x % 19), point = (int)((x >> 8) % (uint64_t)(digits + 1));
+    int exp = (int)((x >> 16) % 61) - 30, use_exp = (int)((x >> 24) % 3) == 0;
+    char *t = texts[i];
+    size_t k = 0;
+    if ((x >> 30) & 1)
+      t[k++] = '-';
+    uint64_t y = x;
+    for (int d = 0; d < digits; d++) {
+      if (d == point && d > 0)
+        t[k++] = '.';
+      t[k++] = (char)('0' + (d == 0 ? 1 + y % 9 : y % 10));
+      y = y / 10 ^ (y << 7);
+    }
+    if (use_exp)
+      k += (size_t)snprintf(t + k, 12, "e%d", exp);
+    t[k] = '\0';
+    at += (size_t)sprintf(doc + at, "%s%s", i > 0 ? "," : "", t);
+  }
+  doc[at++] = ']';
+  fo_json *d;
+  ck_assert_int_eq(fo_json_parse(doc, at, NULL, &d), 0);
+  int v = fo_json_first(d, 0);
+  for (int i = 0; i < N; i++, v = fo_json_next(d, v)) {
+    double got, want = strtod(texts[i], NULL);
+    if (fo_json_number(d, v, &got) != 0 || memcmp(&got, &want, sizeof got) != 0)
+      ck_abort_msg("%s: got %.17g, want %.17g", texts[i], got, want);
+  }
+  fo_json_free(d);
+  free(doc);
+  free(texts);
 }
 END_TEST
 
@@ -826,11 +909,13 @@ Suite *json_suite(void) {
   suite_add_tcase(s, tc);
   tc = fo_tcase("read", 10);
   tcase_add_test(tc, types_and_navigation);
+  tcase_add_test(tc, members_in_one_call_each);
   tcase_add_test(tc, paths_and_chained_errors);
   tcase_add_test(tc, typed_reads_refuse_other_types);
   tcase_add_test(tc, strings_decode_escapes_and_surrogates);
   tcase_add_test(tc, strings_never_truncate);
   tcase_add_test(tc, numbers_in_every_form_round_correctly);
+  tcase_add_test(tc, numbers_agree_with_strtod_on_random_input);
   tcase_add_test(tc, numbers_ignore_the_locale);
   tcase_add_test(tc, integers_are_exact_or_refused);
   suite_add_tcase(s, tc);

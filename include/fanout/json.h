@@ -21,8 +21,11 @@
  *   int rc = fo_json_string(doc, fo_json_path(doc, fo_json_root(doc), "spaceTrack.OBJECT_NAME"),
  *                           name, sizeof name, NULL);
  * @endcode
- * Time: parsing is linear in the input (see json_parse.c for why jsmn alone is not). Skipping a
- * value costs O(log n) in its size, so walking the members of an object is linear in the object.
+ * Time: parsing is linear in the input: at most O(n * max_depth) for hostile input, since jsmn
+ * walks up the open containers at each closing bracket (json_parse.c says why jsmn alone is
+ * worse). Skipping a value costs O(log n) in its size, so walking the members of an object is
+ * linear in the object. Memory: the tokens, 20 bytes each (a typical API answer needs one per
+ * 12 bytes of input); fo_json_each() holds one element's.
  */
 #ifndef FANOUT_JSON_H
 #define FANOUT_JSON_H
@@ -131,6 +134,16 @@ int fo_json_first(const fo_json *doc, int v);
  */
 int fo_json_next(const fo_json *doc, int v);
 
+/**
+ * Walk the members of an object in one call each: the key's raw text (undecoded: compare it
+ * directly when fo_json_has_escapes() is 0, else decode the key, whose handle is the value's
+ * minus one) and the value's handle. For one-pass extraction of many fields.
+ * @param it  set to 0 before the first call; the walk's position afterwards.
+ * @return the value's handle, FO_ENOTFOUND after the last member, FO_EJSONTYPE (obj is not an
+ *         object), -EINVAL (NULL argument, bad handle or it), or obj if obj < 0.
+ */
+int fo_json_member(const fo_json *doc, int obj, int *it, const char **key, size_t *keylen);
+
 /** The value of an object member, given its key.
  * @return a handle, FO_EJSONTYPE (key is not an object key), -EINVAL, or key if key < 0. */
 int fo_json_value(const fo_json *doc, int key);
@@ -171,6 +184,15 @@ int fo_json_equals(const fo_json *doc, int v, const char *s, size_t n);
  *         string), -EINVAL, or v if v < 0.
  */
 int fo_json_string(const fo_json *doc, int v, char *buf, size_t size, size_t *len);
+
+/**
+ * Whether any string or key of the document holds an escape (for a view lent by
+ * fo_json_each(): of the input read so far). When it is 0, the raw text of every string is its
+ * decoded text, so a reader may compare keys with fo_json_raw() and memcmp, as API answers
+ * (which never escape) allow.
+ * @return 1, 0, -EINVAL (NULL doc).
+ */
+int fo_json_has_escapes(const fo_json *doc);
 
 /**
  * The raw text of a value inside the input: a string without its quotes and undecoded, a

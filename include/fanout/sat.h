@@ -94,8 +94,9 @@ int fo_sat_parse_date(const char *s, size_t n, fo_sat_time *out);
  * The record of one document that is already parsed: v is the document's object.
  * @return 0, -EINVAL (NULL doc or rec), FO_EJSONTYPE (v or spaceTrack not an object, a field of
  *         the wrong type, or text with a NUL in it), FO_ENOTFOUND (no id), FO_EBADID,
- *         FO_ETOOBIG (text longer than its buffer), FO_EDATE, -ERANGE (a number too large), or v
- *         if v < 0. On failure *rec is left half-filled.
+ *         FO_ETOOBIG (text longer than its buffer), FO_EDATE, -ERANGE (a position beyond a double,
+ *         NORAD_CAT_ID beyond int64_t, DECAYED other than 0 or 1), or v if v < 0. On failure
+ *         *rec is left half-filled.
  */
 int fo_sat_from_json(const fo_json *doc, int v, fo_sat_record *rec);
 
@@ -129,8 +130,8 @@ int fo_sat_list_parse(const char *buf, size_t len, const fo_json_limits *limits,
  * checked, including the records behind the ids.
  * @param ids    room for cap ids; NULL (with cap 0) to count only.
  * @param count  receives the number of ids in the list (also on FO_ETOOBIG); may be NULL.
- * @return 0, FO_ETOOBIG (more than cap ids: the first cap are filled), or the codes of
- *         fo_sat_list_parse().
+ * @return 0, FO_ETOOBIG (more than cap ids: the first cap are filled), -EINVAL (NULL ids with
+ *         cap > 0), or the codes of fo_sat_list_parse().
  */
 int fo_sat_list_ids(const char *buf, size_t len, const fo_json_limits *limits,
                     char (*ids)[FO_SAT_ID_LEN + 1], size_t cap, size_t *count);

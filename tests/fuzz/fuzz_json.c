@@ -59,6 +59,9 @@ static void read_string(const fo_json *doc, int v) {
   REQUIRE(fo_json_string(doc, v, buf, need + 1, &got) == 0 && got == need);
   REQUIRE(buf[need] == '\0');
   REQUIRE(fo_json_equals(doc, v, buf, need) == 1);
+  /* no escape anywhere: every string is its own raw text */
+  if (fo_json_has_escapes(doc) == 0)
+    REQUIRE(need == rawlen && memcmp(buf, raw, rawlen) == 0);
   if (need > 0)
     REQUIRE(fo_json_equals(doc, v, buf, need - 1) == 0);
   free(buf);
@@ -81,9 +84,14 @@ static size_t walk(const fo_json *doc, int v, int depth) {
   if (t != FO_JSON_ARRAY && t != FO_JSON_OBJECT)
     return 1;
   size_t seen = 1;
-  int n = 0;
+  int n = 0, it = 0;
   for (int k = fo_json_first(doc, v); k >= 0; k = fo_json_next(doc, k), n++) {
     if (t == FO_JSON_OBJECT) {
+      /* the one-call member walk meets the same keys and values */
+      const char *mk, *raw;
+      size_t mn, rn;
+      REQUIRE(fo_json_member(doc, v, &it, &mk, &mn) == k + 1);
+      REQUIRE(fo_json_raw(doc, k, &raw, &rn) == 0 && raw == mk && rn == mn);
       read_string(doc, k);
       int value = fo_json_value(doc, k);
       REQUIRE(value == k + 1);
@@ -106,6 +114,11 @@ static size_t walk(const fo_json *doc, int v, int depth) {
     }
   }
   REQUIRE(n == fo_json_size(doc, v));
+  if (t == FO_JSON_OBJECT) {
+    const char *mk;
+    size_t mn;
+    REQUIRE(fo_json_member(doc, v, &it, &mk, &mn) == FO_ENOTFOUND);
+  }
   return seen;
 }
 

@@ -200,11 +200,13 @@ static void build(unsigned long i, gen_doc *g) {
     t->velocity_kms = ldexp((double)(int64_t)pick(i, 10, 1ull << 49), -50) + 7.4;
   }
   g->epoch_frac = (long)pick(i, 11, 100000000);
-  long us = g->epoch_frac * 864; /* 1e-8 day = 864 microseconds: the TLE epoch, exactly */
+  /* 1e-8 day = 864 microseconds: the TLE epoch, exactly. 64-bit: a day holds 8.64e10 of them,
+   * beyond a 32-bit long. */
+  long long us = (long long)g->epoch_frac * 864;
   long ey, em, ed;
   civil_from_days(g->epoch_day, &ey, &em, &ed);
-  fmt(t->epoch, sizeof t->epoch, "%04ld-%02ld-%02ldT%02ld:%02ld:%02ld.%06ld", ey, em, ed,
-      us / 3600000000L, us / 60000000L % 60, us / 1000000L % 60, us % 1000000L);
+  fmt(t->epoch, sizeof t->epoch, "%04ld-%02ld-%02ldT%02lld:%02lld:%02lld.%06lld", ey, em, ed,
+      us / 3600000000LL, us / 60000000LL % 60, us / 1000000LL % 60, us % 1000000LL);
   g->creation_day = g->epoch_day + (long)pick(i, 12, 2);
   g->creation_second = (long)pick(i, 13, 86400);
 

@@ -1,0 +1,29 @@
+/* The peers bench_json measures fanout against, each on the same task: every element's id,
+ * OBJECT_NAME, LAUNCH_DATE and DECAY_DATE out of the list. A negative result means the peer
+ * is missing or failed; the caller prints a skip line. */
+#ifndef FO_TESTS_BENCH_JSON_PEERS_H
+#define FO_TESTS_BENCH_JSON_PEERS_H
+
+#include <stddef.h>
+
+/* CPU time of the calling thread, in seconds. The benchmarks run on shared machines, where
+ * wall time also counts the time spent waiting for a CPU; CPU time counts the work, for us and
+ * for every peer alike (jq's from its rusage, Python's from time.process_time()). */
+double cpu_now(void);
+
+/* What each peer extracts from one element. */
+typedef struct {
+  char id[32], name[48], launch[32], decay[32];
+} bench_fields;
+
+/* cJSON: parse the whole list, look the fields up, free. Best of rounds, in seconds; *peak gets
+ * the most memory cJSON held at once. -1 when built without cJSON. */
+double peer_cjson(const char *buf, size_t len, bench_fields *out, int rounds, size_t *peak);
+
+/* jq run on the list file; best CPU time (user and system, start-up included) of rounds. */
+double peer_jq(const char *file, int rounds);
+
+/* Python's json, timed inside the interpreter by peer_python.py; best of rounds, in seconds. */
+double peer_python(const char *file, int rounds);
+
+#endif /* FO_TESTS_BENCH_JSON_PEERS_H */
