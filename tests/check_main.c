@@ -17,6 +17,11 @@ int main(void) {
   SRunner *sr = srunner_create(NULL);
   for (size_t i = 0; i < sizeof suites / sizeof suites[0]; i++)
     srunner_add_suite(sr, suites[i]());
+#ifdef FO_HAVE_CURL
+  /* The fetcher is built only with libcurl. */
+  srunner_add_suite(sr, fetch_suite());
+  srunner_add_suite(sr, fetch_tls_suite());
+#endif
   ipc_init();
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);

@@ -19,6 +19,7 @@ cat >"$work/t.c" <<'C'
 #include <fanout/fanout.h>
 #ifdef WITH_CURL
 #include <curl/curl.h>
+#include <fanout/fetch.h>
 #endif
 int main(void) {
   int n = fo_cpu_count();
@@ -26,6 +27,12 @@ int main(void) {
     return 1;
 #ifdef WITH_CURL
   /* libcurl and its TLS library must be in the static link, not just named */
+  /* the fetcher, its pool and libcurl's share link and start in a static program */
+  fo_fetcher *f;
+  if (fo_fetch_global_init() != 0 || fo_fetcher_create(&f, NULL) != 0)
+    return 1;
+  fo_fetcher_destroy(f);
+  fo_fetch_global_cleanup();
   const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
   printf("fanout %s, %d cpus, libcurl %s on %s\n", FO_VERSION_STRING, n, v->version, v->ssl_version);
 #else

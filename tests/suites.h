@@ -12,6 +12,9 @@ Suite *pipe_suite(void);
 Suite *shm_suite(void);
 Suite *shmdict_suite(void);
 Suite *tpool_suite(void);
+/* Only with libcurl (FO_HAVE_CURL). */
+Suite *fetch_suite(void);
+Suite *fetch_tls_suite(void);
 Suite *json_suite(void);
 Suite *sat_suite(void);
 /* the document generator under tests/gen/ */

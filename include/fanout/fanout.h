@@ -52,7 +52,8 @@ extern "C" {
   XX(EJSONDEPTH, 41, "JSON nesting deeper than the limit")                                         \
   XX(EBADID, 42, "record id is not 24 lowercase hexadecimal digits")                               \
   XX(EDATE, 43, "date is neither YYYY-MM-DD nor YYYY-MM-DD[T ]hh:mm:ss[.fraction]")                \
-  XX(EPARTIAL, 80, "some items of a map failed: its report says which and why")
+  XX(EPARTIAL, 80, "some items of a map failed: its report says which and why") \
+  XX(ECONTENTTYPE, 60, "response has an unexpected content type")
 
 #define FO__ERR_ENUM(name, off, msg) FO_##name = -(FO_ERRBASE + (off)),
 /** fanout's own error codes, all negative. */

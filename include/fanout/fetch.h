@@ -1,0 +1,215 @@
+/**
+ * @file fetch.h
+ * Many HTTP(S) GETs at once on a thread pool, with libcurl.
+ *
+ * A fetcher owns a set of libcurl easy handles, one per worker in use, each reused from request to
+ * request so connections stay alive, and one share object through which the handles share DNS
+ * answers and TLS sessions (behind a real mutex per kind of data; connections are not shared,
+ * libcurl does not support that between threads). fo_fetch_many() spreads a list of URLs over the
+ * pool's workers: each worker takes the next URL, fetches it (with retries) and writes the result
+ * into the caller's array at the URL's index, so the caller needs no lock to gather results. Every
+ * URL gets a result, whatever happens to the others.
+ *
+ * TLS. Peers and host names are always verified; there is no option to turn verification off.
+ * The CA bundle is libcurl's default unless ca_file or ca_path is set. On libcurl built with
+ * mbedTLS 2.x, certificates are matched against DNS names only, never IP addresses: use a host
+ * name (https://localhost:PORT for local tests).
+ *
+ * Threads. fo_fetch_global_init() (below) must come first. After that, fo_fetch_many() and
+ * fo_fetch_one() may be called concurrently on one fetcher; fo_fetcher_destroy() must be the last
+ * call on a fetcher, like free(). fo_fetch_many() waits for its work on the pool: it must not be
+ * called from a task of the pool the fetcher runs on (it returns FO_ETASK), nor from a done
+ * callback. Done callbacks run on the workers, concurrently with each other.
+ *
+ * Signals. Every handle is set CURLOPT_NOSIGNAL: libcurl neither raises nor catches SIGALRM or
+ * SIGPIPE (writes use MSG_NOSIGNAL), so the fetcher is safe in a program with threads.
+ *
+ * fork(). A fetcher created before fork() must not be used in the child.
+ */
+#ifndef FANOUT_FETCH_H
+#define FANOUT_FETCH_H
+
+#include <stddef.h>
+
+#include "fanout/fanout.h"
+#include "fanout/tpool.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Worker threads (and easy handles) when the options leave it 0. */
+#ifndef FO_FETCH_THREADS_DEFAULT
+#define FO_FETCH_THREADS_DEFAULT 8
+#endif
+/** Stack of each thread of the fetcher's own pool when the options leave it 0. A transfer with
+ * a TLS handshake runs through libcurl's and mbedTLS's call chains (certificate parsing, key
+ * exchange), deeper than the small I/O tasks the pool's 64 KiB default is sized for; this
+ * leaves a margin, and only the pages touched cost memory. */
+#ifndef FO_FETCH_STACK_DEFAULT
+#define FO_FETCH_STACK_DEFAULT (256 * 1024)
+#endif
+/** Connect timeout when the options leave it 0: long enough for a slow mobile link. */
+#ifndef FO_FETCH_CONNECT_TIMEOUT_DEFAULT
+#define FO_FETCH_CONNECT_TIMEOUT_DEFAULT 10000
+#endif
+/** Timeout of one attempt, connect included, when the options leave it 0. */
+#ifndef FO_FETCH_TIMEOUT_DEFAULT
+#define FO_FETCH_TIMEOUT_DEFAULT 30000
+#endif
+/** First retry delay when the options leave it 0; it doubles with each retry. */
+#ifndef FO_FETCH_BACKOFF_DEFAULT
+#define FO_FETCH_BACKOFF_DEFAULT 200
+#endif
+/** Longest retry delay when the options leave it 0, Retry-After included. */
+#ifndef FO_FETCH_BACKOFF_MAX_DEFAULT
+#define FO_FETCH_BACKOFF_MAX_DEFAULT 10000
+#endif
+/** Body size cap when the options leave it 0: the whole real Starlink list (about 4.5 MB) fits
+ * with room to spare, and a board still bounds what one response may take. */
+#ifndef FO_FETCH_MAX_BODY_DEFAULT
+#define FO_FETCH_MAX_BODY_DEFAULT (16u * 1024 * 1024)
+#endif
+/** The most retries one URL may be given: beyond this a retry loop is a bug, not resilience. */
+#ifndef FO_FETCH_RETRIES_MAX
+#define FO_FETCH_RETRIES_MAX 20
+#endif
+/** The longest timeout or backoff the options accept, in milliseconds (one hour). */
+#ifndef FO_FETCH_MS_MAX
+#define FO_FETCH_MS_MAX 3600000L
+#endif
+/** The fastest rate limit accepted, in requests per second. */
+#ifndef FO_FETCH_RATE_MAX
+#define FO_FETCH_RATE_MAX 1e6
+#endif
+
+/** A fetcher. Opaque. */
+typedef struct fo_fetcher fo_fetcher;
+
+/** Options for fo_fetcher_create(). Zero (or NULL) in any field means its default. */
+typedef struct fo_fetch_options {
+  unsigned threads;        /**< concurrent requests (workers, easy handles), 1..
+                                FO_TPOOL_THREADS_MAX; 0: FO_FETCH_THREADS_DEFAULT */
+  fo_tpool *pool;          /**< run on this pool (not owned; must outlive the fetcher);
+                                NULL: the fetcher makes its own pool of `threads` threads */
+  size_t stack_size;       /**< stack per thread of the own pool (ignored with `pool`), up
+                                to 64 MiB; 0: FO_FETCH_STACK_DEFAULT */
+  long connect_timeout_ms; /**< 1..FO_FETCH_MS_MAX; 0: FO_FETCH_CONNECT_TIMEOUT_DEFAULT */
+  long timeout_ms;         /**< whole attempt, 1..FO_FETCH_MS_MAX; 0: FO_FETCH_TIMEOUT_DEFAULT */
+  unsigned retries;        /**< extra attempts after a transport error, a timeout, a 5xx or a 429,
+                                0..FO_FETCH_RETRIES_MAX; 0: no retry */
+  long backoff_ms;         /**< first retry delay; doubles each retry, with jitter (each delay
+                                is drawn from its upper half); 0: FO_FETCH_BACKOFF_DEFAULT */
+  long backoff_max_ms;     /**< cap on one delay; a Retry-After longer than this is not waited
+                                for: the URL fails with its 429 or 503; 0:
+                                FO_FETCH_BACKOFF_MAX_DEFAULT */
+  double rate;             /**< requests per second for the whole fetcher (every attempt counts),
+                                spaced evenly; 0: no limit */
+  size_t max_body;         /**< bytes; a larger body fails the URL with FO_ETOOBIG, and no more
+                                than this is ever held; 0: FO_FETCH_MAX_BODY_DEFAULT */
+  const char *ca_file;     /**< PEM bundle of trusted CAs; copied; NULL: libcurl's default */
+  const char *ca_path;     /**< directory of hashed CA certificates; copied; NULL: default */
+  const char *user_agent;  /**< copied; NULL: "fanout/VERSION" */
+  const char *accept_type; /**< when set, a 2xx whose Content-Type does not start with this
+                                (compared without case) fails with FO_ECONTENTTYPE: a CDN's HTML
+                                challenge page is not data; copied */
+} fo_fetch_options;
+
+/** The outcome for one URL. Filled by fo_fetch_many(); release with fo_fetch_result_free(). */
+typedef struct fo_fetch_result {
+  int err;           /**< 0, or why the URL failed: FO_EHTTP (status not 2xx/304; see
+                          status), FO_ETRANSPORT, FO_ETLS, -ETIMEDOUT, FO_ETOOBIG,
+                          FO_ECONTENTTYPE, -EINVAL (URL NULL or malformed), -ENOMEM */
+  long status;       /**< HTTP status of the last attempt; 0 when no answer came */
+  char *body;        /**< the body, NUL-terminated (the NUL is not counted in body_len); set
+                          for any status (a 404's "Not Found" too) but NULL on 304 and on
+                          errors before or during the body */
+  size_t body_len;   /**< bytes in body */
+  char *etag;        /**< the response's ETag, or NULL; give it back as If-None-Match */
+  unsigned attempts; /**< requests made for this URL (1 + retries used); 0 if none was */
+  unsigned long retry_after_ms; /**< the last Retry-After the server sent, or 0 */
+  double elapsed;        /**< seconds from the first attempt's start to the end, backoff included */
+  char content_type[64]; /**< the response's Content-Type, cut to fit; "" when none */
+  char message[192];     /**< a human sentence for err, "" on success */
+} fo_fetch_result;
+
+/**
+ * Called on a worker as each URL completes (after its last attempt), for progress; for a URL that
+ * no worker could take (no memory for an easy handle), on the calling thread at the end.
+ * @param index the URL's index in the input; result is results[index], complete.
+ * Runs concurrently with other callbacks; keep it short. It may read the result; the caller still
+ * owns it.
+ */
+typedef void (*fo_fetch_done_fn)(size_t index, const fo_fetch_result *result, void *arg);
+
+/**
+ * Initialise libcurl for the whole program: curl_global_init(), which is not thread-safe on
+ * every libcurl. Call once at start, before any thread that uses fanout or libcurl exists, and
+ * before any fo_fetcher_create(). Repeated calls are counted by libcurl.
+ * @return 0, -ENOMEM, FO_EINTERNAL (libcurl refused for another reason).
+ * Not thread-safe.
+ */
+int fo_fetch_global_init(void);
+
+/**
+ * Undo one fo_fetch_global_init(); the last one releases libcurl's global state. Call after every
+ * fetcher is destroyed, when no other thread uses libcurl. Not thread-safe.
+ */
+void fo_fetch_global_cleanup(void);
+
+/**
+ * Create a fetcher: its share object, its own pool when opts->pool is NULL, copies of the
+ * strings. Easy handles are made on first use and then kept.
+ * @param f receives the fetcher; untouched on failure.
+ * @return 0, -EINVAL (f NULL, a field out of range, ca_file or ca_path empty), -ENOMEM, or an
+ *         error of fo_tpool_create(). A failed create leaves nothing behind.
+ * Thread-safe once fo_fetch_global_init() has returned.
+ */
+int fo_fetcher_create(fo_fetcher **f, const fo_fetch_options *opts);
+
+/**
+ * Close every connection, free every handle, the share, the own pool and the fetcher.
+ * NULL does nothing. No fetch may be running on it.
+ */
+void fo_fetcher_destroy(fo_fetcher *f);
+
+/**
+ * Fetch n URLs with GET, on the pool, and wait for all of them.
+ *
+ * results[0..n-1] is overwritten first (old contents are not freed), then each is filled as its
+ * URL completes. A failure of one URL (a non-2xx status, a transport error, a timeout, a body too
+ * large, a NULL or malformed URL, no memory for its body) is recorded in its result and stops
+ * nothing else. 304 Not Modified (after If-None-Match) is a success with no body.
+ *
+ * @param urls n URLs; an entry may be NULL (its result gets -EINVAL).
+ * @param etags NULL, or n entries, each NULL or an ETag sent as If-None-Match for that URL.
+ * @param done NULL, or called for each URL as it completes (see fo_fetch_done_fn).
+ * @return the number of URLs whose result has err != 0 (0: all succeeded); or -EINVAL (f NULL,
+ *         results NULL with n > 0, urls NULL with n > 0), FO_ETASK (called from a task of the
+ *         fetcher's pool), -ENOMEM (nothing could start: every result then says -ENOMEM), or an
+ *         error of the pool (-ESHUTDOWN). With a negative return for any reason but -EINVAL,
+ *         results[] still holds n valid results to free.
+ * Thread-safe; not from a task of the fetcher's pool nor from a done callback.
+ */
+int fo_fetch_many(fo_fetcher *f, const char *const *urls, const char *const *etags, size_t n,
+                  fo_fetch_result *results, fo_fetch_done_fn done, void *done_arg);
+
+/**
+ * Fetch one URL and wait: the same engine, with one URL.
+ * @param etag NULL, or an ETag to send as If-None-Match.
+ * @return result->err (0 on success), or -EINVAL (f or result NULL), FO_ETASK as
+ *         fo_fetch_many(). Free the result with fo_fetch_result_free().
+ */
+int fo_fetch_one(fo_fetcher *f, const char *url, const char *etag, fo_fetch_result *result);
+
+/** Free a result's body and ETag and clear it. NULL does nothing. */
+void fo_fetch_result_free(fo_fetch_result *result);
+
+/** fo_fetch_result_free() on each of n results. NULL does nothing. */
+void fo_fetch_results_free(fo_fetch_result *results, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FANOUT_FETCH_H */
