@@ -4,10 +4,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "demo.h"
 #include "fanout/fanout.h"
 
 static const char usage[] =
-    "usage: fanout-demo COMMAND [OPTIONS]\n"
+    "usage: fanout-demo COMMAND [OPTIONS]      (fanout-demo COMMAND --help for its options)\n"
     "\n"
     "commands:\n"
     "  cpus        CPUs this process may use (affinity and cgroup quota aware),\n"
@@ -16,35 +17,31 @@ static const char usage[] =
     "  --help      this text\n"
     "  --version   version and port\n";
 
-static int cmd_cpus(int argc, char **argv) {
-  if (argc > 1) {
-    if (strcmp(argv[1], "--help") == 0) {
-      fputs("usage: fanout-demo cpus\n", stdout);
-      return 0;
-    }
-    fprintf(stderr, "fanout-demo cpus: unexpected argument '%s'\n", argv[1]);
-    return 2;
-  }
-  printf("%d\n", fo_cpu_count());
-  return 0;
-}
+static const struct {
+  const char *name;
+  demo_cmd_fn fn;
+} commands[] = {
+    {"cpus", demo_cpus},
+};
 
 int main(int argc, char **argv) {
   if (argc < 2) {
     fputs(usage, stderr);
-    return 2;
+    return DEMO_USAGE;
   }
   const char *cmd = argv[1];
   if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
     fputs(usage, stdout);
-    return 0;
+    return DEMO_OK;
   }
   if (strcmp(cmd, "--version") == 0) {
     printf("fanout-demo %s (port %s)\n", FO_VERSION_STRING, FO_PORT_NAME);
-    return 0;
+    return DEMO_OK;
   }
-  if (strcmp(cmd, "cpus") == 0)
-    return cmd_cpus(argc - 1, argv + 1);
+  for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+    if (strcmp(cmd, commands[i].name) == 0)
+      return commands[i].fn(argc - 1, argv + 1);
+  }
   fprintf(stderr, "fanout-demo: unknown command '%s'\n\n%s", cmd, usage);
-  return 2;
+  return DEMO_USAGE;
 }

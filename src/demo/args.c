@@ -1,0 +1,123 @@
+/* Command-line helpers shared by the subcommands: every message names the subcommand, the flag
+ * and what would have been accepted, on stderr, so stdout carries results only. */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "demo.h"
+
+void demo_args_init(demo_args *a, int argc, char **argv) {
+  memset(a, 0, sizeof(*a));
+  a->argc = argc;
+  a->argv = argv;
+  a->next = 1;
+  a->cmd = argc > 0 ? argv[0] : "?";
+}
+
+const char *demo_next_flag(demo_args *a, int *status) {
+  if (a->next >= a->argc)
+    return NULL;
+  const char *arg = a->argv[a->next++];
+  if (strncmp(arg, "--", 2) != 0 && strcmp(arg, "-h") != 0) {
+    fprintf(stderr, "fanout-demo %s: unexpected argument '%s' (see fanout-demo %s --help)\n",
+            a->cmd, arg, a->cmd);
+    *status = DEMO_USAGE;
+    return NULL;
+  }
+  const char *eq = strchr(arg, '=');
+  size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
+  if (n >= sizeof(a->flag_buf))
+    n = sizeof(a->flag_buf) - 1; /* no flag is this long: it is reported as unknown */
+  memcpy(a->flag_buf, arg, n);
+  a->flag_buf[n] = '\0';
+  a->flag = a->flag_buf;
+  a->inline_value = eq ? eq + 1 : NULL;
+  return a->flag;
+}
+
+int demo_is(const demo_args *a, const char *name) { return strcmp(a->flag, name) == 0; }
+
+const char *demo_value(demo_args *a, int *status) {
+  if (a->inline_value)
+    return a->inline_value;
+  if (a->next >= a->argc) {
+    fprintf(stderr, "fanout-demo %s: %s needs a value\n", a->cmd, a->flag);
+    *status = DEMO_USAGE;
+    return NULL;
+  }
+  return a->argv[a->next++];
+}
+
+int demo_uint(demo_args *a, unsigned long min, unsigned long max, unsigned long *out) {
+  int status = DEMO_OK;
+  const char *v = demo_value(a, &status);
+  if (!v)
+    return status;
+  char *end;
+  errno = 0;
+  unsigned long x = strtoul(v, &end, 10);
+  if (v[0] < '0' || v[0] > '9' || *end != '\0' || errno || x < min || x > max) {
+    fprintf(stderr, "fanout-demo %s: %s: expected a whole number from %lu to %lu, got '%s'\n",
+            a->cmd, a->flag, min, max, v);
+    return DEMO_USAGE;
+  }
+  *out = x;
+  return DEMO_OK;
+}
+
+int demo_double(demo_args *a, double min, double max, double *out) {
+  int status = DEMO_OK;
+  const char *v = demo_value(a, &status);
+  if (!v)
+    return status;
+  char *end;
+  errno = 0;
+  double x = strtod(v, &end);
+  if (end == v || *end != '\0' || errno || !isfinite(x) || x < min || x > max) {
+    fprintf(stderr, "fanout-demo %s: %s: expected a number from %g to %g, got '%s'\n", a->cmd,
+            a->flag, min, max, v);
+    return DEMO_USAGE;
+  }
+  *out = x;
+  return DEMO_OK;
+}
+
+int demo_choice(demo_args *a, const char *const *choices, int *out) {
+  int status = DEMO_OK;
+  const char *v = demo_value(a, &status);
+  if (!v)
+    return status;
+  for (int i = 0; choices[i]; i++) {
+    if (strcmp(v, choices[i]) == 0) {
+      *out = i;
+      return DEMO_OK;
+    }
+  }
+  fprintf(stderr, "fanout-demo %s: %s: expected one of", a->cmd, a->flag);
+  for (int i = 0; choices[i]; i++)
+    fprintf(stderr, "%s%s", i ? ", " : " ", choices[i]);
+  fprintf(stderr, "; got '%s'\n", v);
+  return DEMO_USAGE;
+}
+
+int demo_unknown(const demo_args *a) {
+  fprintf(stderr, "fanout-demo %s: unknown option '%s' (see fanout-demo %s --help)\n", a->cmd,
+          a->flag, a->cmd);
+  return DEMO_USAGE;
+}
+
+int demo_no_value(const demo_args *a) {
+  fprintf(stderr, "fanout-demo %s: %s takes no value\n", a->cmd, a->flag);
+  return DEMO_USAGE;
+}
+
+double demo_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
