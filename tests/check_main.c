@@ -22,6 +22,7 @@ int main(void) {
   srunner_add_suite(sr, fetch_suite());
   srunner_add_suite(sr, fetch_tls_suite());
 #endif
+  srunner_add_suite(sr, hostile_suite());
   ipc_init();
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);
