@@ -3,11 +3,12 @@
  * (/proc/self/fd), the threads (/proc/self/status Threads), the child processes, the resident
  * memory (VmRSS) and the bytes held through fanout's allocator hook, and prints them as a table.
  *
- * The first phase warms up (libcurl's and the C library's one-time state, connections); from its end to the last phase's end nothing may grow beyond the
- * tolerances below, and once everything is destroyed the descriptors, threads and children must
- * be back to what they were before the first object was made, with no byte held by the hook.
- * Each phase also creates and destroys one fetcher and one pool, so a leak in either path shows.
- * Every fetch and every map is checked, not just counted. Exit status 0 only when all holds.
+ * The first phase warms up (libcurl's and the C library's one-time state, connections); from its
+ * end to the last phase's end nothing may grow beyond the tolerances below, and once everything is
+ * destroyed the descriptors, threads and children must be back to what they were before the first
+ * object was made, with no byte held by the hook. Each phase also creates and destroys one fetcher
+ * and one pool, so a leak in either path shows. Every fetch and every map is checked, not just
+ * counted. Exit status 0 only when all holds.
  *
  * Without libcurl it runs the maps alone and says so. For a longer run, build it with other
  * counts: make soak CFLAGS='-O2 -DFETCHES=100000 -DMAPS=4000 -DPHASES=40'. */
