@@ -94,6 +94,7 @@ while read -r what asked size guard; do
   esac
   row "$what" $((asked / 1024)) $((size / 1024)) $((guard / 1024))
 done < <(qemu-aarch64-static "$top/stack-$host")
+echo
 echo "Reserved: what the thread got; a default below PTHREAD_STACK_MIN is raised to it."
 echo "Process-pool workers are processes (fork), not threads: no stack is reserved for them."
 echo
