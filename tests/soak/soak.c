@@ -28,7 +28,7 @@
 #include "fanout/ppool.h"
 #include "fanout/sat.h"
 #include "helpers/mirror_proc.h"
-#if FO_HAVE_CURL
+#ifdef FO_HAVE_CURL
 #include "fanout/fetch.h"
 #endif
 
@@ -223,7 +223,7 @@ static void maps(fo_ppool *pool, long n, long *in, long *out, long *done) {
 
 /* ---------------------------------------------------------------- fetches */
 
-#if FO_HAVE_CURL
+#ifdef FO_HAVE_CURL
 typedef struct {
   mirror_proc mirror;
   char (*ids)[25];
@@ -346,7 +346,7 @@ int main(void) {
   if (in == NULL || out == NULL)
     return 1;
   long nfetch = 0, nmap = 0;
-#if FO_HAVE_CURL
+#ifdef FO_HAVE_CURL
   static fetch_state fs;
   int rc = fo_fetch_global_init();
   if (rc != 0)
@@ -370,14 +370,14 @@ int main(void) {
   int prc = fo_ppool_create(&pool, &po);
   if (prc != 0)
     die("fo_ppool_create", prc);
-#if FO_HAVE_CURL
+#ifdef FO_HAVE_CURL
   fo_fetcher *f;
   rc = fo_fetcher_create(&f, NULL);
   if (rc != 0)
     die("fo_fetcher_create", rc);
 #endif
   for (int p = 1; p <= PHASES; p++) {
-#if FO_HAVE_CURL
+#ifdef FO_HAVE_CURL
     fetches(&fs, f, FETCHES / PHASES, &nfetch);
 #endif
     maps(pool, MAPS / PHASES, in, out, &nmap);
@@ -390,7 +390,7 @@ int main(void) {
     }
   }
   sample end = s;
-#if FO_HAVE_CURL
+#ifdef FO_HAVE_CURL
   fo_fetcher_destroy(f);
 #endif
   fo_ppool_destroy(pool);
@@ -410,7 +410,7 @@ int main(void) {
   bad |= differs("threads", start.threads, s.threads);
   bad |= differs("children", start.children, s.children);
   bad |= differs("lib_bytes", 0, s.lib);
-#if FO_HAVE_CURL
+#ifdef FO_HAVE_CURL
   fetch_teardown(&fs);
   fo_fetch_global_cleanup();
 #endif
