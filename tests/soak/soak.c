@@ -341,6 +341,7 @@ int main(void) {
    * threads spread over more arenas and VmRSS creeps up for a long while without a byte
    * leaked. With one arena a leak, ours or libcurl's, still shows; that creep does not. */
   mallopt(M_ARENA_MAX, 1);
+  alarm(LIMIT_S + 60); /* a hang ends the run (and fails it) whatever hangs */
   fo_set_allocator(&counting);
   long *in = malloc(ITEMS * sizeof *in), *out = malloc(ITEMS * sizeof *out);
   if (in == NULL || out == NULL)
