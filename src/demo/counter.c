@@ -85,6 +85,8 @@ static int join_all(fo_proc **procs, unsigned long n) {
 
 int demo_counter(int argc, char **argv) {
   unsigned long nprocs = (unsigned long)fo_cpu_count(), increments = 10;
+  if (nprocs > COUNTER_PROCS_MAX)
+    nprocs = COUNTER_PROCS_MAX;
   demo_args a;
   int status = DEMO_OK;
   demo_args_init(&a, argc, argv);

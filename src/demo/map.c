@@ -95,13 +95,18 @@ static size_t report_failures(const fo_ppool_report *r, uint64_t *out) {
     listed += f->count;
   }
   if (listed < r->failed)
-    fprintf(stderr, "error: %zu more failed items not listed; the checksum includes them\n",
+    fprintf(stderr,
+            "error: %zu more failed items not listed; the checksum includes whatever they left\n",
             r->failed - listed);
   return listed;
 }
 
 int demo_map(int argc, char **argv) {
+  /* One worker per usable CPU, as the lesson's Pool(processes=mp.cpu_count()), within what a
+   * pool accepts. */
   unsigned long procs = (unsigned long)fo_cpu_count(), count = 10000, work_ms = 0;
+  if (procs > FO_PPOOL_WORKERS_MAX)
+    procs = FO_PPOOL_WORKERS_MAX;
   demo_args a;
   int status = DEMO_OK;
   demo_args_init(&a, argc, argv);

@@ -103,7 +103,8 @@ int demo_threads(int argc, char **argv) {
     fprintf(stderr, "fanout-demo threads: %s\n", strerror(rc));
     return DEMO_PARTIAL;
   }
-  /* One thread per number, as the lesson starts one threading.Thread per number. */
+  /* One thread per number, as the lesson starts one threading.Thread per number. (A thread that
+   * is done early may also take a number queued for another; the lines are the same.) */
   fo_tpool *pool;
   fo_tpool_options opts = {.threads = (unsigned)count, .name = "demo"};
   rc = fo_tpool_create(&pool, &opts);
