@@ -2,7 +2,8 @@
 # fanout-demo's lesson subcommands end to end: map's checksum against one computed here, the
 # counter's JSON parsed back, every square and cube of the queue received once, whole lines from
 # the locked threads; bad flags exit 2 naming the flag; --help fits 80 columns; and no process or
-# IPC object is left behind. DEMO names the binary (e.g. a static build); every run is bounded.
+# IPC object is left behind. DEMO names the binary (e.g. a static build, or a script that runs
+# it under qemu); every run is bounded by DEMO_TIMEOUT seconds (default 60).
 set -u
 demo=${DEMO:-./fanout-demo}
 limit=${DEMO_TIMEOUT:-60}
@@ -153,23 +154,27 @@ check map 500 2 0
 
 # map with workers killed as they run: after three attempts an item is reported failed, the
 # checksum counts the others, and the exit status is 1.
-env "$mark" "$demo" map --count 3 --procs 1 --work-ms 1000 >"$work/out" 2>"$work/err" &
-pid=$!
-i=0
-while [ $i -lt 200 ] && ! grep -q '^State:.*Z' /proc/$pid/status 2>/dev/null &&
-  [ -e /proc/$pid ]; do
-  for c in $(pgrep -P $pid); do kill -9 "$c" 2>/dev/null; done
-  sleep 0.05
-  i=$((i + 1))
-done
-kill -9 $pid 2>/dev/null
-wait $pid
-st=$?
-[ "$st" -eq 1 ] || bad "map with killed workers: exit $st, expected 1"
-python3 "$work/check.py" map-failed "$work/out" 3 "$work/err" || bad "map with killed workers"
-sleep 0.2 # the demo reaped its workers; give a stray one (there should be none) time to show
-left=$(leftovers)
-[ -z "$left" ] || { bad "map with killed workers left processes: $left"; kill -9 $left; }
+if command -v pgrep >/dev/null 2>&1; then
+  env "$mark" "$demo" map --count 3 --procs 1 --work-ms 1000 >"$work/out" 2>"$work/err" &
+  pid=$!
+  i=0
+  while [ $i -lt 200 ] && ! grep -q '^State:.*Z' /proc/$pid/status 2>/dev/null &&
+    [ -e /proc/$pid ]; do
+    for c in $(pgrep -P $pid); do kill -9 "$c" 2>/dev/null; done
+    sleep 0.05
+    i=$((i + 1))
+  done
+  kill -9 $pid 2>/dev/null
+  wait $pid
+  st=$?
+  [ "$st" -eq 1 ] || bad "map with killed workers: exit $st, expected 1"
+  python3 "$work/check.py" map-failed "$work/out" 3 "$work/err" || bad "map with killed workers"
+  sleep 0.2 # the demo reaped its workers; give a stray one (there should be none) time to show
+  left=$(leftovers)
+  [ -z "$left" ] || { bad "map with killed workers left processes: $left"; kill -9 $left; }
+else
+  echo "note: no pgrep; the map with killed workers is not checked" >&2
+fi
 
 # counter: one key per process, its pid, each counted to --increments.
 run counter
