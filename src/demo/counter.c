@@ -11,7 +11,7 @@
 
 #include "demo.h"
 #include "fanout/fanout.h"
-#include "fanout/ipc.h"
+#include "fanout/ipc.h" /* FO_FOREVER */
 #include "fanout/ppool.h"
 #include "fanout/shmdict.h"
 

@@ -78,8 +78,8 @@ static const char *cause_name(int cause) {
 }
 
 /* Lists the failed items on stderr and zeroes their outputs, whose contents the pool leaves
- * unspecified, so the checksum counts only what was produced. Returns how many were listed. */
-static size_t report_failures(const fo_ppool_report *r, uint64_t *out) {
+ * unspecified, so the checksum counts only what was produced. */
+static void report_failures(const fo_ppool_report *r, uint64_t *out) {
   size_t listed = 0;
   for (size_t i = 0; i < r->nfailures; i++) {
     const fo_ppool_failure *f = &r->failures[i];
@@ -98,7 +98,6 @@ static size_t report_failures(const fo_ppool_report *r, uint64_t *out) {
     fprintf(stderr,
             "error: %zu more failed items not listed; the checksum includes whatever they left\n",
             r->failed - listed);
-  return listed;
 }
 
 int demo_map(int argc, char **argv) {
