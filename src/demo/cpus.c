@@ -13,9 +13,10 @@ static const char help[] =
     "usage: fanout-demo cpus\n"
     "\n"
     "output (stdout):\n"
-    "  N          CPUs this process may use: the fewest of the CPUs online, its\n"
-    "             affinity mask (taskset) and its cgroup CPU quota, rounded up;\n"
-    "             the default number of worker processes for map and counter\n"
+    "  N          CPUs this process may use: the fewest of the CPUs online and, on\n"
+    "             the linux port, its affinity mask (taskset) and cgroup CPU quota\n"
+    "             (rounded up); the default number of worker processes for map and\n"
+    "             counter\n"
     "  total M    CPUs online in the machine, whatever this process may use\n";
 
 int demo_cpus(int argc, char **argv) {
