@@ -193,6 +193,114 @@ wait 2>/dev/null
 pids=
 list_fails refused "http://127.0.0.1:$port/v4"
 
+# Text that CSV must quote and JSON must escape. The mirror's documents are plain ASCII, so a
+# small server (Python's http.server) answers the same two routes with documents whose strings
+# use JSON escapes, commas, quotes, line breaks, non-ASCII, an empty string and nulls. The
+# expected rows are what Python's json reads from those very bodies.
+cat >"$tmp/odd.py" <<'EOF'
+# odd.py PORTFILE: serve /v4/starlink and /v4/starlink/ID for a few awkward documents.
+import http.server, json, sys
+names = ['STARLINK, "QUOTED"', "\u00e9\u00fc \U0001F600 back\\slash /", "LINE\r\nBREAK\tTAB",
+         "", None, "CR\rONLY \x01"]
+dates = ["2019-05-24", None, "2020-10-13T02:56:59.566560", "", "2020-06-19 21:46:09", None]
+docs = []
+for i, name in enumerate(names):
+    st = {"OBJECT_NAME": name, "LAUNCH_DATE": dates[i], "DECAY_DATE": dates[-1 - i]}
+    doc = {"spaceTrack": st, "id": "%024x" % (0x5eed770f096e590006985600 + i)}
+    # half of them with every non-ASCII character written as a \u escape
+    docs.append(json.dumps(doc, ensure_ascii=(i % 2 == 0), separators=(",", ":")))
+bodies = {"/v4/starlink": "[" + ",".join(docs) + "]"}
+for d in docs:
+    bodies["/v4/starlink/" + json.loads(d)["id"]] = d
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = bodies.get(self.path)
+        data = (body if body is not None else "Not Found").encode("utf-8")
+        self.send_response(200 if body is not None else 404)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+    def log_message(self, *a):
+        pass
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write(str(srv.server_address[1]))
+import os
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+with open(sys.argv[1] + ".list", "w", encoding="utf-8") as f:
+    f.write(bodies["/v4/starlink"])
+srv.serve_forever()
+EOF
+cat >"$tmp/oddcheck.py" <<'EOF'
+# oddcheck.py FORMAT OUTPUT LIST: the rows must be the list's, field for field; in CSV a null
+# is an empty field and an empty string the quoted "", in the table a null is -.
+import json, sys
+fmt, out, listfile = sys.argv[1:4]
+want = []
+for d in json.load(open(listfile, encoding="utf-8")):
+    st = d.get("spaceTrack") or {}
+    want.append([d["id"], st.get("OBJECT_NAME"), st.get("LAUNCH_DATE"), st.get("DECAY_DATE")])
+text = open(out, "rb").read().decode("utf-8")
+if fmt == "json":
+    got = [[o["id"], o["object_name"], o["launch_date"], o["decay_date"]] for o in json.loads(text)]
+elif fmt == "table":
+    # aligned by characters; a null shows as -, a control character as ?
+    lines = text.split("\n")[:-1]
+    pos = [lines[0].index(c) for c in ("ID", "OBJECT_NAME", "LAUNCH_DATE", "DECAY_DATE")] + [None]
+    got = [[ln[pos[k]:pos[k + 1]].rstrip() for k in range(4)] for ln in lines[1:]]
+    want = [["-" if v is None else "".join("?" if ord(c) < 32 else c for c in v) for v in w]
+            for w in want]
+else:
+    # RFC 4180 by hand, so that a quoted empty field ("") reads apart from an empty one (null)
+    rows, row, i = [], [], 0
+    while i < len(text):
+        if text[i] == '"':
+            j, v = i + 1, ""
+            while True:
+                k = text.index('"', j)
+                v += text[j:k]
+                if text[k + 1:k + 2] == '"':
+                    v, j = v + '"', k + 2
+                else:
+                    i = k + 1
+                    break
+        else:
+            k = min([x for x in (text.find(",", i), text.find("\r\n", i)) if x >= 0])
+            v = text[i:k] if k > i else None
+            assert v is None or not any(c in v for c in '"\r\n'), "unquoted %r" % v
+            i = k
+        row.append(v)
+        if text.startswith("\r\n", i):
+            rows.append(row)
+            row, i = [], i + 2
+        else:
+            assert text[i] == ",", "junk after a field at %d" % i
+            i += 1
+    assert rows[0] == ["id", "object_name", "launch_date", "decay_date"], rows[0]
+    got = rows[1:]
+if got != want:
+    sys.exit("%s: got %r\nwant %r" % (fmt, got, want))
+EOF
+$T python3 "$tmp/odd.py" "$tmp/odd.port" 2>"$tmp/odd.err" &
+pids="$pids $!"
+i=0
+until [ -s "$tmp/odd.port" ]; do
+  i=$((i + 1))
+  [ "$i" -le 100 ] || { echo "FAIL: the test server did not start: $(cat "$tmp/odd.err")" >&2; exit 1; }
+  sleep 0.1
+done
+odd="http://127.0.0.1:$(cat "$tmp/odd.port")/v4"
+for fmt in table csv json; do
+  for flag in --threads=3 --from-list; do
+    $T "$demo" starlink --api "$odd" --format $fmt $flag >"$tmp/odd.out" 2>"$tmp/odd.err"
+    rc=$?
+    [ "$rc" -eq 0 ] || bad "awkward text ($fmt, $flag): exit $rc: $(cat "$tmp/odd.err")"
+    python3 "$tmp/oddcheck.py" $fmt "$tmp/odd.out" "$tmp/odd.port.list" 2>"$tmp/check.err" ||
+      bad "awkward text ($fmt, $flag): $(cat "$tmp/check.err")"
+  done
+done
+
 # Bad flags: exit 2, the flag named on stderr, nothing on stdout.
 usage() { # flag-to-find args...
   want=$1

@@ -35,6 +35,13 @@ static size_t columns(const char *s) {
   return n;
 }
 
+/* A table cell: a control character (a line break in a name) would tear the table apart, so it
+ * shows as '?'; CSV and JSON carry the text as it is. */
+static void table_cell(const char *v) {
+  for (; *v; v++)
+    putchar((unsigned char)*v < 0x20 || *v == 0x7f ? '?' : *v);
+}
+
 static void print_table(const starlink_row *rows, size_t n) {
   size_t width[NCOLS];
   for (int c = 0; c < NCOLS; c++)
@@ -50,15 +57,20 @@ static void print_table(const starlink_row *rows, size_t n) {
   for (size_t i = 0; i <= n; i++) {
     if (i > 0 && rows[i - 1].failed)
       continue;
+    /* Padding is written only before a cell that has text: no trailing blanks. */
+    size_t pad = 0;
     for (int c = 0; c < NCOLS; c++) {
       const char *v = i == 0 ? headers[c] : field(&rows[i - 1], c);
       if (!v)
         v = "-";
-      if (c == NCOLS - 1)
-        printf("%s\n", v); /* no trailing blanks */
-      else
-        printf("%s%*s", v, (int)(width[c] - columns(v) + 2), "");
+      if (v[0] != '\0') {
+        printf("%*s", (int)pad, "");
+        table_cell(v);
+        pad = 0;
+      }
+      pad += width[c] - columns(v) + 2;
     }
+    putchar('\n');
   }
 }
 
@@ -109,6 +121,8 @@ static void json_string(const char *v) {
       printf("\\%c", ch);
     else if (ch == '\n')
       fputs("\\n", stdout);
+    else if (ch == '\r')
+      fputs("\\r", stdout);
     else if (ch == '\t')
       fputs("\\t", stdout);
     else if (ch < 0x20)
