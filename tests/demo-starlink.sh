@@ -125,6 +125,15 @@ done
 # The table: a header and one line per satellite, nothing else on stdout.
 [ "$(wc -l <"$tmp/table.out")" -eq $((count + 1)) ] || bad "table: $(wc -l <"$tmp/table.out") lines"
 
+# On a terminal (script(1) gives it one) a progress bar is drawn on stderr; stdout still holds
+# only the rows.
+if command -v script >/dev/null 2>&1; then
+  $T script -qec "'$demo' starlink --api '$api' --count $count --format csv >'$tmp/tty.out'" \
+    /dev/null >"$tmp/tty.err" </dev/null
+  grep -q "] $count/$count" "$tmp/tty.err" || bad "no progress bar on a terminal: $(cat "$tmp/tty.err")"
+  cmp -s "$tmp/tty.out" "$tmp/csv.out" || bad "rows differ with stderr on a terminal"
+fi
+
 # One thread, both runs, the list alone: the same bytes on stdout.
 for mode in sequential compare from-list; do
   $T "$demo" starlink --api "$api" --count $count --format csv --$mode >"$tmp/$mode.out" \
@@ -147,12 +156,13 @@ grep -q "^starlink: $docs satellites, 0 errors, .* 7 threads\$" "$tmp/all.err" |
   bad "--threads 7: summary $(cat "$tmp/all.err")"
 
 # Faults on about a third of the documents, no retries: exit 1, an error line per failed item
-# naming its id, and every other row exactly right.
-for kind in 500 trunc; do
+# naming its id, and every other row exactly right. A drip (one byte per 100 ms) meets --timeout.
+for kind in 500 trunc drip; do
   start_mirror "fault-$kind" --fault-rate 0.3 --fault $kind --seed 7
   for fmt in json csv table; do
     out=$tmp/f-$kind-$fmt
-    $T "$demo" starlink --api "$api" --count $docs --retries 0 --format $fmt >"$out.out" 2>"$out.err"
+    $T "$demo" starlink --api "$api" --count $docs --retries 0 --timeout 2 --format $fmt \
+      >"$out.out" 2>"$out.err"
     rc=$?
     [ "$rc" -eq 1 ] || bad "fault $kind ($fmt): exit $rc, expected 1"
     sed -n 's/^error: \([0-9a-f]\{24\}\): .\{1,\}$/\1/p' "$out.err" >"$out.missing"
@@ -165,6 +175,10 @@ for kind in 500 trunc; do
   done
 done
 grep -q '^error: [0-9a-f]*: HTTP status 500' "$tmp/f-500-json.err" || bad "a 500 is not named"
+grep -q '^error: [0-9a-f]*: .*timed out' "$tmp/f-drip-json.err" || bad "a timeout is not named"
+# Not a terminal: no progress bar, nothing but error and summary lines on stderr.
+! grep -q -v -e '^error: ' -e '^starlink: ' "$tmp/f-drip-csv.err" "$tmp/compare.err" ||
+  bad "stderr holds more than errors and summaries (a progress bar off a terminal?)"
 
 # With retries the same faults (drawn at random per request) mostly go away: fewer errors.
 $T "$demo" starlink --api "$api" --count $docs --retries 5 --format csv >"$tmp/r.out" 2>"$tmp/r.err"
