@@ -105,6 +105,19 @@ int demo_choice(demo_args *a, const char *const *choices, int *out) {
   return DEMO_USAGE;
 }
 
+int demo_text(demo_args *a, const char **out) {
+  int status = DEMO_OK;
+  const char *v = demo_value(a, &status);
+  if (!v)
+    return status;
+  if (v[0] == '\0') {
+    fprintf(stderr, "fanout-demo %s: %s: expected a value, got an empty one\n", a->cmd, a->flag);
+    return DEMO_USAGE;
+  }
+  *out = v;
+  return DEMO_OK;
+}
+
 int demo_unknown(const demo_args *a) {
   fprintf(stderr, "fanout-demo %s: unknown option '%s' (see fanout-demo %s --help)\n", a->cmd,
           a->flag, a->cmd);

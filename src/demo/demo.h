@@ -48,6 +48,9 @@ int demo_double(demo_args *a, double min, double max, double *out);
 /* The flag's value as one of the NULL-terminated choices; stores its index. */
 int demo_choice(demo_args *a, const char *const *choices, int *out);
 
+/* The flag's value as text that is not empty (a URL, a file name), same reporting. */
+int demo_text(demo_args *a, const char **out);
+
 /* A flag this subcommand does not know: reported with a pointer to --help; returns DEMO_USAGE. */
 int demo_unknown(const demo_args *a);
 
@@ -63,5 +66,6 @@ int demo_map(int argc, char **argv);
 int demo_counter(int argc, char **argv);
 int demo_queue(int argc, char **argv);
 int demo_threads(int argc, char **argv);
+int demo_starlink(int argc, char **argv);
 
 #endif /* FO_DEMO_DEMO_H */

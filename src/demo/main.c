@@ -8,9 +8,11 @@
 #include "fanout/fanout.h"
 
 static const char usage[] =
-    "usage: fanout-demo COMMAND [OPTIONS]      (fanout-demo COMMAND --help for its options)\n"
+    "usage: fanout-demo COMMAND [OPTIONS]      (see fanout-demo COMMAND --help)\n"
     "\n"
     "commands:\n"
+    "  starlink    the Starlink satellites from the SpaceX API, fetched one after\n"
+    "              another or on many threads (--compare: both, and the speed-up)\n"
     "  cpus        CPUs this process may use (affinity and cgroup quota aware),\n"
     "              the count to size a process pool with\n"
     "  map         squares on a pool of worker processes (Pool.map), summed\n"
@@ -25,6 +27,7 @@ static const struct {
   const char *name;
   demo_cmd_fn fn;
 } commands[] = {
+    {"starlink", demo_starlink},
     {"cpus", demo_cpus},
     {"map", demo_map},
     {"counter", demo_counter},
