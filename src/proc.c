@@ -16,6 +16,7 @@
 #include "deadline.h"
 #include "fanout/ppool.h"
 #include "port.h"
+#include "sys.h"
 
 /* How long an exiting child may take between closing its descriptors and becoming reapable
  * before it is taken to have closed its watch pipe on purpose. */
@@ -41,7 +42,7 @@ pid_t fo__proc_fork(int *fd) {
   int rc = set_cloexec(p[0]);
   if (rc == 0)
     rc = set_cloexec(p[1]);
-  pid_t pid = rc == 0 ? fork() : -1;
+  pid_t pid = rc == 0 ? (fo__fault_at(FO__FAULT_FORK) ? -1 : fork()) : -1;
   if (rc == 0 && pid < 0)
     rc = -errno;
   if (rc != 0) {

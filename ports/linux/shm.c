@@ -13,6 +13,7 @@
 
 #include "linux.h"
 #include "port.h"
+#include "sys.h"
 
 int fo__port_shm_reserve(int fd, size_t size) {
   /* off_t is 64 bits even on 32-bit boards (large-file build), but not everywhere */
@@ -34,7 +35,7 @@ int fo__port_shm_reserve(int fd, size_t size) {
 /* A descriptor for a nameless, empty shared-memory file. */
 static int anon_fd(void) {
 #ifdef HAVE_MEMFD_CREATE
-  int mfd = memfd_create("fanout-shm", MFD_CLOEXEC);
+  int mfd = fo__fault_at(FO__FAULT_SHM) ? -1 : memfd_create("fanout-shm", MFD_CLOEXEC);
   if (mfd >= 0 || (errno != ENOSYS && errno != EINVAL))
     return mfd >= 0 ? mfd : -errno;
 #endif
@@ -45,7 +46,9 @@ static int anon_fd(void) {
     int rc = fo__linux_random_name(name, sizeof name, "/fanout-shm-");
     if (rc < 0)
       return rc;
-    int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int fd = fo__fault_at(FO__FAULT_SHM)
+                 ? -1
+                 : shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0 && errno == EEXIST)
       continue;
     if (fd < 0)

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "port.h"
+#include "sys.h"
 
 #if !defined(MAP_ANONYMOUS) && defined(MAP_ANON)
 #define MAP_ANONYMOUS MAP_ANON
@@ -28,7 +29,9 @@ int fo__port_shm_reserve(int fd, size_t size) {
 }
 
 int fo__port_shm_anon(size_t size, void **addr) {
-  void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  void *p = fo__fault_at(FO__FAULT_SHM)
+                ? MAP_FAILED
+                : mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED)
     return -errno;
   *addr = p;
