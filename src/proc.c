@@ -14,6 +14,7 @@
 
 #include "alloc.h"
 #include "deadline.h"
+#include "fanout/ipc.h"
 #include "fanout/ppool.h"
 #include "port.h"
 #include "sys.h"
@@ -160,7 +161,7 @@ static int try_reap(fo_proc *p) {
 }
 
 int fo_proc_join(fo_proc *p, int timeout_ms, fo_proc_status *status) {
-  if (p == NULL)
+  if (p == NULL || timeout_ms < FO_FOREVER)
     return -EINVAL;
   if (!p->reaped && p->owner != getpid())
     return -ECHILD;

@@ -360,6 +360,10 @@ static void global_cleanup(void) {
   fo_fetch_global_cleanup();
 }
 
+void inject_curl_fixture(TCase *tc) {
+  tcase_add_unchecked_fixture(tc, global_init, global_cleanup);
+}
+
 static int fetcher_op(void *arg) {
   const fo_fetch_options *o = arg;
   fo_fetcher *f = (fo_fetcher *)&f;
@@ -454,7 +458,7 @@ Suite *inject_suite(void) {
   suite_add_tcase(s, tc);
 #ifdef FO_HAVE_CURL
   tc = fo_tcase("curl", 60);
-  tcase_add_unchecked_fixture(tc, global_init, global_cleanup);
+  inject_curl_fixture(tc);
   tcase_add_test(tc, fetcher_create_share_and_threads);
   tcase_add_test(tc, fetch_easy_handles);
   suite_add_tcase(s, tc);

@@ -12,4 +12,9 @@ Suite *oom_suite(void);
 /* bad arguments to every public function (tests/check_badargs.c) */
 Suite *badargs_suite(void);
 
+#ifdef FO_HAVE_CURL
+/* libcurl's global state, set up once per test case that fetches (tests/check_inject.c) */
+void inject_curl_fixture(TCase *tc);
+#endif
+
 #endif /* FO_TESTS_INJECT_SUITES_H */

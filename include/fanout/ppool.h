@@ -82,8 +82,9 @@ int fo_proc_spawn(fo_proc **proc, fo_proc_fn fn, void *arg, unsigned flags);
  * Wait for the child to end and reap it. Once reaped, later calls return the same status at once.
  * @param timeout_ms FO_FOREVER (-1), 0 to look without waiting, or milliseconds.
  * @param status receives how it ended (may be NULL).
- * @return 0, -EINVAL (NULL proc), -ETIMEDOUT (still running), -ECHILD (called from another
- *         process than the one that spawned it, or the child was reaped by someone else).
+ * @return 0, -EINVAL (NULL proc, timeout_ms below FO_FOREVER), -ETIMEDOUT (still running),
+ *         -ECHILD (called from another process than the one that spawned it, or the child was
+ *         reaped by someone else).
  */
 int fo_proc_join(fo_proc *proc, int timeout_ms, fo_proc_status *status);
 
