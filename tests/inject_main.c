@@ -13,6 +13,7 @@ int main(void) {
   SRunner *sr = srunner_create(inject_suite());
   srunner_add_suite(sr, oom_suite());
   srunner_add_suite(sr, badargs_suite());
+  srunner_add_suite(sr, sizes_suite());
   ipc_init();
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);

@@ -11,6 +11,9 @@ Suite *inject_suite(void);
 Suite *oom_suite(void);
 /* bad arguments to every public function (tests/check_badargs.c) */
 Suite *badargs_suite(void);
+/* shared-memory sizes above what the machine holds, refused before any reservation
+ * (tests/check_sizes.c) */
+Suite *sizes_suite(void);
 
 #ifdef FO_HAVE_CURL
 /* libcurl's global state, set up once per test case that fetches (tests/check_inject.c) */

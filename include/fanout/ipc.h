@@ -157,8 +157,11 @@ typedef struct fo_shm fo_shm;
  * Create an anonymous region of size bytes, zero-filled, shared with every process forked
  * afterwards. Its memory is reserved now (on linux, allocated: size bytes of RAM are taken at
  * once): a full /dev/shm or tmpfs is an error here, never a SIGBUS later. It has no name: nothing
- * can open it, and nothing is left when its users die.
- * @return 0, -EINVAL (NULL shm, size 0 or too large to map), -ENOSPC, -ENOMEM, -EMFILE.
+ * can open it, and nothing is left when its users die. A size above the machine's physical
+ * memory is refused with -ENOMEM before anything is reserved (on linux the memory behind an
+ * anonymous region has no other limit: a bigger request would take all of it).
+ * @return 0, -EINVAL (NULL shm, size 0 or too large to map), -ENOMEM (size above physical memory,
+ *         or none left), -ENOSPC, -EMFILE.
  */
 int fo_shm_create(fo_shm **shm, size_t size);
 
@@ -166,9 +169,13 @@ int fo_shm_create(fo_shm **shm, size_t size);
  * Create a region under a name, for unrelated processes to open with fo_shm_open_named(). The
  * name stays in /dev/shm until fo_shm_unlink_named() removes it, even after every process has
  * gone: whoever creates one must unlink it. Mode 0600; never opens an existing object.
+ * A size above the machine's physical memory (-ENOMEM, before any name is created) or above
+ * the space free in the file system behind /dev/shm (-ENOSPC) is refused before anything is
+ * reserved.
  * @param name "/" followed by 1 to 250 characters, none of them '/'.
  * @return 0, -EINVAL (NULL shm or name, bad name, size 0 or too large), -EEXIST (the name is
- *         taken), -ENOSPC (no room: the name is removed again), -EACCES, -ENOMEM, -EMFILE.
+ *         taken), -ENOSPC (no room: the name is removed again), -EACCES, -ENOMEM (size above
+ *         physical memory, or none left), -EMFILE.
  */
 int fo_shm_create_named(fo_shm **shm, const char *name, size_t size);
 

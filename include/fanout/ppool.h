@@ -185,7 +185,8 @@ typedef struct fo_ppool_report {
  * queues unlinked at creation), so nothing is left in /dev/shm or /dev/mqueue whatever happens.
  * The two queues hold 10 messages of a few dozen bytes each: within the default limits.
  * @return 0, -EINVAL (NULL pool, workers above FO_PPOOL_WORKERS_MAX, arena_size below
- *         FO_PPOOL_ARENA_MIN), -ENOMEM, -ENOSPC (no room for the arena), FO_EMQLIMIT,
+ *         FO_PPOOL_ARENA_MIN), -ENOMEM (also arena_size above the machine's physical memory,
+ *         refused before anything is reserved), -ENOSPC (no room for the arena), FO_EMQLIMIT,
  *         FO_EMQCOUNT, -EMFILE, -EAGAIN (process limit reached while forking).
  *         A failed create leaves no process, descriptor or allocation behind.
  */

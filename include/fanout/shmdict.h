@@ -40,7 +40,9 @@ typedef struct fo_shmdict fo_shmdict;
  * Its memory (about 2 * capacity * (key_max + 25) bytes) is reserved now, in an anonymous
  * shared region (fo_shm_create), and is the same in children forked afterwards.
  * @return 0, -EINVAL (NULL d, capacity 0 or above FO_SHMDICT_CAPACITY_MAX, key_max 0 or above
- *         FO_SHMDICT_KEY_MAX), -ENOMEM, -ENOSPC (no room for the region), or a negative errno
+ *         FO_SHMDICT_KEY_MAX), -ENOMEM (also when the region would be larger than the
+ *         machine's physical memory: refused before reserving it), -ENOSPC (no room for the
+ *         region), or a negative errno
  *         from the mutex set-up.
  */
 int fo_shmdict_create(fo_shmdict **d, size_t capacity, size_t key_max);

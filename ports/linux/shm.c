@@ -13,6 +13,7 @@
 
 #include "linux.h"
 #include "port.h"
+#include "shm_room.h"
 #include "sys.h"
 
 int fo__port_shm_reserve(int fd, size_t size) {
@@ -20,6 +21,9 @@ int fo__port_shm_reserve(int fd, size_t size) {
   const uintmax_t off_max = ((uintmax_t)1 << (sizeof(off_t) * CHAR_BIT - 1)) - 1;
   if ((uintmax_t)size > off_max)
     return -EFBIG;
+  int rc = fo__shm_room(fd, size);
+  if (rc < 0)
+    return rc;
   for (;;) {
     if (fallocate(fd, 0, 0, (off_t)size) == 0)
       return 0;
@@ -60,10 +64,13 @@ static int anon_fd(void) {
 }
 
 int fo__port_shm_anon(size_t size, void **addr) {
+  int rc = fo__shm_room(-1, size); /* before a descriptor exists: nothing to undo */
+  if (rc < 0)
+    return rc;
   int fd = anon_fd();
   if (fd < 0)
     return fd;
-  int rc = fo__port_shm_reserve(fd, size);
+  rc = fo__port_shm_reserve(fd, size);
   if (rc == 0) {
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (p == MAP_FAILED)
