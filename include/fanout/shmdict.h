@@ -97,8 +97,8 @@ typedef int (*fo_shmdict_fn)(const char *key, int64_t value, void *arg);
  * Call fn for every entry of a snapshot taken at one instant (under the lock, into memory from
  * the allocator hook), in no particular order. fn runs without the lock held, so it may call
  * any fo_shmdict function, and updates it makes are not in the snapshot.
- * @return 0, or the first non-zero value fn returned; -EINVAL (NULL d or fn), -ENOMEM,
- *         -ENOTRECOVERABLE.
+ * @return 0, or the first non-zero value fn returned; -EINVAL (NULL d or fn), -ENOMEM (never
+ *         for an empty dict, which needs no snapshot), -ENOTRECOVERABLE.
  */
 int fo_shmdict_foreach(fo_shmdict *d, fo_shmdict_fn fn, void *arg);
 
