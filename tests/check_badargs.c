@@ -379,6 +379,8 @@ START_TEST(sat) {
         R(fo_sat_parse_date(NULL, 10, &t), -EINVAL),
         R(fo_sat_parse_date("2020-01-01", 10, NULL), -EINVAL),
         R(fo_sat_parse_date("2020-01-01", SIZE_MAX, &t), FO_EDATE),
+        R(fo_sat_parse_date("2021-05-17T13:49:59.123456789Z", 30, &t), 0) /* the longest */,
+        R(fo_sat_parse_date("2021-05-17T13:49:59.1234567890Z", 31, &t), FO_EDATE),
         R(fo_sat_from_json(NULL, 0, &rec), -EINVAL),
         R(fo_sat_from_json(d, fo_json_root(d), NULL), -EINVAL),
         R(fo_sat_from_json(d, -9, &rec), -9), R(fo_sat_from_json(d, 10000, &rec), -EINVAL),
