@@ -12,6 +12,13 @@
  * otherwise, a port function is thread-safe, async-signal-unsafe, may be called in a child after
  * fork(), allocates nothing (or only through the allocator hook in src/alloc.h) and reports
  * failure as a negative errno. Modules add their part of the contract here as they arrive.
+ *
+ * Fault points: a port writes each call that creates a queue (mq_open, socketpair) or a shared
+ * region (memfd_create, shm_open, an anonymous shared mmap) as
+ * `fo__fault_at(FO__FAULT_MQ or _SHM) ? <failure, errno set> : call(...)` (src/sys.h). In the
+ * library as built for use that is the constant 0 and vanishes; in the test copy of the library
+ * (FO_FAULT_INJECTION) the failure-injection tests make those calls fail in turn, so every error
+ * path after them runs under test.
  */
 #ifndef FO_PORTS_PORT_H
 #define FO_PORTS_PORT_H
