@@ -10,6 +10,8 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -146,6 +148,30 @@ START_TEST(named_region_above_memory_or_room) {
 }
 END_TEST
 
+/* named() with a 1 MiB tmpfs over /dev/shm, in a mount namespace of the child's own (the mount
+ * goes with it); 1 when the system does not allow that (not root, no namespaces). */
+static int named_small_dev_shm(void *arg) {
+  if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+      mount("fanout-test", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=1m") != 0)
+    return 1;
+  return named(arg);
+}
+
+/* Within memory, above the room in /dev/shm: the file system's answer, -ENOSPC, before any
+ * reservation (under the cap, a reservation of that size would be -EFBIG). */
+START_TEST(named_region_above_room) {
+  size_t fits = 64 << 10, too_big = 2 << 20;
+  outcome o = capped(named_small_dev_shm, &fits);
+  if (o.rc == 1) {
+    fprintf(stderr, "SKIP named_region_above_room: cannot mount a small /dev/shm here\n");
+    return;
+  }
+  ck_assert_int_eq(o.rc, 0);
+  o = capped(named_small_dev_shm, &too_big);
+  ck_assert_msg(o.rc == -ENOSPC, "%ld (%s)", o.rc, fo_strerror((int)o.rc));
+}
+END_TEST
+
 START_TEST(pool_arena_above_memory) {
   above_memory(pool);
 }
@@ -165,6 +191,7 @@ Suite *sizes_suite(void) {
   TCase *tc = fo_tcase("above_the_machine", 30);
   tcase_add_test(tc, anonymous_region_above_memory);
   tcase_add_test(tc, named_region_above_memory_or_room);
+  tcase_add_test(tc, named_region_above_room);
   tcase_add_test(tc, pool_arena_above_memory);
   tcase_add_test(tc, largest_dictionary);
   suite_add_tcase(s, tc);
