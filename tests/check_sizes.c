@@ -151,7 +151,7 @@ END_TEST
 /* named() with a 1 MiB tmpfs over /dev/shm, in a mount namespace of the child's own (the mount
  * goes with it); 1 when the system does not allow that (not root, no namespaces). */
 static int named_small_dev_shm(void *arg) {
-  if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+  if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0 ||
       mount("fanout-test", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=1m") != 0)
     return 1;
   return named(arg);
