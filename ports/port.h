@@ -12,6 +12,13 @@
  * otherwise, a port function is thread-safe, async-signal-unsafe, may be called in a child after
  * fork(), allocates nothing (or only through the allocator hook in src/alloc.h) and reports
  * failure as a negative errno. Modules add their part of the contract here as they arrive.
+ *
+ * Fault points: a port writes each call that creates a queue (mq_open, socketpair) or a shared
+ * region (memfd_create, shm_open, an anonymous shared mmap) as
+ * `fo__fault_at(FO__FAULT_MQ or _SHM) ? <failure, errno set> : call(...)` (src/sys.h). In the
+ * library as built for use that is the constant 0 and vanishes; in the test copy of the library
+ * (FO_FAULT_INJECTION) the failure-injection tests make those calls fail in turn, so every error
+ * path after them runs under test.
  */
 #ifndef FO_PORTS_PORT_H
 #define FO_PORTS_PORT_H
@@ -118,6 +125,9 @@ void fo__port_mq_close(fo__port_mq *q);
  * touch. linux: memfd_create (or shm_open with an unpredictable name, O_EXCL, unlinked at once)
  * plus fallocate; posix: mmap(MAP_SHARED | MAP_ANONYMOUS), where the system reserves as it can. On
  * success *addr is page-aligned; unmap with munmap(*addr, size).
+ * Before anything is created or reserved, a size above the machine's physical memory is refused
+ * with -ENOMEM (fo__shm_room(), src/shm_room.h): a memfd's file system has no limit but memory,
+ * so the reservation itself would take every free page.
  */
 int fo__port_shm_anon(size_t size, void **addr);
 
@@ -125,7 +135,9 @@ int fo__port_shm_anon(size_t size, void **addr);
  * fo__port_shm_reserve: make the first size bytes of the file behind fd exist and be backed by
  * storage now (fallocate or posix_fallocate), growing the file to size. Returns 0, -ENOSPC (no
  * room), or another negative errno; a file system that cannot reserve (EOPNOTSUPP) is grown with
- * ftruncate only, and 0 is returned.
+ * ftruncate only, and 0 is returned. Before reserving, fo__shm_room() refuses a size above the
+ * machine's physical memory (-ENOMEM) or above the free space of fd's file system (-ENOSPC, where
+ * that file system has a limit), so an impossible request takes nothing on the way to failing.
  */
 int fo__port_shm_reserve(int fd, size_t size);
 

@@ -20,6 +20,7 @@
 #include "alloc.h"
 #include "fanout/fetch.h"
 #include "fetch_internal.h"
+#include "sys.h"
 
 /* A first body buffer: most API documents fit, and small enough for a board. */
 #define BODY_FIRST 16384
@@ -111,7 +112,7 @@ static int share_create(fo_fetcher *f) {
     if (rc != 0)
       return -rc;
   }
-  f->share = curl_share_init();
+  f->share = fo__fault_at(FO__FAULT_CURL) ? NULL : curl_share_init();
   if (f->share == NULL)
     return -ENOMEM;
   /* DNS answers and TLS sessions only: sharing the connection cache between threads is a
@@ -270,7 +271,7 @@ static int handle_new(fo_fetcher *f, fo__handle **out) {
     return -ENOMEM;
   /* A seed that differs between handles and runs; jitter needs spread, not secrecy. */
   h->rng = (fo__now_ns() ^ (uint64_t)(uintptr_t)h) | 1;
-  h->curl = curl_easy_init();
+  h->curl = fo__fault_at(FO__FAULT_CURL) ? NULL : curl_easy_init();
   if (h->curl == NULL) {
     fo__free(h);
     return -ENOMEM;

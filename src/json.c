@@ -126,7 +126,7 @@ int fo_json_member(const fo_json *doc, int obj, int *it, const char **key, size_
   int rc = check(doc, obj);
   if (rc != 0)
     return rc;
-  if (it == NULL || key == NULL || keylen == NULL)
+  if (it == NULL || key == NULL || keylen == NULL || *it < 0)
     return -EINVAL;
   const jsmntok_t *o = &doc->tok[obj];
   if (o->type != JSMN_OBJECT)

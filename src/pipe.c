@@ -118,7 +118,7 @@ static int wait_fd(int fd, short events, int64_t deadline) {
 }
 
 int fo_pipe_send(fo_pipe *w, const void *msg, size_t len, int timeout_ms) {
-  if (w == NULL || !w->writer || (msg == NULL && len > 0))
+  if (w == NULL || !w->writer || (msg == NULL && len > 0) || timeout_ms < FO_FOREVER)
     return -EINVAL;
   if (w->part_active && (msg != w->part_msg || len != w->part_len))
     return -EINVAL;
@@ -235,7 +235,7 @@ static int take_header(fo_pipe *r, int64_t deadline) {
 }
 
 int fo_pipe_recv(fo_pipe *r, void *buf, size_t cap, size_t *len, int timeout_ms) {
-  if (r == NULL || r->writer || len == NULL || (buf == NULL && cap > 0))
+  if (r == NULL || r->writer || len == NULL || (buf == NULL && cap > 0) || timeout_ms < FO_FOREVER)
     return -EINVAL;
   if (r->broken)
     return FO_EBROKEN;

@@ -14,8 +14,10 @@
 
 #include "alloc.h"
 #include "deadline.h"
+#include "fanout/ipc.h"
 #include "fanout/ppool.h"
 #include "port.h"
+#include "sys.h"
 
 /* How long an exiting child may take between closing its descriptors and becoming reapable
  * before it is taken to have closed its watch pipe on purpose. */
@@ -41,7 +43,7 @@ pid_t fo__proc_fork(int *fd) {
   int rc = set_cloexec(p[0]);
   if (rc == 0)
     rc = set_cloexec(p[1]);
-  pid_t pid = rc == 0 ? fork() : -1;
+  pid_t pid = rc == 0 ? (fo__fault_at(FO__FAULT_FORK) ? -1 : fork()) : -1;
   if (rc == 0 && pid < 0)
     rc = -errno;
   if (rc != 0) {
@@ -159,7 +161,7 @@ static int try_reap(fo_proc *p) {
 }
 
 int fo_proc_join(fo_proc *p, int timeout_ms, fo_proc_status *status) {
-  if (p == NULL)
+  if (p == NULL || timeout_ms < FO_FOREVER)
     return -EINVAL;
   if (!p->reaped && p->owner != getpid())
     return -ECHILD;

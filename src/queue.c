@@ -48,7 +48,7 @@ unsigned fo_mq_depth(const fo_mq *q) {
 }
 
 int fo_mq_send(fo_mq *q, const void *msg, size_t len, int timeout_ms) {
-  if (q == NULL || (msg == NULL && len > 0))
+  if (q == NULL || (msg == NULL && len > 0) || timeout_ms < FO_FOREVER)
     return -EINVAL;
   if (len > q->port.msg_size)
     return FO_ETOOBIG;
@@ -57,7 +57,7 @@ int fo_mq_send(fo_mq *q, const void *msg, size_t len, int timeout_ms) {
 }
 
 int fo_mq_recv(fo_mq *q, void *buf, size_t cap, size_t *len, int timeout_ms) {
-  if (q == NULL || buf == NULL || len == NULL || cap < q->port.msg_size)
+  if (q == NULL || buf == NULL || len == NULL || cap < q->port.msg_size || timeout_ms < FO_FOREVER)
     return -EINVAL;
   int n = fo__port_mq_recv(&q->port, buf, cap, fo__deadline(timeout_ms));
   if (n < 0)

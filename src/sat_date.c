@@ -28,6 +28,10 @@ int fo_sat_parse_date(const char *s, size_t n, fo_sat_time *out) {
   if (s == NULL || out == NULL)
     return -EINVAL;
   memset(out, 0, sizeof *out);
+  /* the longest form, "YYYY-MM-DDTHH:MM:SS.fffffffffZ": nothing longer is a date, and its last
+   * byte (looked at first, for the 'Z') may lie past the caller's buffer */
+  if (n > 30)
+    return FO_EDATE;
   if (n > 0 && s[n - 1] == 'Z')
     n--;
   if (n < 10 || s[4] != '-' || s[7] != '-')

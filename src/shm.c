@@ -14,6 +14,8 @@
 #include "alloc.h"
 #include "fanout/ipc.h"
 #include "port.h"
+#include "shm_room.h"
+#include "sys.h"
 
 /* Longest name after the leading '/': well inside NAME_MAX for the file under /dev/shm. */
 #define NAME_LEN_MAX 250
@@ -68,16 +70,19 @@ int fo_shm_create_named(fo_shm **shm, const char *name, size_t size) {
   *shm = NULL;
   if (!valid_name(name) || !valid_size(size))
     return -EINVAL;
+  int rc = fo__shm_room(-1, size); /* a size no machine here can hold creates no name */
+  if (rc < 0)
+    return rc;
   fo_shm *s = fo__malloc(sizeof *s); /* first, so running out of memory leaves no name behind */
   if (s == NULL)
     return -ENOMEM;
-  int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+  int fd = fo__fault_at(FO__FAULT_SHM) ? -1 : shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
   if (fd < 0) {
-    int rc = -errno;
+    rc = -errno;
     fo__free(s);
     return rc;
   }
-  int rc = fo__port_shm_reserve(fd, size);
+  rc = fo__port_shm_reserve(fd, size);
   if (rc == 0)
     rc = map_fd(fd, size, &s->addr);
   close(fd);
@@ -100,7 +105,7 @@ int fo_shm_open_named(fo_shm **shm, const char *name) {
   fo_shm *s = fo__malloc(sizeof *s);
   if (s == NULL)
     return -ENOMEM;
-  int rc = 0, fd = shm_open(name, O_RDWR, 0);
+  int rc = 0, fd = fo__fault_at(FO__FAULT_SHM) ? -1 : shm_open(name, O_RDWR, 0);
   struct stat st;
   if (fd < 0)
     rc = -errno;

@@ -361,6 +361,10 @@ int fo_shmdict_foreach(fo_shmdict *d, fo_shmdict_fn fn, void *arg) {
     return rc;
   /* Each snapshot entry: the value, then the key and its NUL. */
   size_t n = (size_t)LOAD(&d->h->count), esize = 8 + d->key_words * 8, got = 0;
+  if (n == 0) { /* nothing to copy: an empty dict is walked even with no memory left */
+    unlock(d);
+    return 0;
+  }
   unsigned char *snap = fo__malloc(n * esize);
   if (snap == NULL) {
     unlock(d);

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "sys.h"
 #include "tpool_hooks.h"
 #include "tpool_impl.h"
 
@@ -408,7 +409,7 @@ static void stop_workers(fo_tpool *p) {
 static int default_spawn(pthread_t *thread, const pthread_attr_t *attr, void *(*start)(void *),
                          void *arg, void *ctx) {
   (void)ctx;
-  return pthread_create(thread, attr, start, arg);
+  return fo__fault_at(FO__FAULT_THREAD) ? errno : pthread_create(thread, attr, start, arg);
 }
 
 /* Start every worker with all signals blocked: a new thread inherits its creator's mask, so

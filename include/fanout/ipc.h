@@ -20,8 +20,8 @@
  *
  * Timeouts. Every call that can wait takes timeout_ms: FO_FOREVER (-1) waits as long as it takes,
  * 0 does not wait, and a positive value bounds the whole call, signals and spurious wake-ups
- * included. A call whose time runs out returns -ETIMEDOUT; interrupted system calls are resumed,
- * never reported as -EINTR.
+ * included; any other negative value is -EINVAL. A call whose time runs out returns -ETIMEDOUT;
+ * interrupted system calls are resumed, never reported as -EINTR.
  */
 #ifndef FANOUT_IPC_H
 #define FANOUT_IPC_H
@@ -79,8 +79,9 @@ unsigned fo_mq_depth(const fo_mq *q);
 /**
  * Append a message, waiting while the queue is full. Messages are never truncated or split.
  * @param len 0 to fo_mq_msg_size(q) bytes; msg may be NULL when len is 0.
- * @return 0, -EINVAL (NULL q, or NULL msg with len > 0), FO_ETOOBIG (len above the queue's
- *         message size), -ETIMEDOUT (still full when the time ran out).
+ * @return 0, -EINVAL (NULL q, NULL msg with len > 0, timeout_ms below FO_FOREVER),
+ *         FO_ETOOBIG (len above the queue's message size), -ETIMEDOUT (still full when the time
+ *         ran out).
  * Safe from many threads and processes at once.
  */
 int fo_mq_send(fo_mq *q, const void *msg, size_t len, int timeout_ms);
@@ -91,7 +92,8 @@ int fo_mq_send(fo_mq *q, const void *msg, size_t len, int timeout_ms);
  * @param buf receives the message; cap must be at least fo_mq_msg_size(q), so that no message
  *        can be cut short.
  * @param len receives the message's length.
- * @return 0, -EINVAL (NULL q, buf or len, or cap below the queue's message size),
+ * @return 0, -EINVAL (NULL q, buf or len, cap below the queue's message size, timeout_ms below
+ *         FO_FOREVER),
  *         -ETIMEDOUT (still empty when the time ran out).
  * Safe from many threads and processes at once.
  */
@@ -122,8 +124,9 @@ void fo_pipe_destroy(fo_pipe *end);
  * one atomic write; longer ones are streamed as the reader takes them.
  * If the time runs out part-way through a message, -ETIMEDOUT is returned and the message stays
  * half sent: the next call must pass the same msg and len, and continues where this one stopped.
- * @return 0, -EINVAL (NULL or not a writer end, NULL msg with len > 0, or a different message
- *         while one is half sent), -ETIMEDOUT, -EPIPE (no reader left, with SIGPIPE ignored).
+ * @return 0, -EINVAL (NULL or not a writer end, NULL msg with len > 0, a different message
+ *         while one is half sent, timeout_ms below FO_FOREVER), -ETIMEDOUT, -EPIPE (no reader
+ *         left, with SIGPIPE ignored).
  */
 int fo_pipe_send(fo_pipe *writer, const void *msg, size_t len, int timeout_ms);
 
@@ -135,7 +138,8 @@ int fo_pipe_send(fo_pipe *writer, const void *msg, size_t len, int timeout_ms);
  * message's length: the next call must pass the same buf, and continues where this one stopped.
  * @param buf receives the message, cap bytes long.
  * @param len receives the message's length (also on FO_ETOOBIG and -ETIMEDOUT part-way).
- * @return 0, -EINVAL (NULL or not a reader end, NULL len, NULL buf with cap > 0),
+ * @return 0, -EINVAL (NULL or not a reader end, NULL len, NULL buf with cap > 0, timeout_ms
+ *         below FO_FOREVER),
  *         FO_ETOOBIG (the message is longer than cap: it stays next, *len says how long),
  *         -ETIMEDOUT, FO_EEOF (the writer closed and every message was taken),
  *         FO_EBROKEN (the writer closed or died part-way through a message).
@@ -153,8 +157,11 @@ typedef struct fo_shm fo_shm;
  * Create an anonymous region of size bytes, zero-filled, shared with every process forked
  * afterwards. Its memory is reserved now (on linux, allocated: size bytes of RAM are taken at
  * once): a full /dev/shm or tmpfs is an error here, never a SIGBUS later. It has no name: nothing
- * can open it, and nothing is left when its users die.
- * @return 0, -EINVAL (NULL shm, size 0 or too large to map), -ENOSPC, -ENOMEM, -EMFILE.
+ * can open it, and nothing is left when its users die. A size above the machine's physical
+ * memory is refused with -ENOMEM before anything is reserved (on linux the memory behind an
+ * anonymous region has no other limit: a bigger request would take all of it).
+ * @return 0, -EINVAL (NULL shm, size 0 or too large to map), -ENOMEM (size above physical memory,
+ *         or none left), -ENOSPC, -EMFILE.
  */
 int fo_shm_create(fo_shm **shm, size_t size);
 
@@ -162,9 +169,13 @@ int fo_shm_create(fo_shm **shm, size_t size);
  * Create a region under a name, for unrelated processes to open with fo_shm_open_named(). The
  * name stays in /dev/shm until fo_shm_unlink_named() removes it, even after every process has
  * gone: whoever creates one must unlink it. Mode 0600; never opens an existing object.
+ * A size above the machine's physical memory (-ENOMEM, before any name is created) or above
+ * the space free in the file system behind /dev/shm (-ENOSPC) is refused before anything is
+ * reserved.
  * @param name "/" followed by 1 to 250 characters, none of them '/'.
  * @return 0, -EINVAL (NULL shm or name, bad name, size 0 or too large), -EEXIST (the name is
- *         taken), -ENOSPC (no room: the name is removed again), -EACCES, -ENOMEM, -EMFILE.
+ *         taken), -ENOSPC (no room: the name is removed again), -EACCES, -ENOMEM (size above
+ *         physical memory, or none left), -EMFILE.
  */
 int fo_shm_create_named(fo_shm **shm, const char *name, size_t size);
 

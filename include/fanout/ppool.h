@@ -82,8 +82,9 @@ int fo_proc_spawn(fo_proc **proc, fo_proc_fn fn, void *arg, unsigned flags);
  * Wait for the child to end and reap it. Once reaped, later calls return the same status at once.
  * @param timeout_ms FO_FOREVER (-1), 0 to look without waiting, or milliseconds.
  * @param status receives how it ended (may be NULL).
- * @return 0, -EINVAL (NULL proc), -ETIMEDOUT (still running), -ECHILD (called from another
- *         process than the one that spawned it, or the child was reaped by someone else).
+ * @return 0, -EINVAL (NULL proc, timeout_ms below FO_FOREVER), -ETIMEDOUT (still running),
+ *         -ECHILD (called from another process than the one that spawned it, or the child was
+ *         reaped by someone else).
  */
 int fo_proc_join(fo_proc *proc, int timeout_ms, fo_proc_status *status);
 
@@ -184,7 +185,8 @@ typedef struct fo_ppool_report {
  * queues unlinked at creation), so nothing is left in /dev/shm or /dev/mqueue whatever happens.
  * The two queues hold 10 messages of a few dozen bytes each: within the default limits.
  * @return 0, -EINVAL (NULL pool, workers above FO_PPOOL_WORKERS_MAX, arena_size below
- *         FO_PPOOL_ARENA_MIN), -ENOMEM, -ENOSPC (no room for the arena), FO_EMQLIMIT,
+ *         FO_PPOOL_ARENA_MIN), -ENOMEM (also arena_size above the machine's physical memory,
+ *         refused before anything is reserved), -ENOSPC (no room for the arena), FO_EMQLIMIT,
  *         FO_EMQCOUNT, -EMFILE, -EAGAIN (process limit reached while forking).
  *         A failed create leaves no process, descriptor or allocation behind.
  */

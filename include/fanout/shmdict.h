@@ -40,7 +40,9 @@ typedef struct fo_shmdict fo_shmdict;
  * Its memory (about 2 * capacity * (key_max + 25) bytes) is reserved now, in an anonymous
  * shared region (fo_shm_create), and is the same in children forked afterwards.
  * @return 0, -EINVAL (NULL d, capacity 0 or above FO_SHMDICT_CAPACITY_MAX, key_max 0 or above
- *         FO_SHMDICT_KEY_MAX), -ENOMEM, -ENOSPC (no room for the region), or a negative errno
+ *         FO_SHMDICT_KEY_MAX), -ENOMEM (also when the region would be larger than the
+ *         machine's physical memory: refused before reserving it), -ENOSPC (no room for the
+ *         region), or a negative errno
  *         from the mutex set-up.
  */
 int fo_shmdict_create(fo_shmdict **d, size_t capacity, size_t key_max);
@@ -95,8 +97,8 @@ typedef int (*fo_shmdict_fn)(const char *key, int64_t value, void *arg);
  * Call fn for every entry of a snapshot taken at one instant (under the lock, into memory from
  * the allocator hook), in no particular order. fn runs without the lock held, so it may call
  * any fo_shmdict function, and updates it makes are not in the snapshot.
- * @return 0, or the first non-zero value fn returned; -EINVAL (NULL d or fn), -ENOMEM,
- *         -ENOTRECOVERABLE.
+ * @return 0, or the first non-zero value fn returned; -EINVAL (NULL d or fn), -ENOMEM (never
+ *         for an empty dict, which needs no snapshot), -ENOTRECOVERABLE.
  */
 int fo_shmdict_foreach(fo_shmdict *d, fo_shmdict_fn fn, void *arg);
 

@@ -11,6 +11,7 @@
 #include "fanout/fanout.h"
 #include "linux.h"
 #include "port.h"
+#include "sys.h"
 
 /* Read one number from /proc/sys/fs/mqueue; 0 when it cannot be read. */
 static long mq_limit(const char *name) {
@@ -45,7 +46,9 @@ static int open_unlinked(struct mq_attr *attr) {
     int rc = fo__linux_random_name(name, sizeof name, "/fanout-mq-");
     if (rc < 0)
       return rc;
-    mqd_t mq = mq_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600, attr);
+    mqd_t mq = fo__fault_at(FO__FAULT_MQ)
+                   ? (mqd_t)-1
+                   : mq_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600, attr);
     if (mq == (mqd_t)-1) {
       if (errno == EEXIST)
         continue;

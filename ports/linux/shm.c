@@ -13,12 +13,17 @@
 
 #include "linux.h"
 #include "port.h"
+#include "shm_room.h"
+#include "sys.h"
 
 int fo__port_shm_reserve(int fd, size_t size) {
   /* off_t is 64 bits even on 32-bit boards (large-file build), but not everywhere */
   const uintmax_t off_max = ((uintmax_t)1 << (sizeof(off_t) * CHAR_BIT - 1)) - 1;
   if ((uintmax_t)size > off_max)
     return -EFBIG;
+  int rc = fo__shm_room(fd, size);
+  if (rc < 0)
+    return rc;
   for (;;) {
     if (fallocate(fd, 0, 0, (off_t)size) == 0)
       return 0;
@@ -34,7 +39,7 @@ int fo__port_shm_reserve(int fd, size_t size) {
 /* A descriptor for a nameless, empty shared-memory file. */
 static int anon_fd(void) {
 #ifdef HAVE_MEMFD_CREATE
-  int mfd = memfd_create("fanout-shm", MFD_CLOEXEC);
+  int mfd = fo__fault_at(FO__FAULT_SHM) ? -1 : memfd_create("fanout-shm", MFD_CLOEXEC);
   if (mfd >= 0 || (errno != ENOSYS && errno != EINVAL))
     return mfd >= 0 ? mfd : -errno;
 #endif
@@ -45,7 +50,9 @@ static int anon_fd(void) {
     int rc = fo__linux_random_name(name, sizeof name, "/fanout-shm-");
     if (rc < 0)
       return rc;
-    int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int fd = fo__fault_at(FO__FAULT_SHM)
+                 ? -1
+                 : shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0 && errno == EEXIST)
       continue;
     if (fd < 0)
@@ -57,10 +64,13 @@ static int anon_fd(void) {
 }
 
 int fo__port_shm_anon(size_t size, void **addr) {
+  int rc = fo__shm_room(-1, size); /* before a descriptor exists: nothing to undo */
+  if (rc < 0)
+    return rc;
   int fd = anon_fd();
   if (fd < 0)
     return fd;
-  int rc = fo__port_shm_reserve(fd, size);
+  rc = fo__port_shm_reserve(fd, size);
   if (rc == 0) {
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (p == MAP_FAILED)

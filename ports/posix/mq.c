@@ -12,6 +12,7 @@
 #include "deadline.h"
 #include "fanout/fanout.h"
 #include "port.h"
+#include "sys.h"
 
 /* Largest message accepted: a datagram must fit in the sender's socket buffer, whose size the
  * system caps (net.core.wmem_max on Linux, about 200 KiB by default). */
@@ -35,7 +36,7 @@ int fo__port_mq_create(fo__port_mq *q, size_t msg_size, unsigned depth, unsigned
     msg_size = FO_MQ_SOCK_MSG_MAX;
   }
   int sv[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) != 0)
+  if (fo__fault_at(FO__FAULT_MQ) || socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) != 0)
     return -errno;
   int rc = cloexec(sv[0]);
   if (rc == 0)

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "port.h"
+#include "shm_room.h"
+#include "sys.h"
 
 #if !defined(MAP_ANONYMOUS) && defined(MAP_ANON)
 #define MAP_ANONYMOUS MAP_ANON
@@ -16,8 +18,10 @@
 int fo__port_shm_reserve(int fd, size_t size) {
   if ((off_t)size < 0)
     return -EFBIG;
+  int rc = fo__shm_room(fd, size);
+  if (rc < 0)
+    return rc;
 #ifdef HAVE_POSIX_FALLOCATE
-  int rc;
   do
     rc = posix_fallocate(fd, 0, (off_t)size);
   while (rc == EINTR);
@@ -28,7 +32,12 @@ int fo__port_shm_reserve(int fd, size_t size) {
 }
 
 int fo__port_shm_anon(size_t size, void **addr) {
-  void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  int rc = fo__shm_room(-1, size);
+  if (rc < 0)
+    return rc;
+  void *p = fo__fault_at(FO__FAULT_SHM)
+                ? MAP_FAILED
+                : mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED)
     return -errno;
   *addr = p;
