@@ -8,6 +8,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -237,8 +238,9 @@ END_TEST
  * The process that owns a pool killed
  */
 
-/* Runs until killed: pools made, used and destroyed in a loop, so a kill lands in any of them. */
-static int owner(unsigned seed) {
+/* Runs until killed: pools made, used and destroyed in a loop, so a kill lands in any of them.
+ * Writes a byte to ready once the first pool is up. */
+static int owner(unsigned seed, int ready) {
   enum { N = 64 };
   kitem in[N];
   kout out[N];
@@ -250,6 +252,12 @@ static int owner(unsigned seed) {
     fo_ppool *p;
     if (fo_ppool_create(&p, &(fo_ppool_opts){1 + (unsigned)pick(&seed, 3), 128 << 10}) != 0)
       return 3;
+    if (ready >= 0) {
+      if (write(ready, "", 1) != 1)
+        return 5;
+      close(ready);
+      ready = -1;
+    }
     for (long m = pick(&seed, 4); m > 0; m--) {
       size_t n = 1 + (size_t)pick(&seed, N);
       for (size_t i = 0; i < n; i++)
@@ -279,15 +287,25 @@ static int referee(void *arg) {
     return 0;
   for (long r = 0; r < a->rounds; r++) {
     pid_t o[8];
+    int ready[8][2];
     for (int i = 0; i < a->batch; i++) {
       unsigned s = (unsigned)pick(&seed, 1 << 30);
-      o[i] = fork();
-      if (o[i] < 0)
+      if (pipe(ready[i]) != 0 || (o[i] = fork()) < 0)
         return 10;
       if (o[i] == 0)
-        _exit(owner(s));
+        _exit(owner(s, ready[i][1]));
+      close(ready[i][1]);
     }
     for (int i = 0; i < a->batch; i++) {
+      /* each owner has had workers (slow builds would otherwise kill many before their first) */
+      struct pollfd pf = {ready[i][0], POLLIN, 0};
+      char c;
+      int up = poll(&pf, 1, (int)(tp_scaled(10) * 1000)) == 1 && read(ready[i][0], &c, 1) == 1;
+      close(ready[i][0]);
+      if (!up) {
+        fprintf(stderr, "kill/owners: seed %u round %ld: no pool up\n", a->seed, r);
+        return 15;
+      }
       /* often within pool creation (its forks), otherwise anywhere in the loop */
       sleep_us(pick(&seed, 4) == 0 ? pick(&seed, 1500) : pick(&seed, 20000));
       int code = kill_reap(o[i]);
