@@ -608,6 +608,43 @@ START_TEST(queue_ends_killed_mid_stream_lose_only_what_they_held) {
 }
 END_TEST
 
+/* ------------------------------------------------------------------------------------------------
+ * The leak check itself: which objects it counts, and the clean-up after a killed creator
+ */
+
+static void named(char *buf, size_t size, const char *kind, pid_t pid) {
+  snprintf(buf, size, "/fanout-%s-%ld-%ld", kind, (long)pid, (long)getpid());
+  fo_shm *s;
+  ck_assert_int_eq(fo_shm_create_named(&s, buf, 4096), 0);
+  fo_shm_destroy(s);
+}
+
+START_TEST(leak_check_counts_what_this_run_or_the_dead_left) {
+  ipc_snapshot before;
+  ipc_snap(&before);
+  pid_t dead = tp_fork();
+  if (dead == 0)
+    _exit(0);
+  ck_assert_int_eq(tp_wait(dead, 10), 0);
+  char other[64], mine[64], gone[64], queue[64];
+  named(other, sizeof other, "test", 1); /* alive, not of this run: another program's */
+  ck_assert_int_eq(ipc_count_new(&before), 0);
+  named(mine, sizeof mine, "test", getpid());
+  ck_assert_int_eq(ipc_count_new(&before), 1);
+  named(gone, sizeof gone, "test", dead); /* nobody will remove it */
+  ck_assert_int_eq(ipc_count_new(&before), 2);
+  named(queue, sizeof queue, "shm", dead); /* as the library names its own */
+  ck_assert_int_eq(ipc_count_new(&before), 3);
+  ck_assert_int_eq(ipc_remove_of(dead), 1); /* the library's only */
+  ck_assert_int_eq(fo_shm_unlink_named(queue), -ENOENT);
+  ck_assert_int_eq(ipc_count_new(&before), 2);
+  ck_assert_int_eq(fo_shm_unlink_named(other), 0);
+  ck_assert_int_eq(fo_shm_unlink_named(mine), 0);
+  ck_assert_int_eq(fo_shm_unlink_named(gone), 0);
+  ck_assert_int_eq(ipc_count_new(&before), 0);
+}
+END_TEST
+
 Suite *kill_suite(void) {
   Suite *s = suite_create("kill");
   TCase *tc = fo_tcase("sigkill", 60);
@@ -615,6 +652,7 @@ Suite *kill_suite(void) {
   tcase_add_test(tc, pool_owners_killed_leave_no_orphans);
   tcase_add_test(tc, dict_users_killed_mid_update_lose_nothing);
   tcase_add_test(tc, queue_ends_killed_mid_stream_lose_only_what_they_held);
+  tcase_add_test(tc, leak_check_counts_what_this_run_or_the_dead_left);
   suite_add_tcase(s, tc);
   return s;
 }

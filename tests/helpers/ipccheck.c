@@ -88,15 +88,15 @@ static int contains(const ipc_snapshot *s, const char *name) {
   return 0;
 }
 
-/* The creator's pid in a name the library made ("mq:fanout-mq-<pid>-..."), or 0. */
+/* The creator's pid in a name that carries one: the library's ("mq:fanout-mq-<pid>-...") and
+ * the tests' own named regions ("shm:fanout-test-<pid>"); or 0. */
 static pid_t creator(const char *tagged) {
   const char *p = strstr(tagged, ":fanout-");
-  if (p == NULL || (strncmp(p + 8, "mq-", 3) != 0 && strncmp(p + 8, "shm-", 4) != 0))
+  if (p == NULL || (p = strchr(p + 8, '-')) == NULL)
     return 0;
-  p = strchr(p + 8, '-') + 1;
   char *end;
-  long pid = strtol(p, &end, 10);
-  return *end == '-' && pid > 0 ? (pid_t)pid : 0;
+  long pid = strtol(p + 1, &end, 10);
+  return end != p + 1 && (*end == '-' || *end == '\0') && pid > 0 ? (pid_t)pid : 0;
 }
 
 /* Whether pid is alive and neither this process nor one of its descendants. */

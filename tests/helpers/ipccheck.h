@@ -1,7 +1,8 @@
 /* Checks that a test left no POSIX message queue or shared-memory object behind.
  *
  * Other programs (another test run on the same machine) create objects too. The library's own
- * names carry the creator's pid ("fanout-mq-<pid>-<random>"), so an object whose creator is
+ * names carry the creator's pid ("fanout-mq-<pid>-<random>"), as do the tests' named regions
+ * ("fanout-test-<pid>"), so an object whose creator is
  * alive and neither this process nor one of its descendants is someone else's and is not
  * counted; one whose creator is dead is counted, since nobody will remove it.
  *
