@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -359,13 +358,6 @@ END_TEST
  * Shared dict: processes killed mid-update
  */
 
-/* Whether the kernel keeps robust-futex lists (qemu's user-mode emulator answers ENOSYS). */
-static int robust_futexes_work(void) {
-  void *head;
-  size_t len;
-  return syscall(SYS_get_robust_list, 0, &head, &len) == 0;
-}
-
 #define DICT_PROCS_MAX 2048
 
 /* Per process: adds begun and adds that returned. */
@@ -405,11 +397,8 @@ static int count_entry(const char *key, int64_t value, void *arg) {
 }
 
 START_TEST(dict_users_killed_mid_update_lose_nothing) {
-  if (!robust_futexes_work()) {
-    fprintf(stderr, "skip: robust futexes unavailable here (user-mode emulator?); "
-                    "kill/dict not run\n");
+  if (!tp_robust_futexes("kill/dict not run"))
     return;
-  }
   const unsigned seed0 = tp_seed("kill/dict");
   unsigned seed = seed0;
   long kills = tp_rounds(150, 15);

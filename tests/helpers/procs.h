@@ -68,6 +68,11 @@ int tp_count_children(void);
  * which test is not run, where that cannot be done (qemu's user-mode emulator refuses it). */
 int tp_adopt_orphans(const char *what);
 
+/* Whether the kernel keeps robust-futex lists, so a lock whose holder died is handed on. Real
+ * Linux kernels do; qemu's user-mode emulator, which runs the cross-built tests, answers ENOSYS
+ * and never releases a dead holder's lock: then 0, with a note on stderr ending with what. */
+int tp_robust_futexes(const char *what);
+
 /* Reap every child of this process, its own and adopted orphans, until none is left or timeout
  * seconds (scaled) pass; then kill and reap what is left. Returns how many were still running at
  * the deadline (0: every descendant ended by itself); *reaped (may be NULL) counts the rest. */
