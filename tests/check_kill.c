@@ -192,7 +192,10 @@ START_TEST(workers_killed_mid_map_every_item_accounted_for) {
     for (size_t i = 0; i < n; i++)
       in[i] = (kitem){(int64_t)pick(&seed, 1000000), (int32_t)pick(&seed, 100), 0};
     memset(out, 0xff, sizeof out);
-    fo_ppool_map_opts mo = {pick(&seed, 3) == 0 ? 0 : 1 + (size_t)pick(&seed, 16), 0, 0,
+    /* deadlines far off but kept, so their bookkeeping meets the deaths too */
+    int far = (int)(tp_scaled(30) * 1000);
+    fo_ppool_map_opts mo = {pick(&seed, 3) == 0 ? 0 : 1 + (size_t)pick(&seed, 16),
+                            pick(&seed, 2) ? far : 0, pick(&seed, 2) ? far : 0,
                             1 + (unsigned)pick(&seed, 3)};
     fo_ppool_report rep = {fails, N + 1, 0, 0, 0};
     int rc =
