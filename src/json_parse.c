@@ -69,6 +69,7 @@ typedef struct {
   void *arg;
   int delivered; /* tokens before this were handed out */
   size_t index;
+  int stopped; /* fn returned nonzero: it must not be called again */
 } pstate;
 
 static int is_ws(char c) {
@@ -294,8 +295,10 @@ static int deliver(pstate *st, int complete_upto) {
     fo_json view = {st->buf, st->len, st->tok, i, end, st->escapes};
     st->delivered = end;
     int rc = st->fn(&view, i, st->index++, st->arg);
-    if (rc != 0)
+    if (rc != 0) {
+      st->stopped = 1;
       return rc;
+    }
   }
   int drop = st->delivered - 1, keep = (int)st->p.toknext - st->delivered;
   if (drop > 0 && drop >= keep) {
@@ -346,7 +349,28 @@ static int finish(pstate *st) {
   return 0;
 }
 
-static int run(pstate *st) {
+/* After an error, hand out the elements that end before it, as the caller was promised:
+ * elements whose tokens were all checked and whose containers closed cleanly. The last jsmn
+ * call may have completed several that were waiting for the next delivery. */
+static int deliver_before_error(pstate *st, int err) {
+  if (st->fn == NULL || st->stopped || st->p.toknext <= 1 || st->tok[0].type != JSMN_ARRAY)
+    return err;
+  int upto = open_element(st);
+  if (upto < 0) {
+    /* the open container's closing bracket is itself bad: its element is not complete */
+    upto = st->cur;
+    while (upto > 0 && st->tok[upto].parent > 0)
+      upto = st->tok[upto].parent;
+  }
+  if (upto > st->next)
+    upto = st->next; /* the token that failed, and what follows, were never checked */
+  if (upto <= st->delivered)
+    return err;
+  int rc = deliver(st, upto);
+  return rc != 0 ? rc : err;
+}
+
+static int tokenize(pstate *st) {
   size_t at = 0;
   while (at < st->len && is_ws(st->buf[at]))
     at++;
@@ -391,6 +415,11 @@ static int run(pstate *st) {
         return rc;
     }
   }
+}
+
+static int run(pstate *st) {
+  int rc = tokenize(st);
+  return rc != 0 ? deliver_before_error(st, rc) : 0;
 }
 
 static int setup(pstate *st, const char *buf, size_t len, const fo_json_limits *limits,

@@ -575,31 +575,18 @@ END_TEST
 
 /* ---------------------------------------------------------------- hostile input */
 
-static char *repeat(const char *head, const char *unit, size_t times, const char *tail,
-                    size_t *len) {
-  size_t hl = strlen(head), ul = strlen(unit), tl = strlen(tail);
-  char *s = malloc(hl + ul * times + tl + 1);
-  ck_assert_ptr_nonnull(s);
-  memcpy(s, head, hl);
-  for (size_t i = 0; i < times; i++)
-    memcpy(s + hl + i * ul, unit, ul);
-  memcpy(s + hl + ul * times, tail, tl + 1);
-  *len = hl + ul * times + tl;
-  return s;
-}
-
 START_TEST(deep_nesting_stops_at_the_cap) {
   size_t n;
   /* a million brackets: refused after at most a few hundred tokens, not after a quadratic walk */
-  char *s = repeat("", "[", 1000000, "", &n);
+  char *s = fx_repeat("", "[", 1000000, "", &n);
   ck_assert_int_eq(parse_rc(s, n), FO_EJSONDEPTH);
   free(s);
-  s = repeat("", "{\"a\":", 100000, "1", &n);
+  s = fx_repeat("", "{\"a\":", 100000, "1", &n);
   ck_assert_int_eq(parse_rc(s, n), FO_EJSONDEPTH);
   free(s);
   /* at the cap exactly, and one past it */
-  char *open = repeat("", "[", FO_JSON_MAX_DEPTH, "", &n);
-  char *close = repeat("", "]", FO_JSON_MAX_DEPTH, "", &n);
+  char *open = fx_repeat("", "[", FO_JSON_MAX_DEPTH, "", &n);
+  char *close = fx_repeat("", "]", FO_JSON_MAX_DEPTH, "", &n);
   char doc[4 * FO_JSON_MAX_DEPTH];
   snprintf(doc, sizeof doc, "%s%s", open, close);
   ck_assert_int_eq(parse_rc(doc, strlen(doc)), 0);
@@ -621,14 +608,14 @@ END_TEST
 START_TEST(wide_and_long_input_within_caps) {
   /* A wide object is what makes jsmn without parent links quadratic. */
   size_t n;
-  char *s = repeat("{", "\"key\":[1,{}],", 200000, "\"last\":\"found\"}", &n);
+  char *s = fx_repeat("{", "\"key\":[1,{}],", 200000, "\"last\":\"found\"}", &n);
   fo_json *doc;
   ck_assert_int_eq(fo_json_parse(s, n, NULL, &doc), 0);
   ck_assert_int_eq(fo_json_size(doc, 0), 200001);
   ck_assert_int_eq(fo_json_equals(doc, fo_json_get(doc, 0, "last"), "found", 5), 1);
   fo_json_free(doc);
   free(s);
-  s = repeat("[", "0,", 1000000, "1]", &n);
+  s = fx_repeat("[", "0,", 1000000, "1]", &n);
   ck_assert_int_eq(fo_json_parse(s, n, NULL, &doc), 0);
   ck_assert_int_eq(fo_json_size(doc, 0), 1000001);
   int64_t v;
@@ -639,7 +626,7 @@ START_TEST(wide_and_long_input_within_caps) {
   fo_json_limits lim = {1000, 0};
   ck_assert_int_eq(fo_json_parse(s, n, &lim, &doc), FO_ETOOBIG);
   free(s);
-  s = repeat("[\"", "x", 3000000, "\"]", &n); /* one long string: two tokens */
+  s = fx_repeat("[\"", "x", 3000000, "\"]", &n); /* one long string: two tokens */
   ck_assert_int_eq(fo_json_parse(s, n, &lim, &doc), 0);
   size_t len;
   ck_assert_int_eq(fo_json_string(doc, fo_json_index(doc, 0, 0), NULL, 0, &len), 0);
@@ -672,12 +659,12 @@ START_TEST(the_first_error_wins_however_the_work_is_split) {
    * meets the bracket in the same call (fo_json_each starts with room for 512 tokens) or not
    * (fo_json_parse starts small). Found by the fuzzer. */
   size_t n;
-  char *s = repeat("{\"longitude\":", "[", 118, "-81.5,\"x\"}", &n);
+  char *s = fx_repeat("{\"longitude\":", "[", 118, "-81.5,\"x\"}", &n);
   ck_assert_int_eq(parse_rc(s, n), FO_EJSONDEPTH);
   size_t count = 0;
   ck_assert_int_eq(fo_json_each(s, n, NULL, count_element, &count), FO_EJSONDEPTH);
   free(s);
-  s = repeat("[", "[", 100, "]}", &n);
+  s = fx_repeat("[", "[", 100, "]}", &n);
   ck_assert_int_eq(parse_rc(s, n), FO_EJSONDEPTH);
   ck_assert_int_eq(fo_json_each(s, n, NULL, count_element, &count), FO_EJSONDEPTH);
   free(s);
@@ -893,7 +880,7 @@ START_TEST(out_of_memory_fails_cleanly) {
   ck_assert_int_ge(ta_oom_loop(op_each, NULL, &l), 1);
   free(list);
   size_t n;
-  char *wide = repeat("[", "0,", 5000, "1]", &n); /* grows its tokens several times */
+  char *wide = fx_repeat("[", "0,", 5000, "1]", &n); /* grows its tokens several times */
   parse_arg w = {wide, n, NULL};
   ck_assert_int_ge(ta_oom_loop(op_parse, undo_parse, &w), 3);
   free(wide);

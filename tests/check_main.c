@@ -24,6 +24,7 @@ int main(void) {
   srunner_add_suite(sr, chaos_suite());
 #endif
   srunner_add_suite(sr, kill_suite());
+  srunner_add_suite(sr, hostile_suite());
   ipc_init();
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);

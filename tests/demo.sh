@@ -1,6 +1,6 @@
 #!/bin/sh
 # fanout-demo's command line: help and version succeed, usage errors exit 2, cpus prints the
-# library's count (the same number as nproc, or fewer under a cgroup quota).
+# library's count (the same number as nproc, or fewer under a cgroup quota), then the machine's.
 set -u
 demo=${DEMO:-./fanout-demo}
 fail=0
@@ -21,9 +21,29 @@ expect 2 "unknown command" "$demo" frobnicate
 expect 2 "stray argument" "$demo" cpus extra
 expect 0 "cpus --help" "$demo" cpus --help
 "$demo" --version | grep -q '^fanout-demo [0-9]' || { echo "FAIL: version line" >&2; fail=1; }
-n=$("$demo" cpus)
+cpus=$("$demo" cpus)
+n=$(printf '%s\n' "$cpus" | sed -n 1p)
 case "$n" in
   '' | *[!0-9]*) echo "FAIL: cpus printed '$n'" >&2; fail=1 ;;
   *) [ "$n" -ge 1 ] && [ "$n" -le "$(nproc)" ] || { echo "FAIL: cpus $n vs nproc $(nproc)" >&2; fail=1; } ;;
 esac
+# The second line is the machine's total: CPUs online, at least the usable count.
+total=$(printf '%s\n' "$cpus" | sed -n 's/^total \([0-9][0-9]*\)$/\1/p')
+online=$(getconf _NPROCESSORS_ONLN)
+if [ "$total" != "$online" ] || [ "$(printf '%s\n' "$cpus" | wc -l)" -ne 2 ]; then
+  echo "FAIL: cpus printed '$cpus', expected the usable count then 'total $online'" >&2
+  fail=1
+elif [ "$n" -gt "$total" ] 2>/dev/null; then
+  echo "FAIL: cpus: usable $n above total $total" >&2
+  fail=1
+fi
+# Held to one CPU by its affinity mask, it may use 1 while the machine keeps its total (the
+# linux port reads the mask; the posix port has no portable way to).
+first=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*\([0-9]*\).*/\1/p' /proc/self/status 2>/dev/null)
+if [ -n "$first" ] && command -v taskset >/dev/null 2>&1 &&
+  "$demo" --version | grep -q '(port linux)'; then
+  one=$(taskset -c "$first" "$demo" cpus)
+  [ "$one" = "$(printf '1\ntotal %s' "$online")" ] ||
+    { echo "FAIL: cpus under taskset -c $first printed '$one'" >&2; fail=1; }
+fi
 exit $fail

@@ -17,6 +17,8 @@ Suite *fetch_suite(void);
 Suite *fetch_tls_suite(void);
 Suite *json_suite(void);
 Suite *sat_suite(void);
+/* hostile input to the JSON and satellite layers */
+Suite *hostile_suite(void);
 /* the document generator under tests/gen/ */
 Suite *fixtures_suite(void);
 Suite *ppool_suite(void);

@@ -59,5 +59,9 @@ double demo_now(void);
 
 /* Subcommands. */
 int demo_cpus(int argc, char **argv);
+int demo_map(int argc, char **argv);
+int demo_counter(int argc, char **argv);
+int demo_queue(int argc, char **argv);
+int demo_threads(int argc, char **argv);
 
 #endif /* FO_DEMO_DEMO_H */

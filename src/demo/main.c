@@ -13,6 +13,10 @@ static const char usage[] =
     "commands:\n"
     "  cpus        CPUs this process may use (affinity and cgroup quota aware),\n"
     "              the count to size a process pool with\n"
+    "  map         squares on a pool of worker processes (Pool.map), summed\n"
+    "  counter     processes counting in one shared dictionary (Manager().dict())\n"
+    "  queue       square and cube producers feeding one consumer through a queue\n"
+    "  threads     threads printing their number, with and without a lock\n"
     "\n"
     "  --help      this text\n"
     "  --version   version and port\n";
@@ -22,6 +26,10 @@ static const struct {
   demo_cmd_fn fn;
 } commands[] = {
     {"cpus", demo_cpus},
+    {"map", demo_map},
+    {"counter", demo_counter},
+    {"queue", demo_queue},
+    {"threads", demo_threads},
 };
 
 int main(int argc, char **argv) {

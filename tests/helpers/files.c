@@ -102,3 +102,15 @@ void guard_copy(guard_buf *g, const char *data, size_t len) {
 void guard_free(guard_buf *g) {
   munmap(g->map, g->maplen);
 }
+
+char *fx_repeat(const char *head, const char *unit, size_t times, const char *tail, size_t *len) {
+  size_t hl = strlen(head), ul = strlen(unit), tl = strlen(tail);
+  char *s = malloc(hl + ul * times + tl + 1);
+  ck_assert_ptr_nonnull(s);
+  memcpy(s, head, hl);
+  for (size_t i = 0; i < times; i++)
+    memcpy(s + hl + i * ul, unit, ul);
+  memcpy(s + hl + ul * times, tail, tl + 1);
+  *len = hl + ul * times + tl;
+  return s;
+}

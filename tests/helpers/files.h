@@ -27,4 +27,8 @@ typedef struct {
 void guard_copy(guard_buf *g, const char *data, size_t len);
 void guard_free(guard_buf *g);
 
+/* head, then unit `times` times, then tail, NUL-terminated, from malloc(): hostile input built
+ * in code. *len receives the length without the NUL. */
+char *fx_repeat(const char *head, const char *unit, size_t times, const char *tail, size_t *len);
+
 #endif /* FO_TESTS_FILES_H */

@@ -19,6 +19,16 @@ typedef struct {
 #define TA_HDR ((sizeof(ta_header) + 15) & ~(size_t)15)
 
 static long outstanding, attempts, failures, fail_at, fail_sticky;
+/* Bytes handed out and not yet freed, and the most there ever were (ta_peak_bytes). */
+static size_t live_bytes, peak_bytes;
+
+static void count_bytes(size_t add, size_t sub) {
+  size_t now = __atomic_add_fetch(&live_bytes, add - sub, __ATOMIC_SEQ_CST);
+  size_t peak = __atomic_load_n(&peak_bytes, __ATOMIC_SEQ_CST);
+  while (now > peak && !__atomic_compare_exchange_n(&peak_bytes, &peak, now, 0, __ATOMIC_SEQ_CST,
+                                                    __ATOMIC_SEQ_CST))
+    ;
+}
 
 static int should_fail(void) {
   long n = __atomic_add_fetch(&attempts, 1, __ATOMIC_SEQ_CST);
@@ -32,7 +42,10 @@ static int should_fail(void) {
 
 static void *ta_malloc(size_t size, void *ctx) {
   (void)ctx;
-  ck_assert_msg(size > 0, "the hook was asked for 0 bytes");
+  /* ck_abort_msg on the failing branch only: every ck_assert is a write to Check's pipe, which
+   * would make each allocation a system call. */
+  if (size == 0)
+    ck_abort_msg("the hook was asked for 0 bytes");
   if (should_fail())
     return NULL;
   ta_header *h = malloc(TA_HDR + size);
@@ -40,6 +53,7 @@ static void *ta_malloc(size_t size, void *ctx) {
     return NULL;
   h->magic = TA_MAGIC;
   h->size = size;
+  count_bytes(size, 0);
   __atomic_add_fetch(&outstanding, 1, __ATOMIC_SEQ_CST);
   /* Fill with garbage so code that relies on fresh memory being zero fails visibly. */
   memset((char *)h + TA_HDR, 0xa5, size);
@@ -48,28 +62,34 @@ static void *ta_malloc(size_t size, void *ctx) {
 
 static ta_header *header_of(void *ptr) {
   ta_header *h = (ta_header *)(void *)((char *)ptr - TA_HDR);
-  ck_assert_msg(h->magic == TA_MAGIC, "block %p was not allocated through the hook", ptr);
+  if (h->magic != TA_MAGIC)
+    ck_abort_msg("block %p was not allocated through the hook", ptr);
   return h;
 }
 
 static void *ta_realloc(void *ptr, size_t size, void *ctx) {
   (void)ctx;
-  ck_assert_msg(ptr != NULL && size > 0, "realloc hook called with NULL or 0");
+  if (ptr == NULL || size == 0)
+    ck_abort_msg("realloc hook called with NULL or 0");
   ta_header *h = header_of(ptr);
   if (should_fail())
     return NULL;
+  size_t old = h->size;
   ta_header *n = realloc(h, TA_HDR + size);
   if (n == NULL)
     return NULL;
   n->size = size;
+  count_bytes(size, old);
   return (char *)n + TA_HDR;
 }
 
 static void ta_free(void *ptr, void *ctx) {
   (void)ctx;
-  ck_assert_msg(ptr != NULL, "free hook called with NULL");
+  if (ptr == NULL)
+    ck_abort_msg("free hook called with NULL");
   ta_header *h = header_of(ptr);
   h->magic = 0;
+  count_bytes(0, h->size);
   __atomic_sub_fetch(&outstanding, 1, __ATOMIC_SEQ_CST);
   free(h);
 }
@@ -77,6 +97,7 @@ static void ta_free(void *ptr, void *ctx) {
 void ta_install(void) {
   static const fo_allocator a = {ta_malloc, ta_realloc, ta_free, NULL};
   outstanding = attempts = failures = fail_at = fail_sticky = 0;
+  live_bytes = peak_bytes = 0;
   ck_assert_int_eq(fo_set_allocator(&a), 0);
 }
 
@@ -124,4 +145,12 @@ long ta_oom_loop(int (*op)(void *arg), void (*undo)(void *arg), void *arg) {
   }
   ck_abort_msg("operation never succeeded within 100000 allocations");
   return -1;
+}
+
+size_t ta_peak_bytes(void) {
+  return __atomic_load_n(&peak_bytes, __ATOMIC_SEQ_CST);
+}
+
+void ta_reset_peak(void) {
+  __atomic_store_n(&peak_bytes, __atomic_load_n(&live_bytes, __ATOMIC_SEQ_CST), __ATOMIC_SEQ_CST);
 }

@@ -28,4 +28,9 @@ long ta_failures(void);
  */
 long ta_oom_loop(int (*op)(void *arg), void (*undo)(void *arg), void *arg);
 
+/* The most bytes held through the hook at once since install or the last ta_reset_peak(), which
+ * restarts it from what is held now: a bound on what one operation allocated. */
+size_t ta_peak_bytes(void);
+void ta_reset_peak(void);
+
 #endif /* FO_TESTS_TESTALLOC_H */

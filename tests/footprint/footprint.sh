@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# `make footprint`: what fanout costs on a board, printed as the table README.md shows.
+#   footprint.sh SRCDIR BUILDDIR
+#
+# - Code and data of each object of libfanout.a built for aarch64-linux-gnu with -Os
+#   (aarch64-linux-gnu-size), for the core (--without-curl) and the whole library.
+# - The stack each worker thread gets with the library's defaults, read by the thread itself
+#   on aarch64 (a static probe run under qemu-aarch64-static).
+# - The demo's peak resident memory (VmHWM at its exit, under ptrace): a static -Os build for
+#   this machine, since under qemu the figure would be the emulator's.
+#
+# The builds live in BUILDDIR/footprint/ and are configured once; later runs only rebuild. The
+# cross prefix (the target's libcurl on mbedTLS) comes from `./quickstart deps --host=...`,
+# which is cached.
+set -euo pipefail
+
+src=$(cd "$1" && pwd)
+top=$2/footprint
+host=aarch64-linux-gnu
+jobs=${JOBS:-2}
+mkdir -p "$top"
+
+for tool in "$host-gcc" "$host-size" "qemu-aarch64-static"; do
+  command -v "$tool" >/dev/null ||
+    { echo "footprint: $tool is missing: run ./quickstart deps --host=$host" >&2; exit 1; }
+done
+tprefix=$("$src/quickstart" deps --host="$host" 2>/dev/null | tail -n1)
+nprefix=$("$src/quickstart" deps 2>/dev/null | tail -n1)
+
+# configure DIR ARGS...: once, then make keeps it current.
+configure() {
+  local dir=$top/$1
+  shift
+  mkdir -p "$dir"
+  if [ ! -f "$dir/Makefile" ]; then
+    (cd "$dir" && "$src/configure" -q "$@" >/dev/null 2>configure.err) ||
+      { cat "$dir/configure.err" >&2; echo "footprint: configure failed in $dir" >&2; exit 1; }
+  fi
+}
+cross_pc="$tprefix/lib/pkgconfig:/usr/lib/$host/pkgconfig:/usr/share/pkgconfig"
+PKG_CONFIG_PATH='' PKG_CONFIG_LIBDIR=$cross_pc configure core --host="$host" --without-curl \
+  --disable-demo CFLAGS=-Os
+PKG_CONFIG_PATH='' PKG_CONFIG_LIBDIR=$cross_pc configure whole --host="$host" --disable-demo \
+  CFLAGS=-Os
+PKG_CONFIG_PATH="$nprefix/lib/pkgconfig" configure native CFLAGS=-Os LDFLAGS=-static
+make -s -C "$top/core" -j"$jobs" libfanout.a >/dev/null
+make -s -C "$top/whole" -j"$jobs" libfanout.a >/dev/null
+make -s -C "$top/native" -j"$jobs" fanout-demo >/dev/null
+
+# The probes: the stack one for the target, the measuring one for this machine.
+"$host-gcc" -Os -static -I"$src/include" -I"$top/whole/include" -o "$top/stack-$host" \
+  "$src/tests/footprint/stack.c" "$top/whole/libfanout.a" -lpthread
+${CC:-cc} -O2 -o "$top/peakrss" "$src/tests/footprint/peakrss.c"
+
+# ---- sizes. "text" is code and read-only data (flash), "data" initialised data and "bss"
+# zeroed data (RAM).
+# The objects themselves, not the archive's members: the port's files share names with the
+# core's (src/cpu.o, ports/linux/cpu.o). As many as the archive holds, or the tree is stale.
+sizes() {
+  local objs
+  objs=$(cd "$1" && find src ports -name '*.o' -not -path 'src/demo/*' | sort)
+  [ "$(wc -w <<<"$objs")" = "$("$host-ar" t "$1/libfanout.a" | wc -l)" ] ||
+    { echo "footprint: objects in $1 do not match libfanout.a" >&2; exit 1; }
+  (cd "$1" && "$host-size" $objs) | awk 'NR > 1 { print $6, $1, $2, $3 }'
+}
+total() { awk '{ t += $2; d += $3; b += $4 } END { print t, d, b }'; }
+line() { printf '| %-24s | %6s | %5s | %5s |\n' "$@"; }
+
+echo "libfanout.a for $host, -Os ($("$host-gcc" -dumpfullversion)), bytes:"
+echo
+line object text data bss
+line ------------------------ -----: ----: ----:
+core=$(sizes "$top/core")
+whole=$(sizes "$top/whole")
+while read -r obj t d b; do
+  line "$obj" "$t" "$d" "$b"
+done < <(sort <<<"$whole")
+read -r t d b < <(total <<<"$core")
+line "core (without curl)" "$t" "$d" "$b"
+read -r t d b < <(total <<<"$whole")
+line "whole" "$t" "$d" "$b"
+echo
+
+# ---- stacks
+echo "Stack reserved per worker thread (library defaults, read by the thread on $host):"
+echo
+row() { printf '| %-16s | %12s | %13s | %9s |\n' "$@"; }
+row pool "default KiB" "reserved KiB" "guard KiB"
+row ---------------- ----------: -----------: --------:
+while read -r what asked size guard; do
+  case $what in
+    tpool) what='fo_tpool' ;;
+    fetch) what="fo_fetcher's own" ;;
+  esac
+  row "$what" $((asked / 1024)) $((size / 1024)) $((guard / 1024))
+done < <(qemu-aarch64-static "$top/stack-$host")
+echo
+echo "Reserved: what the thread got; a default below PTHREAD_STACK_MIN is raised to it."
+echo "Process-pool workers are processes (fork), not threads: no stack is reserved for them."
+echo
+
+# ---- the demo
+echo "fanout-demo peak resident memory (VmHWM at exit, static -Os, $(uname -m)):"
+echo
+printf '| %-24s | %9s |\n' command "VmHWM KiB"
+printf '| %-24s | %9s |\n' ------------------------ --------:
+for cmd in "cpus"; do
+  read -r kb status < <("$top/peakrss" "$top/native/fanout-demo" $cmd)
+  [ "$status" = 0 ] || { echo "footprint: fanout-demo $cmd exited with $status" >&2; exit 1; }
+  printf '| %-24s | %9s |\n' "fanout-demo $cmd" "$kb"
+done
