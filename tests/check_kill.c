@@ -582,7 +582,8 @@ START_TEST(queue_ends_killed_mid_stream_lose_only_what_they_held) {
       phantom += got && seq > l->trying[s]; /* never sent */
     }
   }
-  ck_assert_msg(phantom == 0, "seed %u: %ld messages received that were never sent", seed, phantom);
+  ck_assert_msg(phantom == 0, "seed %u: %ld messages received that were never sent", seed0,
+                phantom);
   /* a consumer killed between taking a message and writing it down loses that one only */
   ck_assert_msg(missing <= consumer_kills, "seed %u: %ld sent messages lost, %ld consumers killed",
                 seed0, missing, consumer_kills);
