@@ -21,7 +21,9 @@ int main(void) {
   /* The fetcher is built only with libcurl. */
   srunner_add_suite(sr, fetch_suite());
   srunner_add_suite(sr, fetch_tls_suite());
+  srunner_add_suite(sr, chaos_suite());
 #endif
+  srunner_add_suite(sr, kill_suite());
   srunner_add_suite(sr, hostile_suite());
   ipc_init();
   srunner_run_all(sr, CK_NORMAL);

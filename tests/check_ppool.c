@@ -312,15 +312,7 @@ END_TEST
  * a note, where that cannot be done: qemu's user-mode emulator, which runs the cross-built
  * suite, refuses PR_SET_CHILD_SUBREAPER with EINVAL. */
 static int adopt_orphans(void) {
-#ifdef PR_SET_CHILD_SUBREAPER
-  if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
-    ck_assert_int_eq(errno, EINVAL);
-    fprintf(stderr, "skip: cannot adopt orphans here (user-mode emulator?); "
-                    "parent-death test not run\n");
-    return 0;
-  }
-#endif
-  return 1;
+  return tp_adopt_orphans("parent-death test");
 }
 
 /* Wait (bounded) for an orphan that was re-parented to this process, and reap it. */

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "fanout/shmdict.h"
@@ -324,20 +323,9 @@ END_TEST
 /* A process takes the lock, begins an update, skews the count, and is killed with SIGKILL.
  * The others carry on: the robust mutex reports the death, the dict is repaired, and readers
  * that found the update still running fall back to the lock instead of spinning forever. */
-/* Whether the kernel keeps robust-futex lists. Real Linux kernels do; qemu's user-mode emulator,
- * which runs the cross-built tests, answers ENOSYS and never releases a dead holder's lock. */
-static int robust_futexes_work(void) {
-  void *head;
-  size_t len;
-  return syscall(SYS_get_robust_list, 0, &head, &len) == 0;
-}
-
 START_TEST(killed_lock_holder_does_not_wedge_the_others) {
-  if (!robust_futexes_work()) {
-    fprintf(stderr, "skip: robust futexes unavailable here (user-mode emulator?); "
-                    "lock-holder recovery cannot be shown\n");
+  if (!tp_robust_futexes("lock-holder recovery cannot be shown"))
     return;
-  }
   fo_shmdict *d;
   ck_assert_int_eq(fo_shmdict_create(&d, 16, 8), 0);
   ck_assert_int_eq(fo_shmdict_set(d, "a", 1), 0);

@@ -22,6 +22,10 @@ Suite *hostile_suite(void);
 /* the document generator under tests/gen/ */
 Suite *fixtures_suite(void);
 Suite *ppool_suite(void);
+/* SIGKILL at random points (tests/check_kill.c) */
+Suite *kill_suite(void);
+/* the fetcher against every fault of the mirror at random (tests/check_chaos.c, with libcurl) */
+Suite *chaos_suite(void);
 /* tests/check_port_linux.c or tests/check_port_posix.c, whichever port is built. */
 Suite *port_suite(void);
 

@@ -8,7 +8,9 @@
  * region through its copy of the handle. Every process (the parent and each child) calls
  * destroy on its own copy; the object itself goes when the last process lets go of it, or dies.
  * Nothing has a name in /dev/mqueue or /dev/shm while in use, except regions created by name on
- * explicit request, so a killed process leaves nothing behind.
+ * explicit request, so a killed process leaves nothing behind; the one exception is a SIGKILL
+ * between the two system calls that create and unlink a queue on the linux port, which leaves
+ * it in /dev/mqueue as "fanout-mq-<pid of the creator>-..." for whoever cleans up.
  * - fo_mq_send and fo_mq_recv are safe from any number of threads and processes at once.
  * - A pipe end belongs to one thread at a time: one writer and one reader. After fork(), each
  *   process destroys the end it does not use, so the reader sees end-of-stream when the writer

@@ -182,7 +182,9 @@ typedef struct fo_ppool_report {
 /**
  * Start a pool: map the arena, create the queues, fork the workers. Workers wait on the work
  * queue using no CPU. The shared objects have no name anywhere (memfd or anonymous mapping,
- * queues unlinked at creation), so nothing is left in /dev/shm or /dev/mqueue whatever happens.
+ * queues unlinked at creation), so nothing is left in /dev/shm or /dev/mqueue whatever happens,
+ * but for a SIGKILL landing between a queue's creation and its unlink, two system calls apart
+ * (linux port): that queue stays in /dev/mqueue as "fanout-mq-<pid of the creator>-...".
  * The two queues hold 10 messages of a few dozen bytes each: within the default limits.
  * @return 0, -EINVAL (NULL pool, workers above FO_PPOOL_WORKERS_MAX, arena_size below
  *         FO_PPOOL_ARENA_MIN), -ENOMEM (also arena_size above the machine's physical memory,

@@ -18,9 +18,10 @@
 int fo__linux_cgroup_cpus(const char *sysfs_root, const char *proc_cgroup);
 
 /*
- * An unpredictable name for a POSIX IPC object: prefix (starting with '/') followed by 16 hex
- * digits from the kernel's random source. Returns 0, -ENAMETOOLONG (size too small), or the
- * negative errno of the random source.
+ * An unpredictable name for a POSIX IPC object: prefix (starting with '/'), the caller's pid in
+ * decimal, '-', and 16 hex digits from the kernel's random source ("/fanout-mq-4242-0123...").
+ * Returns 0, -ENAMETOOLONG (size too small: 48 bytes always do), or the negative errno of the
+ * random source.
  */
 int fo__linux_random_name(char *buf, size_t size, const char *prefix);
 

@@ -42,7 +42,7 @@ static int emfile_cause(void) {
 /* mq_open(O_CREAT | O_EXCL) under a fresh random name, unlinked before returning. */
 static int open_unlinked(struct mq_attr *attr) {
   for (int attempt = 0; attempt < 8; attempt++) {
-    char name[32];
+    char name[48];
     int rc = fo__linux_random_name(name, sizeof name, "/fanout-mq-");
     if (rc < 0)
       return rc;

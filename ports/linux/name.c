@@ -1,11 +1,14 @@
 /* Unpredictable names for the IPC objects that briefly need one (a POSIX queue, a shm_open
  * fallback): another user cannot guess the name and open the object in the moment before it is
- * unlinked, and O_EXCL turns a collision into a retry rather than sharing. */
+ * unlinked, and O_EXCL turns a collision into a retry rather than sharing. The creator's pid is
+ * part of the name, so an object left by a process killed in that moment can be traced to it
+ * and removed. */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include <unistd.h>
 #ifdef HAVE_GETRANDOM
 #include <sys/random.h>
@@ -50,7 +53,7 @@ int fo__linux_random_name(char *buf, size_t size, const char *prefix) {
   int rc = random_bytes(r, sizeof r);
   if (rc < 0)
     return rc;
-  int n = snprintf(buf, size, "%s%02x%02x%02x%02x%02x%02x%02x%02x", prefix, r[0], r[1], r[2], r[3],
-                   r[4], r[5], r[6], r[7]);
+  int n = snprintf(buf, size, "%s%ld-%02x%02x%02x%02x%02x%02x%02x%02x", prefix, (long)getpid(),
+                   r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
   return n > 0 && (size_t)n < size ? 0 : -ENAMETOOLONG;
 }

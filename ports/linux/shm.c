@@ -46,7 +46,7 @@ static int anon_fd(void) {
   /* Kernels before 3.17 (or a seccomp filter) without memfd: a POSIX object, named only for
    * the instant between shm_open and shm_unlink. */
   for (int attempt = 0; attempt < 8; attempt++) {
-    char name[40];
+    char name[48];
     int rc = fo__linux_random_name(name, sizeof name, "/fanout-shm-");
     if (rc < 0)
       return rc;

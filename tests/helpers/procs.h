@@ -46,4 +46,36 @@ void tp_bell_close(tp_bell *b);
 /* Milliseconds on the monotonic clock, for measuring how long a call waited. */
 double tp_now_ms(void);
 
+/* Run fn(arg) in a forked child that leaves with _exit(fn's return) and wait for it as tp_wait
+ * does: its exit code, or 128 + signal; the test fails if it overstays timeout seconds. */
+int tp_run(int (*fn)(void *), void *arg, double timeout);
+
+/* The seed of a randomized test: $FO_TEST_SEED when set (to replay a run), else one from the
+ * clock and the pid. Printed on stderr with what, so any failing run can be replayed. */
+unsigned tp_seed(const char *what);
+
+/* n rounds, divided by CK_TIMEOUT_MULTIPLIER for slow runs, but at least min. */
+long tp_rounds(long n, long min);
+
+/* State letter ('R', 'S', 'Z', ...) and parent of pid from /proc; 0, or -1 when it is gone. */
+int tp_proc_stat(pid_t pid, char *state, pid_t *ppid);
+
+/* Processes whose parent is this one, zombies included, as /proc lists them. */
+int tp_count_children(void);
+
+/* Make this process the reaper of its orphaned descendants (PR_SET_CHILD_SUBREAPER), so a test
+ * can see that what a killed child left ends by itself. Returns 0, with a note on stderr saying
+ * which test is not run, where that cannot be done (qemu's user-mode emulator refuses it). */
+int tp_adopt_orphans(const char *what);
+
+/* Whether the kernel keeps robust-futex lists, so a lock whose holder died is handed on. Real
+ * Linux kernels do; qemu's user-mode emulator, which runs the cross-built tests, answers ENOSYS
+ * and never releases a dead holder's lock: then 0, with a note on stderr ending with what. */
+int tp_robust_futexes(const char *what);
+
+/* Reap every child of this process, its own and adopted orphans, until none is left or timeout
+ * seconds (scaled) pass; then kill and reap what is left. Returns how many were still running at
+ * the deadline (0: every descendant ended by itself); *reaped (may be NULL) counts the rest. */
+int tp_reap_children(double timeout, int *reaped);
+
 #endif /* FO_TESTS_PROCS_H */

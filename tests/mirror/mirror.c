@@ -2,7 +2,7 @@
  * the demo. HTTP/1.1 with keep-alive, one thread per connection, loopback only.
  *
  *   fo-mirror [--port N] [--docs N] [--first I] [--latency-ms N] [--idle-exit S]
- *             [--fault-rate P --fault KIND [--seed S]] [--max-conns N] [--port-file FILE]
+ *             [--fault-rate P --fault KIND|mixed [--seed S]] [--max-conns N] [--port-file FILE]
  *   fo-mirror --dump DIR [--docs N] [--first I]    write the documents as files and exit
  *
  * The documents are the generator's (tests/gen/) numbers I .. I+N-1 (default 0 .. 99).
@@ -22,7 +22,9 @@
  *   size=B     body size for big and bigchunked (default 64 MiB)
  *   drip=MS    pause between the bytes of a drip (default 100)
  * or at random with --fault-rate P --fault KIND on requests for one existing document (seeded,
- * repeatable; the list route stays clean so tests can always read the ids).
+ * repeatable; the list route stays clean so tests can always read the ids). KIND "mixed" draws
+ * one of the kinds above for each faulty request, from the same seeded generator; the query's
+ * ra, size and drip still apply. /stats counts the faults served of each kind ("fault_drip").
  */
 #include "config.h"
 
@@ -74,6 +76,13 @@ typedef struct {
 } server;
 
 static server S;
+
+/* Every fault kind, in the order /stats lists them. */
+static const char *const kinds[] = {"500",   "503",        "429",       "reset",
+                                    "trunc", "drip",       "challenge", "challenge200",
+                                    "big",   "bigchunked", "close"};
+#define NKINDS (sizeof kinds / sizeof kinds[0])
+static long kind_count[NKINDS]; /* guarded by S.mu */
 
 static uint64_t now_ns(void) {
   struct timespec ts;
@@ -301,7 +310,7 @@ static long count_request(const request *rq) {
 }
 
 static int stats(int fd, const request *rq) {
-  char body[512];
+  char body[1024];
   long window = param_long(rq, "window", 0);
   pthread_mutex_lock(&S.mu);
   if (strcmp(rq->path, "/stats/reset") == 0) {
@@ -310,6 +319,7 @@ static int stats(int fd, const request *rq) {
     S.n_times = 0;
     memset(S.targets, 0, TARGETS_MAX * sizeof *S.targets);
     S.n_targets = 0;
+    memset(kind_count, 0, sizeof kind_count);
   }
   long most = 0;
   if (window > 0) {
@@ -321,11 +331,14 @@ static int stats(int fd, const request *rq) {
         most = (long)(hi - lo + 1);
     }
   }
-  snprintf(body, sizeof body,
-           "{\"requests\":%ld,\"connections\":%ld,\"active\":%ld,\"max_active\":%ld,"
-           "\"faults\":%ld,\"not_modified\":%ld,\"window_ms\":%ld,\"max_in_window\":%ld}",
-           S.requests, S.connections, S.active, S.max_active, S.faults, S.not_modified, window,
-           most);
+  int n = snprintf(body, sizeof body,
+                   "{\"requests\":%ld,\"connections\":%ld,\"active\":%ld,\"max_active\":%ld,"
+                   "\"faults\":%ld,\"not_modified\":%ld,\"window_ms\":%ld,\"max_in_window\":%ld",
+                   S.requests, S.connections, S.active, S.max_active, S.faults, S.not_modified,
+                   window, most);
+  for (size_t k = 0; k < NKINDS; k++)
+    n += snprintf(body + n, sizeof body - (size_t)n, ",\"fault_%s\":%ld", kinds[k], kind_count[k]);
+  snprintf(body + n, sizeof body - (size_t)n, "}");
   pthread_mutex_unlock(&S.mu);
   return simple(fd, 200, "application/json; charset=utf-8", body, "", rq->keep_alive);
 }
@@ -370,6 +383,8 @@ static int faulty(int fd, const request *rq, const char *kind, const char *body,
   char h[1024], extra[256];
   pthread_mutex_lock(&S.mu);
   S.faults++;
+  for (size_t k = 0; k < NKINDS; k++)
+    kind_count[k] += strcmp(kind, kinds[k]) == 0;
   pthread_mutex_unlock(&S.mu);
   if (strcmp(kind, "500") == 0)
     return simple(fd, 500, "text/plain; charset=utf-8", "Internal Server Error", "",
@@ -433,14 +448,22 @@ static int faulty(int fd, const request *rq, const char *kind, const char *body,
   return simple(fd, 400, "text/plain; charset=utf-8", "unknown fault", "", 0) == 0 ? -1 : -1;
 }
 
-static int random_fault(void) {
-  if (S.fault_rate <= 0)
-    return 0;
-  pthread_mutex_lock(&S.mu);
+static uint64_t next_random(void) {
   S.rng ^= S.rng << 13, S.rng ^= S.rng >> 7, S.rng ^= S.rng << 17;
-  double u = (double)(S.rng >> 11) * (1.0 / 9007199254740992.0);
+  return S.rng;
+}
+
+/* Whether this request gets a fault, and which kind (--fault, or one drawn for "mixed"). */
+static const char *random_fault(void) {
+  if (S.fault_rate <= 0)
+    return NULL;
+  pthread_mutex_lock(&S.mu);
+  double u = (double)(next_random() >> 11) * (1.0 / 9007199254740992.0);
+  const char *kind = S.fault_kind;
+  if (u < S.fault_rate && strcmp(kind, "mixed") == 0)
+    kind = kinds[next_random() % NKINDS];
   pthread_mutex_unlock(&S.mu);
-  return u < S.fault_rate;
+  return u < S.fault_rate ? kind : NULL;
 }
 
 /* Answer one request. 0: keep the connection; -1: close it. */
@@ -482,12 +505,13 @@ static int serve(int fd, const request *rq) {
   }
 
   char kind[32];
+  const char *drawn;
   if (param(rq, "fault", kind, sizeof kind)) {
     long n = param_long(rq, "n", 0);
     if (n <= 0 || count <= n)
       return faulty(fd, rq, kind, body ? body : "Not Found", body ? blen : 9);
-  } else if (body != NULL && rq->path[12] == '/' && random_fault()) {
-    return faulty(fd, rq, S.fault_kind, body ? body : "Not Found", body ? blen : 9);
+  } else if (body != NULL && rq->path[12] == '/' && (drawn = random_fault()) != NULL) {
+    return faulty(fd, rq, drawn, body, blen);
   }
   if (!found)
     return simple(fd, 404, "text/plain; charset=utf-8", "Not Found", "", rq->keep_alive) == 0 &&
@@ -596,7 +620,8 @@ static int dump(const char *dir) {
 
 static void usage(void) {
   fputs("usage: fo-mirror [--port N] [--docs N] [--first I] [--latency-ms N] [--idle-exit S]\n"
-        "                 [--fault-rate P --fault KIND] [--max-conns N] [--port-file FILE]\n"
+        "                 [--fault-rate P --fault KIND|mixed [--seed S]] [--max-conns N]\n"
+        "                 [--port-file FILE]\n"
         "       fo-mirror --dump DIR [--docs N] [--first I]\n",
         stderr);
 }
