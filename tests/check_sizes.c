@@ -55,13 +55,14 @@ static outcome capped(int (*fn)(void *), void *arg) {
   return o;
 }
 
-/* One page more than the machine's memory (PTRDIFF_MAX where that is more than a region can be:
- * a 32-bit board with 2 GiB or more). */
+/* One page more than the machine's memory, or 0 when no region size is that large: a 32-bit
+ * program (regions end at PTRDIFF_MAX) on a machine with more memory than that, as under an
+ * emulator on a large host. */
 static size_t above_phys(void) {
   long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
   ck_assert(pages > 0 && page > 0);
   uintmax_t bytes = ((uintmax_t)pages + 1) * (uintmax_t)page;
-  return bytes < (uintmax_t)PTRDIFF_MAX ? (size_t)bytes : (size_t)PTRDIFF_MAX;
+  return bytes <= (uintmax_t)PTRDIFF_MAX ? (size_t)bytes : 0;
 }
 
 static int anon(void *arg) {
@@ -117,6 +118,10 @@ static int dict(void *arg) {
  * -ENOMEM. */
 static void above_memory(int (*fn)(void *)) {
   size_t sizes[] = {(size_t)PTRDIFF_MAX, above_phys()};
+  if (sizes[1] == 0) {
+    fprintf(stderr, "SKIP above the memory: every size a region can have fits in it here\n");
+    return;
+  }
   for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
     outcome o = capped(fn, &sizes[i]);
     ck_assert_msg(o.rc == -ENOMEM, "%zu bytes: %ld (%s)", sizes[i], o.rc, fo_strerror((int)o.rc));
