@@ -104,7 +104,9 @@ echo "fanout-demo peak resident memory (VmHWM at exit, static -Os, $(uname -m)):
 echo
 printf '| %-24s | %9s |\n' command "VmHWM KiB"
 printf '| %-24s | %9s |\n' ------------------------ --------:
-for cmd in "cpus"; do
+# The lesson's commands that need no network, with their defaults (the parent's memory; map's,
+# counter's and queue's children are the same program forked).
+for cmd in "cpus" "map" "counter" "queue" "threads"; do
   read -r kb status < <("$top/peakrss" "$top/native/fanout-demo" $cmd)
   [ "$status" = 0 ] || { echo "footprint: fanout-demo $cmd exited with $status" >&2; exit 1; }
   printf '| %-24s | %9s |\n' "fanout-demo $cmd" "$kb"
