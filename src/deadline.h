@@ -4,6 +4,7 @@
 #ifndef FO_SRC_DEADLINE_H
 #define FO_SRC_DEADLINE_H
 
+#include <errno.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -27,5 +28,12 @@ int fo__deadline_poll_ms(int64_t deadline);
 /* The deadline on CLOCK_REALTIME, for calls such as mq_timedsend() that take no other clock. A
  * passed deadline gives a time in the past, which those calls treat as "do not wait". */
 struct timespec fo__deadline_realtime(int64_t deadline);
+
+/* The code a public call returns for rc, which a wait with timeout_ms gave: a wait that was not
+ * to wait at all (timeout_ms 0) and found nothing ready "would have to wait" (-EAGAIN), while
+ * -ETIMEDOUT is kept for a wait whose time ran out (fanout.h, "Waiting"). */
+static inline int fo__timeout_rc(int rc, int timeout_ms) {
+  return rc == -ETIMEDOUT && timeout_ms == 0 ? -EAGAIN : rc;
+}
 
 #endif /* FO_SRC_DEADLINE_H */

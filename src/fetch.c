@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include "alloc.h"
 #include "fanout/fetch.h"
 #include "fetch_internal.h"
+#include "opt.h"
 #include "sys.h"
 
 /* A first body buffer: most API documents fit, and small enough for a board. */
@@ -551,7 +553,7 @@ int fo_fetch_many(fo_fetcher *f, const char *const *urls, const char *const *eta
   size_t workers = n < f->threads ? n : f->threads;
   size_t started = 0;
   for (; rc == 0 && started < workers; started++) {
-    int src = fo_tpool_group_submit(g, worker, &b, FO_TPOOL_FOREVER);
+    int src = fo_tpool_group_submit(g, worker, &b, FO_FOREVER);
     if (src != 0) {
       if (started == 0)
         rc = src;
@@ -609,62 +611,74 @@ void fo_fetch_results_free(fo_fetch_result *results, size_t n) {
 
 /* ------------------------------------------------------------------ create, destroy */
 
-static int ms_option(long v, long dflt, long *out) {
-  if (v < 0 || v > FO_FETCH_MS_MAX)
+/* A string option is NULL (its default) or not empty; its "value" is its length. */
+static int string_ok(const char *field, const char *s, fo_opt_error *why) {
+  return s == NULL || fo__opt_range(field, s[0] != '\0', 1, LLONG_MAX, why);
+}
+
+/* The rate as a value for fo_opt_error: NaN has no integer, so it shows as LLONG_MIN. */
+static long long rate_value(double rate) {
+  if (!(rate == rate))
+    return LLONG_MIN;
+  return rate >= 9e18 ? LLONG_MAX : rate <= -9e18 ? LLONG_MIN : (long long)rate;
+}
+
+int fo_fetch_opts_check(const fo_fetch_opts *o, fo_opt_error *why) {
+  if (o == NULL)
+    return 0;
+  if (!(o->rate >= 0.0 && o->rate <= FO_FETCH_RATE_MAX)) { /* also true for NaN */
+    if (why != NULL) /* filled here: 1e6 + 0.5 is refused but cuts to an accepted integer */
+      *why = (fo_opt_error){"rate", 0, (long long)FO_FETCH_RATE_MAX, rate_value(o->rate)};
     return -EINVAL;
-  *out = v ? v : dflt;
-  return 0;
+  }
+  /* A stack above FO_FETCH_STACK_MAX is a unit mistake, not a need; SIZE_MAX / 4 is also at
+   * most INT64_MAX / 2, so the body cap fits curl's 64-bit sizes on every board. */
+  int ok = fo__opt_urange("threads", o->threads, FO_TPOOL_THREADS_MAX, why) &&
+           fo__opt_urange("stack_size", o->stack_size, FO_FETCH_STACK_MAX, why) &&
+           fo__opt_range("connect_timeout_ms", o->connect_timeout_ms, 0, FO_FETCH_MS_MAX, why) &&
+           fo__opt_range("timeout_ms", o->timeout_ms, 0, FO_FETCH_MS_MAX, why) &&
+           fo__opt_urange("retries", o->retries, FO_FETCH_RETRIES_MAX, why) &&
+           fo__opt_range("backoff_ms", o->backoff_ms, 0, FO_FETCH_MS_MAX, why) &&
+           fo__opt_range("backoff_max_ms", o->backoff_max_ms, 0, FO_FETCH_MS_MAX, why) &&
+           fo__opt_urange("max_body", o->max_body, SIZE_MAX / 4, why) &&
+           string_ok("ca_file", o->ca_file, why) && string_ok("ca_path", o->ca_path, why) &&
+           string_ok("user_agent", o->user_agent, why) &&
+           string_ok("accept_type", o->accept_type, why);
+  return ok ? 0 : -EINVAL;
 }
 
 static int copy_opt(const char *s, char **out) {
   *out = NULL;
   if (s == NULL)
     return 0;
-  if (s[0] == '\0')
-    return -EINVAL;
   *out = fo__strdup(s);
   return *out ? 0 : -ENOMEM;
 }
 
-static int check_options(fo_fetcher *f, const fo_fetch_options *o) {
-  long bo, bomax;
-  if (o->threads > FO_TPOOL_THREADS_MAX || o->retries > FO_FETCH_RETRIES_MAX ||
-      !(o->rate >= 0.0 && o->rate <= FO_FETCH_RATE_MAX))
-    return -EINVAL;
-  if (ms_option(o->connect_timeout_ms, FO_FETCH_CONNECT_TIMEOUT_DEFAULT, &f->connect_timeout_ms) ||
-      ms_option(o->timeout_ms, FO_FETCH_TIMEOUT_DEFAULT, &f->timeout_ms) ||
-      ms_option(o->backoff_ms, FO_FETCH_BACKOFF_DEFAULT, &bo) ||
-      ms_option(o->backoff_max_ms, FO_FETCH_BACKOFF_MAX_DEFAULT, &bomax))
-    return -EINVAL;
-  /* a stack this big is a unit mistake, not a need */
-  if (o->stack_size > (size_t)64 * 1024 * 1024)
-    return -EINVAL;
-  /* SIZE_MAX / 4 is also at most INT64_MAX / 2, so the cap fits curl's 64-bit sizes on every
-   * board; a second test against INT64_MAX would be always false where size_t has 32 bits */
-  if (o->max_body > SIZE_MAX / 4)
-    return -EINVAL;
-  if ((o->ca_file && !o->ca_file[0]) || (o->ca_path && !o->ca_path[0]) ||
-      (o->user_agent && !o->user_agent[0]) || (o->accept_type && !o->accept_type[0]))
-    return -EINVAL;
+/* The options with their defaults filled in; fo_fetch_opts_check() has accepted them. */
+static void apply_options(fo_fetcher *f, const fo_fetch_opts *o) {
+  long bo = o->backoff_ms ? o->backoff_ms : FO_FETCH_BACKOFF_DEFAULT;
+  long bomax = o->backoff_max_ms ? o->backoff_max_ms : FO_FETCH_BACKOFF_MAX_DEFAULT;
+  f->connect_timeout_ms =
+      o->connect_timeout_ms ? o->connect_timeout_ms : FO_FETCH_CONNECT_TIMEOUT_DEFAULT;
+  f->timeout_ms = o->timeout_ms ? o->timeout_ms : FO_FETCH_TIMEOUT_DEFAULT;
   f->threads = o->threads ? o->threads : FO_FETCH_THREADS_DEFAULT;
   f->retries = o->retries;
   f->backoff_ms = (unsigned long)bo;
   f->backoff_max_ms = (unsigned long)(bomax < bo ? bo : bomax);
   f->max_body = o->max_body ? o->max_body : FO_FETCH_MAX_BODY_DEFAULT;
-  return 0;
 }
 
-int fo_fetcher_create(fo_fetcher **out, const fo_fetch_options *opts) {
-  static const fo_fetch_options defaults;
-  if (out == NULL)
+int fo_fetcher_create(fo_fetcher **out, const fo_fetch_opts *opts) {
+  static const fo_fetch_opts defaults;
+  if (out == NULL || fo_fetch_opts_check(opts, NULL) != 0)
     return -EINVAL;
-  const fo_fetch_options *o = opts ? opts : &defaults;
+  const fo_fetch_opts *o = opts ? opts : &defaults;
   fo_fetcher *f = fo__calloc(1, sizeof *f);
   if (f == NULL)
     return -ENOMEM;
-  int rc = check_options(f, o);
-  if (rc == 0)
-    rc = copy_opt(o->ca_file, &f->ca_file);
+  apply_options(f, o);
+  int rc = copy_opt(o->ca_file, &f->ca_file);
   if (rc == 0)
     rc = copy_opt(o->ca_path, &f->ca_path);
   if (rc == 0)
@@ -686,9 +700,9 @@ int fo_fetcher_create(fo_fetcher **out, const fo_fetch_options *opts) {
   if (rc == 0 && o->pool != NULL) {
     f->pool = o->pool;
   } else if (rc == 0) {
-    fo_tpool_options po = {.threads = f->threads,
-                           .stack_size = o->stack_size ? o->stack_size : FO_FETCH_STACK_DEFAULT,
-                           .name = "fo-fetch"};
+    fo_tpool_opts po = {.threads = f->threads,
+                        .stack_size = o->stack_size ? o->stack_size : FO_FETCH_STACK_DEFAULT,
+                        .name = "fo-fetch"};
     rc = fo_tpool_create(&f->pool, &po);
     f->own_pool = rc == 0;
   }

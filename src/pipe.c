@@ -117,7 +117,7 @@ static int wait_fd(int fd, short events, int64_t deadline) {
   return 0;
 }
 
-int fo_pipe_send(fo_pipe *w, const void *msg, size_t len, int timeout_ms) {
+static int pipe_send(fo_pipe *w, const void *msg, size_t len, int timeout_ms) {
   if (w == NULL || !w->writer || (msg == NULL && len > 0) || timeout_ms < FO_FOREVER)
     return -EINVAL;
   if (w->part_active && (msg != w->part_msg || len != w->part_len))
@@ -234,7 +234,7 @@ static int take_header(fo_pipe *r, int64_t deadline) {
   return 0;
 }
 
-int fo_pipe_recv(fo_pipe *r, void *buf, size_t cap, size_t *len, int timeout_ms) {
+static int pipe_recv(fo_pipe *r, void *buf, size_t cap, size_t *len, int timeout_ms) {
   if (r == NULL || r->writer || len == NULL || (buf == NULL && cap > 0) || timeout_ms < FO_FOREVER)
     return -EINVAL;
   if (r->broken)
@@ -275,4 +275,12 @@ int fo_pipe_recv(fo_pipe *r, void *buf, size_t cap, size_t *len, int timeout_ms)
   }
   r->have_hdr = 0;
   return 0;
+}
+
+int fo_pipe_send(fo_pipe *writer, const void *msg, size_t len, int timeout_ms) {
+  return fo__timeout_rc(pipe_send(writer, msg, len, timeout_ms), timeout_ms);
+}
+
+int fo_pipe_recv(fo_pipe *reader, void *buf, size_t cap, size_t *len, int timeout_ms) {
+  return fo__timeout_rc(pipe_recv(reader, buf, cap, len, timeout_ms), timeout_ms);
 }

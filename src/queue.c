@@ -53,7 +53,9 @@ int fo_mq_send(fo_mq *q, const void *msg, size_t len, int timeout_ms) {
   if (len > q->port.msg_size)
     return FO_ETOOBIG;
   static const char empty[1];
-  return fo__port_mq_send(&q->port, msg != NULL ? msg : empty, len, fo__deadline(timeout_ms));
+  return fo__timeout_rc(
+      fo__port_mq_send(&q->port, msg != NULL ? msg : empty, len, fo__deadline(timeout_ms)),
+      timeout_ms);
 }
 
 int fo_mq_recv(fo_mq *q, void *buf, size_t cap, size_t *len, int timeout_ms) {
@@ -61,7 +63,7 @@ int fo_mq_recv(fo_mq *q, void *buf, size_t cap, size_t *len, int timeout_ms) {
     return -EINVAL;
   int n = fo__port_mq_recv(&q->port, buf, cap, fo__deadline(timeout_ms));
   if (n < 0)
-    return n;
+    return fo__timeout_rc(n, timeout_ms);
   *len = (size_t)n;
   return 0;
 }

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "opt.h"
 #include "sys.h"
 #include "tpool_hooks.h"
 #include "tpool_impl.h"
@@ -309,9 +310,9 @@ int fo_tpool_try_submit(fo_tpool *pool, fo_tpool_fn fn, void *arg) {
 }
 
 int fo_tpool_submit_timed(fo_tpool *pool, fo_tpool_fn fn, void *arg, int timeout_ms) {
-  if (pool == NULL || fn == NULL || timeout_ms < 0)
+  if (pool == NULL || fn == NULL || timeout_ms < FO_FOREVER)
     return -EINVAL;
-  return fo__tpool_submit(pool, NULL, fn, arg, FO__TIMED, timeout_ms);
+  return fo__tpool_submit(pool, NULL, fn, arg, fo__tpool_wait_of(timeout_ms), timeout_ms);
 }
 
 /* ------------------------------------------------------------------------------------------------
@@ -452,16 +453,24 @@ static size_t stack_bytes(size_t asked) {
   return n;
 }
 
-int fo__tpool_create_with(fo_tpool **pool, const fo_tpool_options *opts, fo__tpool_spawn_fn spawn,
-                          void *ctx) {
-  static const fo_tpool_options defaults = {0};
-  if (pool == NULL)
+int fo_tpool_opts_check(const fo_tpool_opts *opts, fo_opt_error *why) {
+  if (opts == NULL)
+    return 0;
+  if (!fo__opt_urange("threads", opts->threads, FO_TPOOL_THREADS_MAX, why) ||
+      !fo__opt_urange("queue", opts->queue, FO_TPOOL_QUEUE_MAX, why) ||
+      !fo__opt_urange("stack_size", opts->stack_size, FO_TPOOL_STACK_MAX, why))
     return -EINVAL;
-  const fo_tpool_options *o = opts != NULL ? opts : &defaults;
+  return 0;
+}
+
+int fo__tpool_create_with(fo_tpool **pool, const fo_tpool_opts *opts, fo__tpool_spawn_fn spawn,
+                          void *ctx) {
+  static const fo_tpool_opts defaults = {0};
+  if (pool == NULL || fo_tpool_opts_check(opts, NULL) != 0)
+    return -EINVAL;
+  const fo_tpool_opts *o = opts != NULL ? opts : &defaults;
   unsigned threads = o->threads != 0 ? o->threads : FO_TPOOL_THREADS_DEFAULT;
   unsigned queue = o->queue != 0 ? o->queue : FO_TPOOL_QUEUE_DEFAULT;
-  if (threads > FO_TPOOL_THREADS_MAX || queue > FO_TPOOL_QUEUE_MAX)
-    return -EINVAL;
   /* At least two slots: with one, a slot's "filled" and "free again" sequence numbers would be
    * the same (pos + 1) and the ring could not tell a full queue from an empty one. */
   size_t capacity = 2;
@@ -504,7 +513,7 @@ int fo__tpool_create_with(fo_tpool **pool, const fo_tpool_options *opts, fo__tpo
   return 0;
 }
 
-int fo_tpool_create(fo_tpool **pool, const fo_tpool_options *opts) {
+int fo_tpool_create(fo_tpool **pool, const fo_tpool_opts *opts) {
   return fo__tpool_create_with(pool, opts, NULL, NULL);
 }
 

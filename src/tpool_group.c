@@ -56,12 +56,9 @@ int fo_tpool_group_create(fo_tpool *pool, fo_tpool_group **group) {
 }
 
 int fo_tpool_group_submit(fo_tpool_group *group, fo_tpool_fn fn, void *arg, int timeout_ms) {
-  if (group == NULL || fn == NULL || timeout_ms < FO_TPOOL_FOREVER)
+  if (group == NULL || fn == NULL || timeout_ms < FO_FOREVER)
     return -EINVAL;
-  enum fo__wait how = timeout_ms == FO_TPOOL_FOREVER ? FO__FOREVER
-                      : timeout_ms == 0              ? FO__NOWAIT
-                                                     : FO__TIMED;
-  return fo__tpool_submit(group->pool, group, fn, arg, how, timeout_ms);
+  return fo__tpool_submit(group->pool, group, fn, arg, fo__tpool_wait_of(timeout_ms), timeout_ms);
 }
 
 int fo_tpool_group_wait(fo_tpool_group *group) {

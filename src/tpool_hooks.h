@@ -15,7 +15,7 @@ typedef int (*fo__tpool_spawn_fn)(pthread_t *thread, const pthread_attr_t *attr,
 
 /* fo_tpool_create() with the thread starter replaced (spawn NULL: pthread_create), so a test can
  * refuse the Nth thread and check that the ones before it were joined. */
-int fo__tpool_create_with(fo_tpool **pool, const fo_tpool_options *opts, fo__tpool_spawn_fn spawn,
+int fo__tpool_create_with(fo_tpool **pool, const fo_tpool_opts *opts, fo__tpool_spawn_fn spawn,
                           void *ctx);
 
 typedef struct fo__tpool_stats {

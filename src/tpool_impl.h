@@ -53,6 +53,12 @@ struct fo_tpool {
 /* How a submit waits for room. */
 enum fo__wait { FO__NOWAIT, FO__FOREVER, FO__TIMED };
 
+/* How a public timeout_ms waits (fanout.h, "Waiting"): FO_FOREVER as long as it takes, 0 not at
+ * all (-EAGAIN when full), more with a deadline (-ETIMEDOUT when it passes). */
+static inline enum fo__wait fo__tpool_wait_of(int timeout_ms) {
+  return timeout_ms == FO_FOREVER ? FO__FOREVER : timeout_ms == 0 ? FO__NOWAIT : FO__TIMED;
+}
+
 /* The one submit path; arguments already checked. */
 int fo__tpool_submit(fo_tpool *p, fo_tpool_group *g, fo_tpool_fn fn, void *arg, enum fo__wait how,
                      int timeout_ms);

@@ -96,7 +96,7 @@ START_TEST(mq) {
         R(fo_mq_recv(q, buf, sizeof buf, &len, -2), -EINVAL));
   ck_assert_ptr_null(q2); /* a refused create says so in *q too */
   /* nothing was sent by the refused calls */
-  ck_assert_int_eq(fo_mq_recv(q, buf, sizeof buf, &len, 0), -ETIMEDOUT);
+  ck_assert_int_eq(fo_mq_recv(q, buf, sizeof buf, &len, 0), -EAGAIN);
   fo_mq_destroy(q);
 }
 END_TEST
@@ -115,7 +115,7 @@ START_TEST(pipe_ends) {
         R(fo_pipe_recv(r, buf, sizeof buf, NULL, 0), -EINVAL),
         R(fo_pipe_recv(r, NULL, 4, &len, 0), -EINVAL),
         R(fo_pipe_recv(r, buf, sizeof buf, &len, -2), -EINVAL));
-  ck_assert_int_eq(fo_pipe_recv(r, buf, sizeof buf, &len, 0), -ETIMEDOUT);
+  ck_assert_int_eq(fo_pipe_recv(r, buf, sizeof buf, &len, 0), -EAGAIN);
   fo_pipe_destroy(r);
   fo_pipe_destroy(w);
 }
@@ -193,35 +193,88 @@ END_TEST
 
 START_TEST(tpool) {
   fo_tpool *p, *x = (fo_tpool *)&x;
-  ck_assert_int_eq(fo_tpool_create(&p, &(fo_tpool_options){.threads = 1}), 0);
+  ck_assert_int_eq(fo_tpool_create(&p, &(fo_tpool_opts){.threads = 1}), 0);
   fo_tpool_group *g, *gx = (fo_tpool_group *)&gx;
   ck_assert_int_eq(fo_tpool_group_create(p, &g), 0);
   TABLE(R(fo_tpool_create(NULL, NULL), -EINVAL),
-        R(fo_tpool_create(&x, &(fo_tpool_options){.threads = FO_TPOOL_THREADS_MAX + 1}), -EINVAL),
-        R(fo_tpool_create(&x, &(fo_tpool_options){.threads = UINT_MAX}), -EINVAL),
-        R(fo_tpool_create(&x, &(fo_tpool_options){.queue = FO_TPOOL_QUEUE_MAX + 1}), -EINVAL),
-        R(fo_tpool_create(&x, &(fo_tpool_options){.queue = UINT_MAX}), -EINVAL),
+        R(fo_tpool_create(&x, &(fo_tpool_opts){.threads = FO_TPOOL_THREADS_MAX + 1}), -EINVAL),
+        R(fo_tpool_create(&x, &(fo_tpool_opts){.threads = UINT_MAX}), -EINVAL),
+        R(fo_tpool_create(&x, &(fo_tpool_opts){.queue = FO_TPOOL_QUEUE_MAX + 1}), -EINVAL),
+        R(fo_tpool_create(&x, &(fo_tpool_opts){.queue = UINT_MAX}), -EINVAL),
         R(fo_tpool_submit(NULL, nop, NULL), -EINVAL), R(fo_tpool_submit(p, NULL, NULL), -EINVAL),
         R(fo_tpool_try_submit(NULL, nop, NULL), -EINVAL),
         R(fo_tpool_try_submit(p, NULL, NULL), -EINVAL),
         R(fo_tpool_submit_timed(NULL, nop, NULL, 1), -EINVAL),
         R(fo_tpool_submit_timed(p, NULL, NULL, 1), -EINVAL),
-        R(fo_tpool_submit_timed(p, nop, NULL, -1), -EINVAL),
+        R(fo_tpool_submit_timed(p, nop, NULL, -2), -EINVAL),
         R(fo_tpool_submit_timed(p, nop, NULL, INT_MIN), -EINVAL), R(fo_tpool_wait(NULL), -EINVAL),
         R(fo_tpool_cancel(NULL), -EINVAL), R(fo_tpool_destroy(NULL), 0),
         R(fo_tpool_group_create(NULL, &gx), -EINVAL), R(fo_tpool_group_create(p, NULL), -EINVAL),
         R(fo_tpool_group_submit(NULL, nop, NULL, 0), -EINVAL),
         R(fo_tpool_group_submit(g, NULL, NULL, 0), -EINVAL),
-        R(fo_tpool_group_submit(g, nop, NULL, FO_TPOOL_FOREVER - 1), -EINVAL),
+        R(fo_tpool_group_submit(g, nop, NULL, FO_FOREVER - 1), -EINVAL),
         R(fo_tpool_group_submit(g, nop, NULL, INT_MIN), -EINVAL),
         R(fo_tpool_group_wait(NULL), -EINVAL), R(fo_tpool_group_destroy(NULL), 0));
   ck_assert_ptr_eq(x, (fo_tpool *)&x); /* untouched, as documented */
   ck_assert_int_eq(fo_tpool_group_wait(g), 0);
   ck_assert_int_eq(fo_tpool_group_destroy(g), 0);
   ck_assert_int_eq(fo_tpool_destroy(p), 0);
-  /* a stack no system can give: refused by the system, not a crash */
-  int rc = fo_tpool_create(&x, &(fo_tpool_options){.threads = 1, .stack_size = SIZE_MAX});
-  ck_assert_msg(rc == -EINVAL || rc == -ENOMEM || rc == -EAGAIN, "%d %s", rc, fo_strerror(rc));
+  /* a stack no system can give: refused by the options check, not a crash */
+  ck_assert_int_eq(fo_tpool_create(&x, &(fo_tpool_opts){.threads = 1, .stack_size = SIZE_MAX}),
+                   -EINVAL);
+  /* the largest accepted stack is the system's to refuse, if it must */
+  int rc = fo_tpool_create(&x, &(fo_tpool_opts){.threads = 1, .stack_size = FO_TPOOL_STACK_MAX});
+  ck_assert_msg(rc == 0 || rc == -ENOMEM || rc == -EAGAIN, "%d %s", rc, fo_strerror(rc));
+  if (rc == 0)
+    ck_assert_int_eq(fo_tpool_destroy(x), 0);
+}
+END_TEST
+
+/* An -EINVAL from an options struct names the field, its range and the value: one row per
+ * field a check refuses, and the create call refuses the same options. */
+typedef struct {
+  const char *field;
+  long long min, max, value;
+} why_row;
+
+static void check_why(int rc, const fo_opt_error *got, const why_row *want) {
+  ck_assert_int_eq(rc, -EINVAL);
+  ck_assert_ptr_nonnull(got->field);
+  ck_assert_msg(strcmp(got->field, want->field) == 0 && got->min == want->min &&
+                    got->max == want->max && got->value == want->value,
+                "%s %lld..%lld %lld, want %s %lld..%lld %lld", got->field, got->min, got->max,
+                got->value, want->field, want->min, want->max, want->value);
+  char line[128];
+  ck_assert_int_gt(fo_opt_error_format(got, line, sizeof line), 0);
+  ck_assert_ptr_nonnull(strstr(line, want->field));
+}
+
+START_TEST(tpool_opts_explained) {
+  static const struct {
+    fo_tpool_opts o;
+    why_row why;
+  } rows[] = {
+      {{.threads = FO_TPOOL_THREADS_MAX + 1}, {"threads", 0, FO_TPOOL_THREADS_MAX, 257}},
+      {{.queue = FO_TPOOL_QUEUE_MAX + 1}, {"queue", 0, FO_TPOOL_QUEUE_MAX, FO_TPOOL_QUEUE_MAX + 1}},
+      {{.threads = 2, .stack_size = FO_TPOOL_STACK_MAX + 1},
+       {"stack_size", 0, FO_TPOOL_STACK_MAX, FO_TPOOL_STACK_MAX + 1LL}},
+  };
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    fo_opt_error why = {NULL, 0, 0, 0};
+    check_why(fo_tpool_opts_check(&rows[i].o, &why), &why, &rows[i].why);
+    ck_assert_int_eq(fo_tpool_opts_check(&rows[i].o, NULL), -EINVAL);
+    fo_tpool *x = (fo_tpool *)&x;
+    ck_assert_int_eq(fo_tpool_create(&x, &rows[i].o), -EINVAL);
+    ck_assert_ptr_eq(x, (fo_tpool *)&x);
+  }
+  fo_opt_error untouched = {"sentinel", 1, 2, 3};
+  ck_assert_int_eq(fo_tpool_opts_check(NULL, &untouched), 0);
+  ck_assert_int_eq(fo_tpool_opts_check(&(fo_tpool_opts){.threads = FO_TPOOL_THREADS_MAX,
+                                                        .queue = FO_TPOOL_QUEUE_MAX,
+                                                        .stack_size = FO_TPOOL_STACK_MAX},
+                                       &untouched),
+                   0);
+  ck_assert_str_eq(untouched.field, "sentinel");
 }
 END_TEST
 
@@ -402,18 +455,18 @@ END_TEST
 /* ------------------------------------------------------------------ fetch.h */
 #ifdef FO_HAVE_CURL
 
-#define FETCHER(...) fo_fetcher_create(&x, &(fo_fetch_options){__VA_ARGS__})
+#define FETCHER(...) fo_fetcher_create(&x, &(fo_fetch_opts){__VA_ARGS__})
 
 START_TEST(fetch) {
   fo_fetcher *f, *x = (fo_fetcher *)&x;
-  ck_assert_int_eq(fo_fetcher_create(&f, &(fo_fetch_options){.threads = 1}), 0);
+  ck_assert_int_eq(fo_fetcher_create(&f, &(fo_fetch_opts){.threads = 1}), 0);
   const char *url = "http://127.0.0.1:1/";
   const char *urls[] = {url};
   fo_fetch_result r;
   TABLE(R(fo_fetcher_create(NULL, NULL), -EINVAL),
         R(FETCHER(.threads = FO_TPOOL_THREADS_MAX + 1), -EINVAL),
         R(FETCHER(.threads = UINT_MAX), -EINVAL),
-        R(FETCHER(.stack_size = (size_t)64 * 1024 * 1024 + 1), -EINVAL),
+        R(FETCHER(.stack_size = FO_FETCH_STACK_MAX + 1), -EINVAL),
         R(FETCHER(.stack_size = SIZE_MAX), -EINVAL), R(FETCHER(.connect_timeout_ms = -1), -EINVAL),
         R(FETCHER(.connect_timeout_ms = FO_FETCH_MS_MAX + 1), -EINVAL),
         R(FETCHER(.timeout_ms = -1), -EINVAL), R(FETCHER(.timeout_ms = LONG_MAX), -EINVAL),
@@ -451,6 +504,46 @@ START_TEST(fetch) {
 }
 END_TEST
 
+START_TEST(fetch_opts_explained) {
+  static const struct {
+    fo_fetch_opts o;
+    why_row why;
+  } rows[] = {
+      {{.threads = 300}, {"threads", 0, FO_TPOOL_THREADS_MAX, 300}},
+      {{.stack_size = FO_FETCH_STACK_MAX + 1},
+       {"stack_size", 0, FO_FETCH_STACK_MAX, FO_FETCH_STACK_MAX + 1LL}},
+      {{.connect_timeout_ms = -5}, {"connect_timeout_ms", 0, FO_FETCH_MS_MAX, -5}},
+      {{.timeout_ms = FO_FETCH_MS_MAX + 1},
+       {"timeout_ms", 0, FO_FETCH_MS_MAX, FO_FETCH_MS_MAX + 1}},
+      {{.retries = 21}, {"retries", 0, FO_FETCH_RETRIES_MAX, 21}},
+      {{.backoff_ms = -1}, {"backoff_ms", 0, FO_FETCH_MS_MAX, -1}},
+      {{.backoff_max_ms = LONG_MIN}, {"backoff_max_ms", 0, FO_FETCH_MS_MAX, LONG_MIN}},
+      {{.rate = -2.5}, {"rate", 0, (long long)FO_FETCH_RATE_MAX, -2}},
+      {{.rate = FO_FETCH_RATE_MAX + 0.5}, {"rate", 0, (long long)FO_FETCH_RATE_MAX, 1000000}},
+      {{.rate = NAN}, {"rate", 0, (long long)FO_FETCH_RATE_MAX, LLONG_MIN}},
+      {{.max_body = SIZE_MAX / 4 + 1},
+       {"max_body", 0, (long long)(SIZE_MAX / 4), (long long)(SIZE_MAX / 4 + 1)}},
+      {{.ca_file = ""}, {"ca_file", 1, LLONG_MAX, 0}},
+      {{.ca_path = ""}, {"ca_path", 1, LLONG_MAX, 0}},
+      {{.user_agent = ""}, {"user_agent", 1, LLONG_MAX, 0}},
+      {{.accept_type = ""}, {"accept_type", 1, LLONG_MAX, 0}},
+  };
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    fo_opt_error why = {NULL, 0, 0, 0};
+    check_why(fo_fetch_opts_check(&rows[i].o, &why), &why, &rows[i].why);
+    fo_fetcher *x = (fo_fetcher *)&x;
+    ck_assert_int_eq(fo_fetcher_create(&x, &rows[i].o), -EINVAL);
+    ck_assert_ptr_eq(x, (fo_fetcher *)&x);
+  }
+  fo_opt_error untouched = {"sentinel", 1, 2, 3};
+  ck_assert_int_eq(fo_fetch_opts_check(NULL, &untouched), 0);
+  ck_assert_int_eq(
+      fo_fetch_opts_check(&(fo_fetch_opts){.threads = 2, .rate = 10, .ca_file = "x"}, &untouched),
+      0);
+  ck_assert_str_eq(untouched.field, "sentinel");
+}
+END_TEST
+
 #endif
 
 Suite *badargs_suite(void) {
@@ -462,6 +555,7 @@ Suite *badargs_suite(void) {
   tcase_add_test(tc, shm);
   tcase_add_test(tc, shmdict);
   tcase_add_test(tc, tpool);
+  tcase_add_test(tc, tpool_opts_explained);
   tcase_add_test(tc, proc);
   tcase_add_test(tc, ppool);
   tcase_add_test(tc, json);
@@ -471,6 +565,7 @@ Suite *badargs_suite(void) {
   tc = fo_tcase("fetch", 20);
   inject_curl_fixture(tc);
   tcase_add_test(tc, fetch);
+  tcase_add_test(tc, fetch_opts_explained);
   suite_add_tcase(s, tc);
 #endif
   return s;

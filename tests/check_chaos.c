@@ -150,7 +150,7 @@ START_TEST(every_fault_at_random_every_url_accounted_for) {
     urls[i] = malloc(200);
     mirror_url(&m, path, urls[i], 200);
   }
-  fo_fetch_options o = {.threads = 16,
+  fo_fetch_opts o = {.threads = 16,
                         .retries = RETRIES,
                         .backoff_ms = 1,
                         .backoff_max_ms = 20,

@@ -46,7 +46,7 @@ static void free_urls(char **urls, size_t n) {
   free(urls);
 }
 
-static fo_fetcher *fetcher(const fo_fetch_options *o) {
+static fo_fetcher *fetcher(const fo_fetch_opts *o) {
   fo_fetcher *f = NULL;
   int rc = fo_fetcher_create(&f, o);
   ck_assert_msg(rc == 0, "fo_fetcher_create: %s", fo_strerror(rc));
@@ -150,7 +150,7 @@ END_TEST
 START_TEST(arguments_are_checked) {
   fo_fetcher *f = NULL;
   ck_assert_int_eq(fo_fetcher_create(NULL, NULL), -EINVAL);
-  fo_fetch_options bad[] = {
+  fo_fetch_opts bad[] = {
       {.threads = FO_TPOOL_THREADS_MAX + 1},
       {.retries = FO_FETCH_RETRIES_MAX + 1},
       {.timeout_ms = -1},
@@ -188,7 +188,7 @@ START_TEST(arguments_are_checked) {
 END_TEST
 
 static int create_destroy(void *arg) {
-  const fo_fetch_options *o = arg;
+  const fo_fetch_opts *o = arg;
   fo_fetcher *f = NULL;
   int rc = fo_fetcher_create(&f, o);
   if (rc == 0)
@@ -197,7 +197,7 @@ static int create_destroy(void *arg) {
 }
 
 START_TEST(create_out_of_memory) {
-  fo_fetch_options o = {.threads = 3,
+  fo_fetch_opts o = {.threads = 3,
                         .ca_file = "/nonexistent/ca.pem",
                         .user_agent = "t/1",
                         .accept_type = "application/json",
@@ -229,7 +229,7 @@ START_TEST(many_urls_results_by_index_over_kept_alive_connections) {
   enum { N = 300, THREADS = 8 };
   char **urls = doc_urls(&m, N, 50, NULL);
   ck_assert_int_eq(mirror_reset(&m), 0);
-  fo_fetcher *f = fetcher(&(fo_fetch_options){.threads = THREADS});
+  fo_fetcher *f = fetcher(&(fo_fetch_opts){.threads = THREADS});
   fo_fetch_result *res = calloc(N, sizeof *res);
   progress p = {0};
   int rc = fo_fetch_many(f, (const char *const *)urls, NULL, N, res, on_done, &p);
@@ -283,7 +283,7 @@ START_TEST(not_found_bad_and_null_urls_are_results_not_failures) {
                         list,    refused};
   enum { N = sizeof urls / sizeof urls[0] };
   fo_fetch_result res[N];
-  fo_fetcher *f = fetcher(&(fo_fetch_options){.threads = 3, .retries = 2, .backoff_ms = 1});
+  fo_fetcher *f = fetcher(&(fo_fetch_opts){.threads = 3, .retries = 2, .backoff_ms = 1});
   int rc = fo_fetch_many(f, urls, NULL, N, res, NULL, NULL);
   ck_assert_int_eq(rc, 6);
   ck_assert_int_eq(res[0].err, FO_EHTTP);
@@ -388,7 +388,7 @@ START_TEST(every_fault_mode_is_accounted_for) {
     urls[i] = malloc(300);
     mirror_url(&m, path, urls[i], 300);
   }
-  fo_fetch_options o = {.threads = 6,
+  fo_fetch_opts o = {.threads = 6,
                         .retries = 2,
                         .backoff_ms = 20,
                         .backoff_max_ms = 2000,
@@ -453,7 +453,7 @@ START_TEST(faults_at_a_rate_every_url_gets_a_result) {
   enum { N = 200 };
   char **urls = doc_urls(&m, N, 20, NULL);
   ck_assert_int_eq(mirror_reset(&m), 0);
-  fo_fetcher *f = fetcher(&(fo_fetch_options){.threads = 8, .retries = 4, .backoff_ms = 2});
+  fo_fetcher *f = fetcher(&(fo_fetch_opts){.threads = 8, .retries = 4, .backoff_ms = 2});
   fo_fetch_result *res = calloc(N, sizeof *res);
   int failed = fo_fetch_many(f, (const char *const *)urls, NULL, N, res, NULL, NULL);
   long attempts = 0;
@@ -486,7 +486,7 @@ START_TEST(rate_limit_is_respected_at_the_server) {
   enum { N = 60 };
   char **urls = doc_urls(&m, N, 10, NULL);
   ck_assert_int_eq(mirror_reset(&m), 0);
-  fo_fetcher *f = fetcher(&(fo_fetch_options){.threads = 8, .rate = 20});
+  fo_fetcher *f = fetcher(&(fo_fetch_opts){.threads = 8, .rate = 20});
   fo_fetch_result res[N];
   double t0 = (double)fo__now_ns() * 1e-9;
   ck_assert_int_eq(fo_fetch_many(f, (const char *const *)urls, NULL, N, res, NULL, NULL), 0);
@@ -512,7 +512,7 @@ START_TEST(thousands_of_urls_leak_nothing) {
   enum { N = 3000 };
   char **urls = doc_urls(&m, N, 100, NULL);
   int fds = open_fd_count();
-  fo_fetcher *f = fetcher(&(fo_fetch_options){.threads = 16, .max_body = 4096});
+  fo_fetcher *f = fetcher(&(fo_fetch_opts){.threads = 16, .max_body = 4096});
   fo_fetch_result *res = calloc(N, sizeof *res);
   for (int round = 0; round < 2; round++) {
     ck_assert_int_eq(fo_fetch_many(f, (const char *const *)urls, NULL, N, res, NULL, NULL), 0);
@@ -538,7 +538,7 @@ typedef struct {
 static int fetch_under_oom(void *arg) {
   oom_arg *a = arg;
   fo_fetcher *f = NULL;
-  int rc = fo_fetcher_create(&f, &(fo_fetch_options){.threads = 1, .pool = a->pool});
+  int rc = fo_fetcher_create(&f, &(fo_fetch_opts){.threads = 1, .pool = a->pool});
   if (rc != 0)
     return rc;
   fo_fetch_result res[4];
@@ -561,7 +561,7 @@ START_TEST(fetch_out_of_memory) {
   oom_arg a = {doc_urls(&m, 3, 3, NULL), 3, NULL};
   ck_assert_int_gt(ta_oom_loop(fetch_under_oom, NULL, &a), 5);
   /* and on a pool of the caller's */
-  ck_assert_int_eq(fo_tpool_create(&a.pool, &(fo_tpool_options){.threads = 2}), 0);
+  ck_assert_int_eq(fo_tpool_create(&a.pool, &(fo_tpool_opts){.threads = 2}), 0);
   ck_assert_int_gt(ta_oom_loop(fetch_under_oom, NULL, &a), 5);
   fo_tpool_destroy(a.pool);
   free_urls(a.urls, a.n);
@@ -599,8 +599,8 @@ START_TEST(callers_pool_concurrent_calls_and_calls_from_a_task) {
   start(&m, (const char *const[]){"--docs", "2", NULL});
   char **urls = doc_urls(&m, 1, 2, NULL);
   fo_tpool *pool;
-  ck_assert_int_eq(fo_tpool_create(&pool, &(fo_tpool_options){.threads = 4}), 0);
-  fo_fetcher *f = fetcher(&(fo_fetch_options){.threads = 4, .pool = pool});
+  ck_assert_int_eq(fo_tpool_create(&pool, &(fo_tpool_opts){.threads = 4}), 0);
+  fo_fetcher *f = fetcher(&(fo_fetch_opts){.threads = 4, .pool = pool});
   /* two threads share the fetcher */
   task_arg a = {f, urls[0], -1}, b = {f, urls[0], -1};
   pthread_t ta, tb;

@@ -232,7 +232,7 @@ static void env_down(tls_env *e) {
 
 static fo_fetcher *tls_fetcher(const char *ca_file, const char *ca_path, unsigned threads) {
   fo_fetcher *f = NULL;
-  fo_fetch_options o = {
+  fo_fetch_opts o = {
       .threads = threads, .ca_file = ca_file, .ca_path = ca_path, .timeout_ms = 10000};
   int rc = fo_fetcher_create(&f, &o);
   ck_assert_msg(rc == 0, "%s", fo_strerror(rc));

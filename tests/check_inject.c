@@ -35,7 +35,7 @@ static int linux_port(void) {
 
 static int tpool_op(void *arg) {
   fo_tpool *p = (fo_tpool *)arg; /* a marker: create must leave it untouched on failure */
-  int rc = fo_tpool_create(&p, &(fo_tpool_options){.threads = 4, .queue = 8});
+  int rc = fo_tpool_create(&p, &(fo_tpool_opts){.threads = 4, .queue = 8});
   if (rc != 0) {
     ck_assert_ptr_eq(p, arg);
     return rc;
@@ -365,7 +365,7 @@ void inject_curl_fixture(TCase *tc) {
 }
 
 static int fetcher_op(void *arg) {
-  const fo_fetch_options *o = arg;
+  const fo_fetch_opts *o = arg;
   fo_fetcher *f = (fo_fetcher *)&f;
   int rc = fo_fetcher_create(&f, o);
   if (rc != 0) {
@@ -377,7 +377,7 @@ static int fetcher_op(void *arg) {
 }
 
 START_TEST(fetcher_create_share_and_threads) {
-  fo_fetch_options o = {.threads = 3, .stack_size = 128 * 1024};
+  fo_fetch_opts o = {.threads = 3, .stack_size = 128 * 1024};
   fault_case c = {"fo_fetcher_create", FO__FAULT_CURL, ENOMEM, -ENOMEM, 0, 0, fetcher_op, NULL, &o};
   ck_assert_int_eq(fault_loop(&c), 1); /* curl_share_init */
   c.kind = FO__FAULT_THREAD, c.err = EAGAIN, c.expect = -EAGAIN;
@@ -395,7 +395,7 @@ typedef struct {
 static int fetch_op(void *arg) {
   const fetch_arg *a = arg;
   fo_fetcher *f = NULL;
-  int rc = fo_fetcher_create(&f, &(fo_fetch_options){.threads = a->threads});
+  int rc = fo_fetcher_create(&f, &(fo_fetch_opts){.threads = a->threads});
   if (rc != 0)
     return rc;
   fo_fetch_result r[3];

@@ -103,7 +103,7 @@ typedef struct {
 static int one_op(void *arg) {
   one_arg *a = arg;
   fo_fetcher *f;
-  int rc = fo_fetcher_create(&f, &(fo_fetch_options){.threads = 1});
+  int rc = fo_fetcher_create(&f, &(fo_fetch_opts){.threads = 1});
   if (rc != 0)
     return rc;
   rc = fo_fetch_one(f, a->url, a->etag, &a->r);
@@ -184,7 +184,7 @@ START_TEST(the_rest_does_not_allocate) {
   ck_assert_int_eq(fo_mq_create(&o.q, 32, 4, 0), 0);
   ck_assert_int_eq(fo_pipe_create(&o.r, &o.w), 0);
   ck_assert_int_eq(fo_shmdict_create(&o.d, 8, 16), 0);
-  ck_assert_int_eq(fo_tpool_create(&o.tp, &(fo_tpool_options){.threads = 2}), 0);
+  ck_assert_int_eq(fo_tpool_create(&o.tp, &(fo_tpool_opts){.threads = 2}), 0);
   ck_assert_int_eq(fo_tpool_group_create(o.tp, &o.g), 0);
   ck_assert_int_eq(fo_ppool_create(&o.pp, &(fo_ppool_opts){2, FO_PPOOL_ARENA_MIN}), 0);
   ck_assert_int_eq(fo_proc_spawn(&o.pr, exit_5, NULL, 0), 0);
@@ -212,7 +212,7 @@ START_TEST(the_rest_does_not_allocate) {
   ck_assert_int_eq(fo_tpool_submit(o.tp, nop, NULL), 0);
   ck_assert_int_eq(fo_tpool_try_submit(o.tp, nop, NULL), 0);
   ck_assert_int_eq(fo_tpool_submit_timed(o.tp, nop, NULL, 1000), 0);
-  ck_assert_int_eq(fo_tpool_group_submit(o.g, nop, NULL, FO_TPOOL_FOREVER), 0);
+  ck_assert_int_eq(fo_tpool_group_submit(o.g, nop, NULL, FO_FOREVER), 0);
   ck_assert_int_eq(fo_tpool_group_wait(o.g), 0);
   ck_assert_int_eq(fo_tpool_wait(o.tp), 0);
   /* processes: a map, and one after a worker was killed (its replacement is forked) */

@@ -2,21 +2,39 @@
  * @file fanout.h
  * fanout: move work out of one thread and one process.
  *
- * This header holds what every module shares: the error convention, the allocator hook and the
- * CPU count. Module headers (tpool.h, ipc.h, ...) include it.
+ * This header holds what every module shares: the conventions below, the error codes, the
+ * allocator hook, the CPU count and the version. Module headers (tpool.h, ipc.h, ...) include it.
  *
- * Errors. Every function that can fail returns an int: 0 (or a count) on success, a negative
- * errno on failure (-ENOMEM, -EINVAL, -ETIMEDOUT, ...). Conditions that no errno describes have
- * codes of fanout's own, listed in FO_ERRNO_MAP below; they lie below -FO_ERRBASE, outside the
- * errno range. fo_strerror() names every code.
+ * Conventions. They hold for every public header; each is written here once.
+ * - Errors. Every function that can fail returns an int: 0 (or a count, or a handle) on success,
+ *   a negative errno on failure (-ENOMEM, -EINVAL, -ETIMEDOUT, ...). Conditions that no errno
+ *   describes have codes of fanout's own, listed in FO_ERRNO_MAP below; they lie below
+ *   -FO_ERRBASE, outside the errno range. fo_strerror() describes every code and fo_errname()
+ *   names it ("ENOMEM", "FO_ETOOBIG"). A positive value is never an error code: fo_strerror()
+ *   says so rather than describe the errno of the same number.
+ * - Waiting. Every call that can wait takes int timeout_ms: FO_FOREVER (-1) waits as long as it
+ *   takes, 0 does not wait, a positive value bounds the whole call (signals and spurious wake-ups
+ *   included); any other negative value is -EINVAL. -EAGAIN means "would have to wait" (timeout
+ *   0 and not ready); -ETIMEDOUT means "waited, and the time ran out" (timeout > 0). Interrupted
+ *   system calls are resumed, never reported as -EINTR.
+ * - Options. An options struct (fo_tpool_opts, fo_fetch_opts, ...) may be NULL for every
+ *   default, and a zero field takes that field's default (a time limit in an options struct is a
+ *   limit on work, not a wait of the caller's). Each struct has a check call,
+ *   fo_MODULE_opts_check(), which the create call uses itself: on -EINVAL it fills a
+ *   fo_opt_error naming the field, its accepted range and the value passed, which
+ *   fo_opt_error_format() turns into a sentence.
+ * - Sizes. A call that fills a caller's buffer never truncates: a buffer too small gives
+ *   FO_ETOOBIG and, where the caller could not know it, the size needed (a size query).
  *
- * Threads and processes. fo_strerror() and fo_cpu_count() are thread-safe and safe in a child
- * after fork(). fo_set_allocator() is not: call it once, before any other fanout call and before
- * the program starts threads that use fanout.
+ * Threads and processes. fo_strerror(), fo_errname(), fo_opt_error_format(), fo_version() and
+ * fo_cpu_count() are thread-safe and safe in a child after fork(). fo_set_allocator() is not:
+ * call it once, before any other fanout call and before the program starts threads that use
+ * fanout.
  */
 #ifndef FANOUT_FANOUT_H
 #define FANOUT_FANOUT_H
 
+#include <errno.h>
 #include <stddef.h>
 
 #include "fanout/version.h"
@@ -24,6 +42,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/** Wait as long as it takes: the timeout_ms of any call that can wait. */
+#define FO_FOREVER (-1)
 
 /** fanout's own codes start here, well above any errno value (Linux's largest is about 133). */
 #define FO_ERRBASE 4000
@@ -61,13 +82,62 @@ enum fo_error { FO_ERRNO_MAP(FO__ERR_ENUM) FO__ERR_END = -(FO_ERRBASE + 1000) };
 #undef FO__ERR_ENUM
 
 /**
+ * Why an options struct was refused. The *_opts_check() calls fill it when they return -EINVAL,
+ * so a program can say which field was wrong and what it accepts.
+ */
+typedef struct fo_opt_error {
+  const char *field; /**< the field's name as spelled in the header, e.g. "threads" */
+  long long min;     /**< smallest accepted value */
+  long long max;     /**< largest accepted value */
+  long long value;   /**< the value that was passed */
+} fo_opt_error;
+
+/**
  * Describe an error code.
- * @param err 0, a negative errno, or one of fanout's codes. A positive errno (a caller that
- *            forgot the sign) is described like its negation.
- * @return a constant string, never NULL; "unknown error" for a code nobody defined.
+ * @param err 0, a negative errno, or one of fanout's codes.
+ * @return a constant string, never NULL: "success" for 0; "not an error code (a positive value:
+ *         a count or a handle)" for any err > 0, so that a count such as fo_fetch_many()'s is
+ *         never described as the errno of the same number; "unknown error" for a negative code
+ *         nobody defined.
  * Thread-safe.
  */
 const char *fo_strerror(int err);
+
+/**
+ * The symbolic name of an error code, for logs: "ENOMEM" for -ENOMEM, "FO_ETOOBIG" for
+ * FO_ETOOBIG. Every code fo_strerror() describes has a name: the errno values Linux defines
+ * (where two names share a value, as EAGAIN and EWOULDBLOCK, the first POSIX name) and every
+ * entry of FO_ERRNO_MAP.
+ * @return a constant string, never NULL: "OK" for 0, "POSITIVE" for any err > 0 (not an error
+ *         code), "E?" for a negative code with no name on this system.
+ * Thread-safe.
+ */
+const char *fo_errname(int err);
+
+/**
+ * Write why an options struct was refused as one line, "threads = 300: accepted 0 to 256", into
+ * buf, always NUL-terminated when n > 0, like snprintf().
+ * @param e a fo_opt_error filled by a *_opts_check() call.
+ * @param buf, n where to write; buf may be NULL when n is 0 (to learn the length).
+ * @return the length the whole line needs, without the NUL (a return >= n means it was cut);
+ *         -EINVAL (NULL e or e->field, NULL buf with n > 0).
+ * Thread-safe.
+ */
+int fo_opt_error_format(const fo_opt_error *e, char *buf, size_t n);
+
+/**
+ * The library's version as built, "0.2.0": the value of FO_VERSION_STRING in the library, which
+ * may differ from the header a program was compiled with.
+ * @return a constant string, never NULL. Thread-safe.
+ */
+const char *fo_version(void);
+
+/**
+ * The library's version as one number, FO_VERSION_NUMBER of the library: major * 10000 +
+ * minor * 100 + patch (0.2.0 is 200), so `fo_version_number() >= 200` reads as "0.2 or later".
+ * Thread-safe.
+ */
+unsigned fo_version_number(void);
 
 /**
  * The allocator hook. Every allocation fanout makes goes through these three functions, so a

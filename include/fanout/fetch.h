@@ -29,6 +29,7 @@
 #ifndef FANOUT_FETCH_H
 #define FANOUT_FETCH_H
 
+#include <errno.h>
 #include <stddef.h>
 
 #include "fanout/fanout.h"
@@ -44,8 +45,8 @@ extern "C" {
 #endif
 /** Stack of each thread of the fetcher's own pool when the options leave it 0. A transfer with
  * a TLS handshake runs through libcurl's and mbedTLS's call chains (certificate parsing, key
- * exchange), deeper than the small I/O tasks the pool's 64 KiB default is sized for; this
- * leaves a margin, and only the pages touched cost memory. */
+ * exchange), deep but within this, the thread pool's default too; only the pages touched cost
+ * memory. */
 #ifndef FO_FETCH_STACK_DEFAULT
 #define FO_FETCH_STACK_DEFAULT (256 * 1024)
 #endif
@@ -74,6 +75,10 @@ extern "C" {
 #ifndef FO_FETCH_RETRIES_MAX
 #define FO_FETCH_RETRIES_MAX 20
 #endif
+/** The largest stack_size accepted: a stack this big is a unit mistake, not a need. */
+#ifndef FO_FETCH_STACK_MAX
+#define FO_FETCH_STACK_MAX (64u * 1024 * 1024)
+#endif
 /** The longest timeout or backoff the options accept, in milliseconds (one hour). */
 #ifndef FO_FETCH_MS_MAX
 #define FO_FETCH_MS_MAX 3600000L
@@ -86,14 +91,17 @@ extern "C" {
 /** A fetcher. Opaque. */
 typedef struct fo_fetcher fo_fetcher;
 
-/** Options for fo_fetcher_create(). Zero (or NULL) in any field means its default. */
-typedef struct fo_fetch_options {
+/** Options for fo_fetcher_create(). Zero (or NULL) in any field means its default; the ranges
+ * are checked by fo_fetch_opts_check(). The time limits here bound the work of a request, they
+ * are not waits of the caller's: 0 is their default, not "do not wait". A string field is NULL
+ * or not empty. */
+typedef struct fo_fetch_opts {
   unsigned threads;        /**< concurrent requests (workers, easy handles), 1..
                                 FO_TPOOL_THREADS_MAX; 0: FO_FETCH_THREADS_DEFAULT */
   fo_tpool *pool;          /**< run on this pool (not owned; must outlive the fetcher);
                                 NULL: the fetcher makes its own pool of `threads` threads */
   size_t stack_size;       /**< stack per thread of the own pool (ignored with `pool`), up
-                                to 64 MiB; 0: FO_FETCH_STACK_DEFAULT */
+                                to FO_FETCH_STACK_MAX; 0: FO_FETCH_STACK_DEFAULT */
   long connect_timeout_ms; /**< 1..FO_FETCH_MS_MAX; 0: FO_FETCH_CONNECT_TIMEOUT_DEFAULT */
   long timeout_ms;         /**< whole attempt, 1..FO_FETCH_MS_MAX; 0: FO_FETCH_TIMEOUT_DEFAULT */
   unsigned retries;        /**< extra attempts after a transport error, a timeout, a 5xx or a 429,
@@ -113,7 +121,7 @@ typedef struct fo_fetch_options {
   const char *accept_type; /**< when set, a 2xx whose Content-Type does not start with this
                                 (compared without case) fails with FO_ECONTENTTYPE: a CDN's HTML
                                 challenge page is not data; copied */
-} fo_fetch_options;
+} fo_fetch_opts;
 
 /** The outcome for one URL. Filled by fo_fetch_many(); release with fo_fetch_result_free(). */
 typedef struct fo_fetch_result {
@@ -158,14 +166,24 @@ int fo_fetch_global_init(void);
 void fo_fetch_global_cleanup(void);
 
 /**
+ * Check options as fo_fetcher_create() does, without creating anything or needing libcurl.
+ * @param opts the options; NULL (every default) is valid.
+ * @param why NULL, or filled on -EINVAL with the first field refused (fo_opt_error_format()
+ *        makes it a sentence): for a string field (an empty string) value is its length, 0, and
+ *        the range 1 to LLONG_MAX; for rate, the value cut to an integer (LLONG_MIN for NaN).
+ * @return 0, -EINVAL (a field out of its range).
+ * Thread-safe.
+ */
+int fo_fetch_opts_check(const fo_fetch_opts *opts, fo_opt_error *why);
+/**
  * Create a fetcher: its share object, its own pool when opts->pool is NULL, copies of the
  * strings. Easy handles are made on first use and then kept.
  * @param f receives the fetcher; untouched on failure.
- * @return 0, -EINVAL (f NULL, a field out of range, ca_file or ca_path empty), -ENOMEM, or an
+ * @return 0, -EINVAL (f NULL, or opts refused by fo_fetch_opts_check()), -ENOMEM, or an
  *         error of fo_tpool_create(). A failed create leaves nothing behind.
  * Thread-safe once fo_fetch_global_init() has returned.
  */
-int fo_fetcher_create(fo_fetcher **f, const fo_fetch_options *opts);
+int fo_fetcher_create(fo_fetcher **f, const fo_fetch_opts *opts);
 
 /**
  * Close every connection, free every handle, the share, the own pool and the fetcher.

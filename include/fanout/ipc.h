@@ -20,14 +20,13 @@
  * - Create and destroy calls are not safe concurrently with other calls on the same handle.
  * - All calls are safe in a child after fork(); none may be called from a signal handler.
  *
- * Timeouts. Every call that can wait takes timeout_ms: FO_FOREVER (-1) waits as long as it takes,
- * 0 does not wait, and a positive value bounds the whole call, signals and spurious wake-ups
- * included; any other negative value is -EINVAL. A call whose time runs out returns -ETIMEDOUT;
- * interrupted system calls are resumed, never reported as -EINTR.
+ * Timeouts follow fanout.h: FO_FOREVER, 0 (do not wait: -EAGAIN when the call would have to)
+ * or a bound on the whole call (-ETIMEDOUT when it runs out).
  */
 #ifndef FANOUT_IPC_H
 #define FANOUT_IPC_H
 
+#include <errno.h>
 #include <stddef.h>
 
 #include "fanout/fanout.h"
@@ -35,9 +34,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/** Wait as long as it takes (the timeout_ms of any call here). */
-#define FO_FOREVER (-1)
 
 /* ---------------------------------------------------------------------------------------------
  * Message queue

@@ -30,6 +30,7 @@
 #ifndef FANOUT_JSON_H
 #define FANOUT_JSON_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 

@@ -17,6 +17,7 @@
 #ifndef FANOUT_SAT_H
 #define FANOUT_SAT_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 

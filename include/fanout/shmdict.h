@@ -16,6 +16,7 @@
 #ifndef FANOUT_SHMDICT_H
 #define FANOUT_SHMDICT_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 

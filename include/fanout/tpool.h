@@ -25,6 +25,7 @@
 #ifndef FANOUT_TPOOL_H
 #define FANOUT_TPOOL_H
 
+#include <errno.h>
 #include <stddef.h>
 
 #include "fanout/fanout.h"
@@ -50,14 +51,27 @@ extern "C" {
 #ifndef FO_TPOOL_QUEUE_MAX
 #define FO_TPOOL_QUEUE_MAX (1u << 20)
 #endif
-/** Worker stack size when the options leave it 0: I/O tasks need little stack, and boards have
- * little memory (glibc would otherwise reserve 8 MiB a thread). */
+/**
+ * Worker stack size when the options leave it 0: 256 KiB, room for a task with a 100 KiB local
+ * array or a TLS handshake. On boards with an MMU (all that Linux runs on) a thread's stack is
+ * address space whose pages are committed only when touched, so a bigger default costs RAM only
+ * for tasks that use it; what it does cost is address space, which a 32-bit board has little of:
+ * 4 threads take 1 MiB, FO_TPOOL_THREADS_MAX threads 64 MiB, both far inside 3 GiB. (glibc's
+ * default would be 8 MiB a thread, 2 GiB for 256 threads.)
+ * The limit is a hard one: a task that uses more stack than its pool's stack_size runs into the
+ * guard page below the stack and the process dies with SIGSEGV, with nothing to report it
+ * first. A task with large locals allocates them, or its pool sets stack_size (or a build
+ * defines FO_TPOOL_STACK_DEFAULT); the test suite checks that a 100 KiB local array fits in
+ * the default.
+ */
 #ifndef FO_TPOOL_STACK_DEFAULT
-#define FO_TPOOL_STACK_DEFAULT (64 * 1024)
+#define FO_TPOOL_STACK_DEFAULT (256 * 1024)
 #endif
-
-/** For fo_tpool_group_submit(): wait for queue space as long as it takes. */
-#define FO_TPOOL_FOREVER (-1)
+/** The largest stack_size accepted: beyond this a 32-bit board runs out of address space after a
+ * few threads, and a request this large is almost certainly a unit mistake. */
+#ifndef FO_TPOOL_STACK_MAX
+#define FO_TPOOL_STACK_MAX (64u * 1024 * 1024)
+#endif
 
 /** A pool. Opaque. */
 typedef struct fo_tpool fo_tpool;
@@ -66,29 +80,39 @@ typedef struct fo_tpool_group fo_tpool_group;
 /** A task: called once on a worker thread with the argument given at submit. */
 typedef void (*fo_tpool_fn)(void *arg);
 
-/** Options for fo_tpool_create(). Zero (or NULL) in any field means its default. */
-typedef struct fo_tpool_options {
+/** Options for fo_tpool_create(). Zero (or NULL) in any field means its default; the ranges are
+ * checked by fo_tpool_opts_check(). */
+typedef struct fo_tpool_opts {
   unsigned threads;  /**< worker threads, 1..FO_TPOOL_THREADS_MAX; 0: FO_TPOOL_THREADS_DEFAULT */
   unsigned queue;    /**< queued tasks before submit blocks, up to FO_TPOOL_QUEUE_MAX, rounded
                           up to a power of two (2 at least); 0: FO_TPOOL_QUEUE_DEFAULT */
-  size_t stack_size; /**< bytes of stack per worker, rounded up to PTHREAD_STACK_MIN and to
-                          whole pages; 0: FO_TPOOL_STACK_DEFAULT */
+  size_t stack_size; /**< bytes of stack per worker, up to FO_TPOOL_STACK_MAX, rounded up to
+                          PTHREAD_STACK_MIN and to whole pages; 0: FO_TPOOL_STACK_DEFAULT
+                          (see there: a task must fit in it) */
   const char *name;  /**< thread name prefix, shown as "name-N" where the system supports
                           thread names (15 characters at most, so a long name is cut);
                           copied; NULL or "": "fo-tpool" */
-} fo_tpool_options;
+} fo_tpool_opts;
+
+/**
+ * Check options as fo_tpool_create() does, without creating anything.
+ * @param opts the options; NULL (every default) is valid.
+ * @param why NULL, or filled on -EINVAL with the first field out of range (fo_opt_error_format()
+ *        makes it a sentence); untouched on 0.
+ * @return 0, -EINVAL (threads, queue or stack_size above its maximum).
+ * Thread-safe.
+ */
+int fo_tpool_opts_check(const fo_tpool_opts *opts, fo_opt_error *why);
 
 /**
  * Create a pool and start all of its threads.
  * @param pool receives the pool; untouched on failure.
  * @param opts options, or NULL for every default.
- * @return 0, -EINVAL (pool NULL, threads or queue above the maximum), -ENOMEM, or the error of
- *         pthread_create() or of a pthread object's init, negated (-EAGAIN: thread limit
- *         reached). On failure every thread already started has been joined and everything
- *         freed.
- * Thread-safe.
+ * @return 0, -EINVAL (pool NULL, or opts refused by fo_tpool_opts_check()), -ENOMEM, or the error
+ * of pthread_create() or of a pthread object's init, negated (-EAGAIN: thread limit reached). On
+ * failure every thread already started has been joined and everything freed. Thread-safe.
  */
-int fo_tpool_create(fo_tpool **pool, const fo_tpool_options *opts);
+int fo_tpool_create(fo_tpool **pool, const fo_tpool_opts *opts);
 
 /**
  * Queue a task; blocks while the queue is full. Never allocates.
@@ -106,9 +130,10 @@ int fo_tpool_submit(fo_tpool *pool, fo_tpool_fn fn, void *arg);
 int fo_tpool_try_submit(fo_tpool *pool, fo_tpool_fn fn, void *arg);
 
 /**
- * Queue a task, waiting at most timeout_ms (measured on CLOCK_MONOTONIC) for room.
- * @return 0, -ETIMEDOUT (still full at the deadline), -EINVAL (pool or fn NULL, timeout_ms
- *         negative), -ESHUTDOWN (destroy has begun).
+ * Queue a task, waiting at most timeout_ms (measured on CLOCK_MONOTONIC) for room: FO_FOREVER
+ * as fo_tpool_submit(), 0 as fo_tpool_try_submit().
+ * @return 0, -EAGAIN (full and timeout_ms 0), -ETIMEDOUT (still full at the deadline), -EINVAL
+ *         (pool or fn NULL, timeout_ms below FO_FOREVER), -ESHUTDOWN (destroy has begun).
  * Thread-safe; may be called from a task, where it waits like anywhere else (for at most
  * timeout_ms; space frees only while some worker is not doing the same).
  */
@@ -150,11 +175,11 @@ int fo_tpool_group_create(fo_tpool *pool, fo_tpool_group **group);
 
 /**
  * Queue a task in a group's pool as a member of the group.
- * @param timeout_ms FO_TPOOL_FOREVER to wait for room as fo_tpool_submit() does (inline run from a
+ * @param timeout_ms FO_FOREVER to wait for room as fo_tpool_submit() does (inline run from a
  *        task included), 0 to return at once as fo_tpool_try_submit() does, > 0 to wait at most
  *        that long as fo_tpool_submit_timed() does.
  * @return 0, -EAGAIN (full and timeout_ms 0), -ETIMEDOUT, -EINVAL (group or fn NULL, timeout_ms
- *         below FO_TPOOL_FOREVER), -ESHUTDOWN (destroy of the pool has begun).
+ *         below FO_FOREVER), -ESHUTDOWN (destroy of the pool has begun).
  * Thread-safe; may be called from a task.
  */
 int fo_tpool_group_submit(fo_tpool_group *group, fo_tpool_fn fn, void *arg, int timeout_ms);

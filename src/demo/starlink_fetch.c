@@ -17,7 +17,7 @@
 #define PROGRESS_WIDTH 40
 
 int starlink_fetcher(const starlink_opts *o, unsigned threads, fo_fetcher **f) {
-  fo_fetch_options fo = {0};
+  fo_fetch_opts fo = {0};
   fo.threads = threads;
   fo.timeout_ms = (long)(o->timeout_s * 1000.0 + 0.5);
   if (fo.timeout_ms < 1)

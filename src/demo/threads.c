@@ -106,7 +106,7 @@ int demo_threads(int argc, char **argv) {
   /* One thread per number, as the lesson starts one threading.Thread per number. (A thread that
    * is done early may also take a number queued for another; the lines are the same.) */
   fo_tpool *pool;
-  fo_tpool_options opts = {.threads = (unsigned)count, .name = "demo"};
+  fo_tpool_opts opts = {.threads = (unsigned)count, .name = "demo"};
   rc = fo_tpool_create(&pool, &opts);
   if (rc != 0) {
     fprintf(stderr, "fanout-demo threads: cannot start %lu threads: %s\n", count, fo_strerror(rc));

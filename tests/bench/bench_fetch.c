@@ -73,7 +73,7 @@ static void free_urls(char **urls, size_t n) {
 static double ours(char **urls, size_t n) {
   double t = bench_now();
   fo_fetcher *f;
-  fo_fetch_options o = {.threads = THREADS};
+  fo_fetch_opts o = {.threads = THREADS};
   fo_fetch_result *res = calloc(n, sizeof *res);
   if (res == NULL || fo_fetcher_create(&f, &o) != 0)
     exit(1);

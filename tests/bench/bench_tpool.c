@@ -53,7 +53,7 @@ static void empty_task(void *arg) {
 }
 
 static double ours_throughput(int threads, long n) {
-  fo_tpool_options o = {.threads = (unsigned)threads};
+  fo_tpool_opts o = {.threads = (unsigned)threads};
   fo_tpool *p = NULL;
   if (fo_tpool_create(&p, &o) != 0)
     return -1;
@@ -79,7 +79,7 @@ static void probe_task(void *arg) {
 }
 
 static int ours_latency(int threads, int n, double *median, double *p99) {
-  fo_tpool_options o = {.threads = (unsigned)threads};
+  fo_tpool_opts o = {.threads = (unsigned)threads};
   fo_tpool *p = NULL;
   double *us = malloc((size_t)n * sizeof *us);
   if (us == NULL || fo_tpool_create(&p, &o) != 0) {

@@ -28,7 +28,7 @@ static void probe(void *arg) {
 
 static int report(const char *name, size_t stack_size) {
   fo_tpool *pool;
-  fo_tpool_options o = {.threads = 1, .stack_size = stack_size};
+  fo_tpool_opts o = {.threads = 1, .stack_size = stack_size};
   stack_info s = {0, 0};
   if (fo_tpool_create(&pool, &o) != 0 || fo_tpool_submit(pool, probe, &s) != 0 ||
       fo_tpool_wait(pool) != 0 || fo_tpool_destroy(pool) != 0 || s.size == 0)

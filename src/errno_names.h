@@ -1,0 +1,407 @@
+/* The errno names Linux defines (asm-generic/errno-base.h and errno.h, in their order), for
+ * fo_errname(). Each is compiled in only where the C library defines it, so the table fits
+ * glibc and musl on every architecture (mips and alpha number some of them differently). Aliases
+ * (EWOULDBLOCK, EDEADLOCK, ENOTSUP) come last: a lookup finds the first name of a value, and an
+ * alias with a value of its own (EDEADLOCK on mips) still gets its name. Not installed. */
+#ifdef EPERM
+FO__ERRNO_NAME(EPERM)
+#endif
+#ifdef ENOENT
+FO__ERRNO_NAME(ENOENT)
+#endif
+#ifdef ESRCH
+FO__ERRNO_NAME(ESRCH)
+#endif
+#ifdef EINTR
+FO__ERRNO_NAME(EINTR)
+#endif
+#ifdef EIO
+FO__ERRNO_NAME(EIO)
+#endif
+#ifdef ENXIO
+FO__ERRNO_NAME(ENXIO)
+#endif
+#ifdef E2BIG
+FO__ERRNO_NAME(E2BIG)
+#endif
+#ifdef ENOEXEC
+FO__ERRNO_NAME(ENOEXEC)
+#endif
+#ifdef EBADF
+FO__ERRNO_NAME(EBADF)
+#endif
+#ifdef ECHILD
+FO__ERRNO_NAME(ECHILD)
+#endif
+#ifdef EAGAIN
+FO__ERRNO_NAME(EAGAIN)
+#endif
+#ifdef ENOMEM
+FO__ERRNO_NAME(ENOMEM)
+#endif
+#ifdef EACCES
+FO__ERRNO_NAME(EACCES)
+#endif
+#ifdef EFAULT
+FO__ERRNO_NAME(EFAULT)
+#endif
+#ifdef ENOTBLK
+FO__ERRNO_NAME(ENOTBLK)
+#endif
+#ifdef EBUSY
+FO__ERRNO_NAME(EBUSY)
+#endif
+#ifdef EEXIST
+FO__ERRNO_NAME(EEXIST)
+#endif
+#ifdef EXDEV
+FO__ERRNO_NAME(EXDEV)
+#endif
+#ifdef ENODEV
+FO__ERRNO_NAME(ENODEV)
+#endif
+#ifdef ENOTDIR
+FO__ERRNO_NAME(ENOTDIR)
+#endif
+#ifdef EISDIR
+FO__ERRNO_NAME(EISDIR)
+#endif
+#ifdef EINVAL
+FO__ERRNO_NAME(EINVAL)
+#endif
+#ifdef ENFILE
+FO__ERRNO_NAME(ENFILE)
+#endif
+#ifdef EMFILE
+FO__ERRNO_NAME(EMFILE)
+#endif
+#ifdef ENOTTY
+FO__ERRNO_NAME(ENOTTY)
+#endif
+#ifdef ETXTBSY
+FO__ERRNO_NAME(ETXTBSY)
+#endif
+#ifdef EFBIG
+FO__ERRNO_NAME(EFBIG)
+#endif
+#ifdef ENOSPC
+FO__ERRNO_NAME(ENOSPC)
+#endif
+#ifdef ESPIPE
+FO__ERRNO_NAME(ESPIPE)
+#endif
+#ifdef EROFS
+FO__ERRNO_NAME(EROFS)
+#endif
+#ifdef EMLINK
+FO__ERRNO_NAME(EMLINK)
+#endif
+#ifdef EPIPE
+FO__ERRNO_NAME(EPIPE)
+#endif
+#ifdef EDOM
+FO__ERRNO_NAME(EDOM)
+#endif
+#ifdef ERANGE
+FO__ERRNO_NAME(ERANGE)
+#endif
+#ifdef EDEADLK
+FO__ERRNO_NAME(EDEADLK)
+#endif
+#ifdef ENAMETOOLONG
+FO__ERRNO_NAME(ENAMETOOLONG)
+#endif
+#ifdef ENOLCK
+FO__ERRNO_NAME(ENOLCK)
+#endif
+#ifdef ENOSYS
+FO__ERRNO_NAME(ENOSYS)
+#endif
+#ifdef ENOTEMPTY
+FO__ERRNO_NAME(ENOTEMPTY)
+#endif
+#ifdef ELOOP
+FO__ERRNO_NAME(ELOOP)
+#endif
+#ifdef ENOMSG
+FO__ERRNO_NAME(ENOMSG)
+#endif
+#ifdef EIDRM
+FO__ERRNO_NAME(EIDRM)
+#endif
+#ifdef ECHRNG
+FO__ERRNO_NAME(ECHRNG)
+#endif
+#ifdef EL2NSYNC
+FO__ERRNO_NAME(EL2NSYNC)
+#endif
+#ifdef EL3HLT
+FO__ERRNO_NAME(EL3HLT)
+#endif
+#ifdef EL3RST
+FO__ERRNO_NAME(EL3RST)
+#endif
+#ifdef ELNRNG
+FO__ERRNO_NAME(ELNRNG)
+#endif
+#ifdef EUNATCH
+FO__ERRNO_NAME(EUNATCH)
+#endif
+#ifdef ENOCSI
+FO__ERRNO_NAME(ENOCSI)
+#endif
+#ifdef EL2HLT
+FO__ERRNO_NAME(EL2HLT)
+#endif
+#ifdef EBADE
+FO__ERRNO_NAME(EBADE)
+#endif
+#ifdef EBADR
+FO__ERRNO_NAME(EBADR)
+#endif
+#ifdef EXFULL
+FO__ERRNO_NAME(EXFULL)
+#endif
+#ifdef ENOANO
+FO__ERRNO_NAME(ENOANO)
+#endif
+#ifdef EBADRQC
+FO__ERRNO_NAME(EBADRQC)
+#endif
+#ifdef EBADSLT
+FO__ERRNO_NAME(EBADSLT)
+#endif
+#ifdef EBFONT
+FO__ERRNO_NAME(EBFONT)
+#endif
+#ifdef ENOSTR
+FO__ERRNO_NAME(ENOSTR)
+#endif
+#ifdef ENODATA
+FO__ERRNO_NAME(ENODATA)
+#endif
+#ifdef ETIME
+FO__ERRNO_NAME(ETIME)
+#endif
+#ifdef ENOSR
+FO__ERRNO_NAME(ENOSR)
+#endif
+#ifdef ENONET
+FO__ERRNO_NAME(ENONET)
+#endif
+#ifdef ENOPKG
+FO__ERRNO_NAME(ENOPKG)
+#endif
+#ifdef EREMOTE
+FO__ERRNO_NAME(EREMOTE)
+#endif
+#ifdef ENOLINK
+FO__ERRNO_NAME(ENOLINK)
+#endif
+#ifdef EADV
+FO__ERRNO_NAME(EADV)
+#endif
+#ifdef ESRMNT
+FO__ERRNO_NAME(ESRMNT)
+#endif
+#ifdef ECOMM
+FO__ERRNO_NAME(ECOMM)
+#endif
+#ifdef EPROTO
+FO__ERRNO_NAME(EPROTO)
+#endif
+#ifdef EMULTIHOP
+FO__ERRNO_NAME(EMULTIHOP)
+#endif
+#ifdef EDOTDOT
+FO__ERRNO_NAME(EDOTDOT)
+#endif
+#ifdef EBADMSG
+FO__ERRNO_NAME(EBADMSG)
+#endif
+#ifdef EOVERFLOW
+FO__ERRNO_NAME(EOVERFLOW)
+#endif
+#ifdef ENOTUNIQ
+FO__ERRNO_NAME(ENOTUNIQ)
+#endif
+#ifdef EBADFD
+FO__ERRNO_NAME(EBADFD)
+#endif
+#ifdef EREMCHG
+FO__ERRNO_NAME(EREMCHG)
+#endif
+#ifdef ELIBACC
+FO__ERRNO_NAME(ELIBACC)
+#endif
+#ifdef ELIBBAD
+FO__ERRNO_NAME(ELIBBAD)
+#endif
+#ifdef ELIBSCN
+FO__ERRNO_NAME(ELIBSCN)
+#endif
+#ifdef ELIBMAX
+FO__ERRNO_NAME(ELIBMAX)
+#endif
+#ifdef ELIBEXEC
+FO__ERRNO_NAME(ELIBEXEC)
+#endif
+#ifdef EILSEQ
+FO__ERRNO_NAME(EILSEQ)
+#endif
+#ifdef ERESTART
+FO__ERRNO_NAME(ERESTART)
+#endif
+#ifdef ESTRPIPE
+FO__ERRNO_NAME(ESTRPIPE)
+#endif
+#ifdef EUSERS
+FO__ERRNO_NAME(EUSERS)
+#endif
+#ifdef ENOTSOCK
+FO__ERRNO_NAME(ENOTSOCK)
+#endif
+#ifdef EDESTADDRREQ
+FO__ERRNO_NAME(EDESTADDRREQ)
+#endif
+#ifdef EMSGSIZE
+FO__ERRNO_NAME(EMSGSIZE)
+#endif
+#ifdef EPROTOTYPE
+FO__ERRNO_NAME(EPROTOTYPE)
+#endif
+#ifdef ENOPROTOOPT
+FO__ERRNO_NAME(ENOPROTOOPT)
+#endif
+#ifdef EPROTONOSUPPORT
+FO__ERRNO_NAME(EPROTONOSUPPORT)
+#endif
+#ifdef ESOCKTNOSUPPORT
+FO__ERRNO_NAME(ESOCKTNOSUPPORT)
+#endif
+#ifdef EOPNOTSUPP
+FO__ERRNO_NAME(EOPNOTSUPP)
+#endif
+#ifdef EPFNOSUPPORT
+FO__ERRNO_NAME(EPFNOSUPPORT)
+#endif
+#ifdef EAFNOSUPPORT
+FO__ERRNO_NAME(EAFNOSUPPORT)
+#endif
+#ifdef EADDRINUSE
+FO__ERRNO_NAME(EADDRINUSE)
+#endif
+#ifdef EADDRNOTAVAIL
+FO__ERRNO_NAME(EADDRNOTAVAIL)
+#endif
+#ifdef ENETDOWN
+FO__ERRNO_NAME(ENETDOWN)
+#endif
+#ifdef ENETUNREACH
+FO__ERRNO_NAME(ENETUNREACH)
+#endif
+#ifdef ENETRESET
+FO__ERRNO_NAME(ENETRESET)
+#endif
+#ifdef ECONNABORTED
+FO__ERRNO_NAME(ECONNABORTED)
+#endif
+#ifdef ECONNRESET
+FO__ERRNO_NAME(ECONNRESET)
+#endif
+#ifdef ENOBUFS
+FO__ERRNO_NAME(ENOBUFS)
+#endif
+#ifdef EISCONN
+FO__ERRNO_NAME(EISCONN)
+#endif
+#ifdef ENOTCONN
+FO__ERRNO_NAME(ENOTCONN)
+#endif
+#ifdef ESHUTDOWN
+FO__ERRNO_NAME(ESHUTDOWN)
+#endif
+#ifdef ETOOMANYREFS
+FO__ERRNO_NAME(ETOOMANYREFS)
+#endif
+#ifdef ETIMEDOUT
+FO__ERRNO_NAME(ETIMEDOUT)
+#endif
+#ifdef ECONNREFUSED
+FO__ERRNO_NAME(ECONNREFUSED)
+#endif
+#ifdef EHOSTDOWN
+FO__ERRNO_NAME(EHOSTDOWN)
+#endif
+#ifdef EHOSTUNREACH
+FO__ERRNO_NAME(EHOSTUNREACH)
+#endif
+#ifdef EALREADY
+FO__ERRNO_NAME(EALREADY)
+#endif
+#ifdef EINPROGRESS
+FO__ERRNO_NAME(EINPROGRESS)
+#endif
+#ifdef ESTALE
+FO__ERRNO_NAME(ESTALE)
+#endif
+#ifdef EUCLEAN
+FO__ERRNO_NAME(EUCLEAN)
+#endif
+#ifdef ENOTNAM
+FO__ERRNO_NAME(ENOTNAM)
+#endif
+#ifdef ENAVAIL
+FO__ERRNO_NAME(ENAVAIL)
+#endif
+#ifdef EISNAM
+FO__ERRNO_NAME(EISNAM)
+#endif
+#ifdef EREMOTEIO
+FO__ERRNO_NAME(EREMOTEIO)
+#endif
+#ifdef EDQUOT
+FO__ERRNO_NAME(EDQUOT)
+#endif
+#ifdef ENOMEDIUM
+FO__ERRNO_NAME(ENOMEDIUM)
+#endif
+#ifdef EMEDIUMTYPE
+FO__ERRNO_NAME(EMEDIUMTYPE)
+#endif
+#ifdef ECANCELED
+FO__ERRNO_NAME(ECANCELED)
+#endif
+#ifdef ENOKEY
+FO__ERRNO_NAME(ENOKEY)
+#endif
+#ifdef EKEYEXPIRED
+FO__ERRNO_NAME(EKEYEXPIRED)
+#endif
+#ifdef EKEYREVOKED
+FO__ERRNO_NAME(EKEYREVOKED)
+#endif
+#ifdef EKEYREJECTED
+FO__ERRNO_NAME(EKEYREJECTED)
+#endif
+#ifdef EOWNERDEAD
+FO__ERRNO_NAME(EOWNERDEAD)
+#endif
+#ifdef ENOTRECOVERABLE
+FO__ERRNO_NAME(ENOTRECOVERABLE)
+#endif
+#ifdef ERFKILL
+FO__ERRNO_NAME(ERFKILL)
+#endif
+#ifdef EHWPOISON
+FO__ERRNO_NAME(EHWPOISON)
+#endif
+#ifdef EWOULDBLOCK
+FO__ERRNO_NAME(EWOULDBLOCK)
+#endif
+#ifdef EDEADLOCK
+FO__ERRNO_NAME(EDEADLOCK)
+#endif
+#ifdef ENOTSUP
+FO__ERRNO_NAME(ENOTSUP)
+#endif
