@@ -100,10 +100,18 @@ int fo__port_mq_create(fo__port_mq *q, size_t msg_size, unsigned depth, unsigned
 int fo__port_mq_send(const fo__port_mq *q, const void *msg, size_t len, int64_t deadline);
 
 /*
+ * fo__port_mq_send_end: append an end-of-stream marker, which takes a place in the queue like a
+ * message and is waited for like one. A marker is received after every message its sender sent
+ * before it (linux: markers have a lower priority than messages, so they are received once no
+ * message is queued; posix: in order). Returns as fo__port_mq_send().
+ */
+int fo__port_mq_send_end(const fo__port_mq *q, int64_t deadline);
+
+/*
  * fo__port_mq_recv: take the oldest message into buf, whose capacity cap is at least q->msg_size,
  * blocking while the queue is empty until the deadline. Exactly one of several concurrent
- * receivers gets each message. Returns the message length (>= 0), -ETIMEDOUT, or another
- * negative errno.
+ * receivers gets each message (or marker). Returns the message length (>= 0), FO_EEOF (the next
+ * entry was an end-of-stream marker, now taken), -ETIMEDOUT, or another negative errno.
  */
 int fo__port_mq_recv(const fo__port_mq *q, void *buf, size_t cap, int64_t deadline);
 

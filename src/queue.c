@@ -58,9 +58,24 @@ int fo_mq_send(fo_mq *q, const void *msg, size_t len, int timeout_ms) {
       timeout_ms);
 }
 
-int fo_mq_recv(fo_mq *q, void *buf, size_t cap, size_t *len, int timeout_ms) {
-  if (q == NULL || buf == NULL || len == NULL || cap < q->port.msg_size || timeout_ms < FO_FOREVER)
+int fo_mq_send_end(fo_mq *q, int timeout_ms) {
+  if (q == NULL || timeout_ms < FO_FOREVER)
     return -EINVAL;
+  return fo__timeout_rc(fo__port_mq_send_end(&q->port, fo__deadline(timeout_ms)), timeout_ms);
+}
+
+int fo_mq_fd(const fo_mq *q) {
+  return q != NULL ? q->port.recv_fd : -EINVAL;
+}
+
+int fo_mq_recv(fo_mq *q, void *buf, size_t cap, size_t *len, int timeout_ms) {
+  if (q == NULL || buf == NULL || len == NULL || timeout_ms < FO_FOREVER)
+    return -EINVAL;
+  if (cap < q->port.msg_size) {
+    /* Refused before taking anything: a smaller buffer could cut a message short. */
+    *len = q->port.msg_size;
+    return FO_ETOOBIG;
+  }
   int n = fo__port_mq_recv(&q->port, buf, cap, fo__deadline(timeout_ms));
   if (n < 0)
     return fo__timeout_rc(n, timeout_ms);

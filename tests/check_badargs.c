@@ -92,7 +92,8 @@ START_TEST(mq) {
         R(fo_mq_recv(NULL, buf, sizeof buf, &len, 0), -EINVAL),
         R(fo_mq_recv(q, NULL, sizeof buf, &len, 0), -EINVAL),
         R(fo_mq_recv(q, buf, sizeof buf, NULL, 0), -EINVAL),
-        R(fo_mq_recv(q, buf, 15, &len, 0), -EINVAL),
+        R(fo_mq_recv(q, buf, 15, &len, 0), FO_ETOOBIG), R(fo_mq_send_end(NULL, 0), -EINVAL),
+        R(fo_mq_send_end(q, -2), -EINVAL), R(fo_mq_fd(NULL), -EINVAL),
         R(fo_mq_recv(q, buf, sizeof buf, &len, -2), -EINVAL));
   ck_assert_ptr_null(q2); /* a refused create says so in *q too */
   /* nothing was sent by the refused calls */

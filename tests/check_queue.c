@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -40,7 +41,17 @@ START_TEST(arguments_are_checked) {
   ck_assert_int_eq(fo_mq_send(q, NULL, 1, 0), -EINVAL);
   ck_assert_int_eq(fo_mq_recv(q, NULL, 64, &len, 0), -EINVAL);
   ck_assert_int_eq(fo_mq_recv(q, buf, sizeof buf, NULL, 0), -EINVAL);
-  ck_assert_int_eq(fo_mq_recv(q, buf, 63, &len, 0), -EINVAL); /* could not hold a full message */
+  /* could not hold a full message: refused with the size it needs, and nothing taken */
+  ck_assert_int_eq(fo_mq_send(q, "kept", 4, 0), 0);
+  len = 0;
+  ck_assert_int_eq(fo_mq_recv(q, buf, 63, &len, 0), FO_ETOOBIG);
+  ck_assert_uint_eq(len, fo_mq_msg_size(q));
+  ck_assert_uint_eq(len, 64);
+  ck_assert_int_eq(fo_mq_recv(q, buf, 64, &len, 0), 0);
+  ck_assert_uint_eq(len, 4);
+  ck_assert_int_eq(fo_mq_send_end(NULL, 0), -EINVAL);
+  ck_assert_int_eq(fo_mq_send_end(q, -2), -EINVAL);
+  ck_assert_int_eq(fo_mq_fd(NULL), -EINVAL);
   ck_assert_uint_eq(fo_mq_msg_size(NULL), 0);
   ck_assert_uint_eq(fo_mq_depth(NULL), 0);
   fo_mq_destroy(q);
@@ -169,6 +180,96 @@ START_TEST(order_is_kept_across_fork) {
     ck_assert_uint_eq(got[0], i);
   }
   ck_assert_int_eq(tp_wait(pid, 10), 0);
+  fo_mq_destroy(q);
+}
+END_TEST
+
+/* The descriptor polls: readable exactly while something waits in the queue. */
+START_TEST(descriptor_polls_for_messages) {
+  fo_mq *q;
+  ck_assert_int_eq(fo_mq_create(&q, 16, 4, 0), 0);
+  int fd = fo_mq_fd(q);
+  ck_assert_int_ge(fd, 0);
+  struct pollfd p = {fd, POLLIN, 0};
+  ck_assert_int_eq(poll(&p, 1, 0), 0);
+  pid_t pid = tp_fork();
+  if (pid == 0) {
+    usleep(50 * 1000); /* the parent is in poll() by now, most likely */
+    TP_CHECK(fo_mq_send(q, "ping", 4, 1000) == 0, 1);
+    fo_mq_destroy(q);
+    _exit(0);
+  }
+  p.revents = 0;
+  ck_assert_int_eq(poll(&p, 1, (int)(tp_scaled(10) * 1000)), 1);
+  ck_assert(p.revents & POLLIN);
+  char buf[16];
+  size_t len;
+  ck_assert_int_eq(fo_mq_recv(q, buf, sizeof buf, &len, 0), 0);
+  ck_assert_uint_eq(len, 4);
+  p.revents = 0;
+  ck_assert_int_eq(poll(&p, 1, 0), 0); /* taken: nothing waits */
+  ck_assert_int_eq(fo_mq_send_end(q, 0), 0);
+  ck_assert_int_eq(poll(&p, 1, 0), 1); /* a marker wakes a poller too */
+  ck_assert_int_eq(fo_mq_recv(q, buf, sizeof buf, &len, 0), FO_EEOF);
+  ck_assert_int_eq(tp_wait(pid, 10), 0);
+  fo_mq_destroy(q);
+}
+END_TEST
+
+/* End of stream with several producers: each sends its messages and then one marker; the
+ * consumer stops after one FO_EEOF per producer, having seen every message, each producer's in
+ * order. Zero-length messages stay messages. */
+enum { EOS_PRODUCERS = 4, EOS_PER = 400 };
+
+START_TEST(end_of_stream_from_several_producers) {
+  fo_mq *q;
+  ck_assert_int_eq(fo_mq_create(&q, 8, 8, 0), 0);
+  pid_t pids[EOS_PRODUCERS];
+  for (uint32_t p = 0; p < EOS_PRODUCERS; p++) {
+    pids[p] = tp_fork();
+    if (pids[p] == 0) {
+      for (uint32_t i = 0; i < EOS_PER; i++) {
+        uint32_t m[2] = {p, i};
+        /* every tenth message is empty: it must not read as the end */
+        TP_CHECK(fo_mq_send(q, m, i % 10 == 9 ? 0 : sizeof m, (int)(tp_scaled(10) * 1000)) == 0,
+                 1);
+      }
+      TP_CHECK(fo_mq_send_end(q, (int)(tp_scaled(10) * 1000)) == 0, 2);
+      fo_mq_destroy(q);
+      _exit(0);
+    }
+  }
+  uint32_t next[EOS_PRODUCERS] = {0};
+  int ends = 0, empty = 0;
+  unsigned total = 0;
+  while (ends < EOS_PRODUCERS) {
+    uint32_t m[2];
+    size_t len;
+    int rc = fo_mq_recv(q, m, sizeof m, &len, (int)(tp_scaled(10) * 1000));
+    if (rc == FO_EEOF) {
+      ends++;
+      continue;
+    }
+    ck_assert_int_eq(rc, 0);
+    total++;
+    if (len == 0) {
+      empty++;
+      continue;
+    }
+    ck_assert_uint_eq(len, sizeof m);
+    ck_assert_uint_lt(m[0], EOS_PRODUCERS);
+    ck_assert_uint_ge(m[1], next[m[0]]); /* in order (the empty ones are skipped over) */
+    next[m[0]] = m[1] + 1;
+  }
+  ck_assert_uint_eq(total, EOS_PRODUCERS * EOS_PER);
+  ck_assert_int_eq(empty, EOS_PRODUCERS * EOS_PER / 10);
+  for (int p = 0; p < EOS_PRODUCERS; p++) {
+    ck_assert_uint_eq(next[p], EOS_PER - 1); /* the last one (399) was empty */
+    ck_assert_int_eq(tp_wait(pids[p], 10), 0);
+  }
+  size_t len;
+  char buf[8];
+  ck_assert_int_eq(fo_mq_recv(q, buf, sizeof buf, &len, 0), -EAGAIN); /* nothing after */
   fo_mq_destroy(q);
 }
 END_TEST
@@ -352,6 +453,8 @@ Suite *queue_suite(void) {
   tc = fo_tcase("processes", 60);
   tcase_add_test(tc, order_is_kept_across_fork);
   tcase_add_test(tc, many_producers_many_consumers_exactly_once);
+  tcase_add_test(tc, descriptor_polls_for_messages);
+  tcase_add_test(tc, end_of_stream_from_several_producers);
   suite_add_tcase(s, tc);
   tc = fo_tcase("limits", 10);
   tcase_add_test(tc, limits_are_refused_or_clamped);

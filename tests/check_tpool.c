@@ -226,6 +226,32 @@ START_TEST(null_options_give_small_defaults) {
 }
 END_TEST
 
+/* A task with a 100 KiB local array: every page of it written and read back. With the old 64 KiB
+ * default this ran into the guard page and killed the process with SIGSEGV. */
+static void big_frame_task(void *arg) {
+  volatile unsigned char frame[100 * 1024];
+  for (size_t i = 0; i < sizeof frame; i += 256)
+    frame[i] = (unsigned char)(i >> 8);
+  long sum = 0;
+  for (size_t i = 0; i < sizeof frame; i += 256)
+    sum += frame[i];
+  __atomic_store_n((long *)arg, sum, __ATOMIC_SEQ_CST);
+}
+
+START_TEST(default_stack_takes_a_100_kib_local_array) {
+  fo_tpool *p = NULL;
+  ck_assert_int_eq(fo_tpool_create(&p, NULL), 0);
+  ck_assert_uint_ge(stats_of(p).stack_size, 200 * 1024); /* the frame, with room for callers */
+  long sum = -1, want = 0;
+  for (size_t i = 0; i < 100 * 1024; i += 256)
+    want += (unsigned char)(i >> 8);
+  ck_assert_int_eq(fo_tpool_submit(p, big_frame_task, &sum), 0);
+  ck_assert_int_eq(fo_tpool_wait(p), 0);
+  ck_assert_int_eq(load(&sum), want);
+  ck_assert_int_eq(fo_tpool_destroy(p), 0);
+}
+END_TEST
+
 START_TEST(options_are_rounded_up) {
   fo_tpool_opts o = {.threads = 3, .queue = 5, .stack_size = 1};
   fo_tpool *p = NULL;
@@ -962,6 +988,7 @@ Suite *tpool_suite(void) {
   TCase *tc = fo_tcase("api", 10);
   tcase_add_test(tc, every_argument_is_checked);
   tcase_add_test(tc, null_options_give_small_defaults);
+  tcase_add_test(tc, default_stack_takes_a_100_kib_local_array);
   tcase_add_test(tc, options_are_rounded_up);
 #ifdef HAVE_PTHREAD_SETNAME_NP
   tcase_add_test(tc, workers_carry_the_pool_name);

@@ -78,24 +78,52 @@ unsigned fo_mq_depth(const fo_mq *q);
  * Append a message, waiting while the queue is full. Messages are never truncated or split.
  * @param len 0 to fo_mq_msg_size(q) bytes; msg may be NULL when len is 0.
  * @return 0, -EINVAL (NULL q, NULL msg with len > 0, timeout_ms below FO_FOREVER),
- *         FO_ETOOBIG (len above the queue's message size), -ETIMEDOUT (still full when the time
- *         ran out).
+ *         FO_ETOOBIG (len above the queue's message size), -EAGAIN (full and timeout_ms 0),
+ *         -ETIMEDOUT (still full when the time ran out).
  * Safe from many threads and processes at once.
  */
 int fo_mq_send(fo_mq *q, const void *msg, size_t len, int timeout_ms);
 
 /**
+ * Append an end-of-stream marker: the receiver that takes it gets FO_EEOF from fo_mq_recv()
+ * instead of a message. A queue has no count of its senders (any process holding it may send),
+ * so the end of a stream is said by the senders themselves:
+ * - several producers, one consumer: each producer calls this once when done; the consumer
+ *   stops after as many FO_EEOF as there are producers;
+ * - several consumers: whoever knows the producers are done (the parent, after joining them)
+ *   sends one marker per consumer; each consumer stops at its first FO_EEOF.
+ * A marker is received after every message its sender sent before it. It takes a place in the
+ * queue like a message (on linux it is passed over while messages are queued), and is waited
+ * for like one. The queue stays usable after markers.
+ * @return 0, -EINVAL (NULL q, timeout_ms below FO_FOREVER), -EAGAIN (full and timeout_ms 0),
+ *         -ETIMEDOUT (still full when the time ran out).
+ * Safe from many threads and processes at once.
+ */
+int fo_mq_send_end(fo_mq *q, int timeout_ms);
+
+/**
  * Take the oldest message, waiting while the queue is empty. With several receivers, each
  * message goes to exactly one. Messages from one sender arrive in the order it sent them.
  * @param buf receives the message; cap must be at least fo_mq_msg_size(q), so that no message
- *        can be cut short.
- * @param len receives the message's length.
- * @return 0, -EINVAL (NULL q, buf or len, cap below the queue's message size, timeout_ms below
- *         FO_FOREVER),
- *         -ETIMEDOUT (still empty when the time ran out).
+ *        can be cut short (a queue cannot tell a message's length before taking it).
+ * @param len receives the message's length; on FO_ETOOBIG, the capacity needed.
+ * @return 0, -EINVAL (NULL q, buf or len, timeout_ms below FO_FOREVER), FO_ETOOBIG (cap below
+ *         fo_mq_msg_size(q): *len says how much is needed, nothing is taken), FO_EEOF (an
+ *         end-of-stream marker was taken: see fo_mq_send_end()), -EAGAIN (empty and
+ *         timeout_ms 0), -ETIMEDOUT (still empty when the time ran out).
  * Safe from many threads and processes at once.
  */
 int fo_mq_recv(fo_mq *q, void *buf, size_t cap, size_t *len, int timeout_ms);
+
+/**
+ * The descriptor to poll(2) (or select, epoll) for POLLIN, to wait for a queue and other
+ * descriptors at once: it is readable when a message or marker may be waiting. (linux: the
+ * message queue descriptor; posix: the receiving socket.) A hint, since another receiver may take
+ * the message first: follow it with fo_mq_recv(..., 0), which gives -EAGAIN if so. The
+ * descriptor stays the queue's: do not read, write or close it.
+ * @return the descriptor (>= 0), -EINVAL (NULL q).
+ */
+int fo_mq_fd(const fo_mq *q);
 
 /* ---------------------------------------------------------------------------------------------
  * Pipe
@@ -120,11 +148,12 @@ void fo_pipe_destroy(fo_pipe *end);
 /**
  * Send one message of any length. Messages up to PIPE_BUF bytes (less an 8-byte header) go in
  * one atomic write; longer ones are streamed as the reader takes them.
- * If the time runs out part-way through a message, -ETIMEDOUT is returned and the message stays
- * half sent: the next call must pass the same msg and len, and continues where this one stopped.
+ * If the time runs out part-way through a message, -ETIMEDOUT (-EAGAIN with timeout_ms 0) is
+ * returned and the message stays half sent: the next call must pass the same msg and len, and
+ * continues where this one stopped.
  * @return 0, -EINVAL (NULL or not a writer end, NULL msg with len > 0, a different message
- *         while one is half sent, timeout_ms below FO_FOREVER), -ETIMEDOUT, -EPIPE (no reader
- *         left, with SIGPIPE ignored).
+ *         while one is half sent, timeout_ms below FO_FOREVER), -EAGAIN (full and timeout_ms 0),
+ *         -ETIMEDOUT, -EPIPE (no reader left, with SIGPIPE ignored).
  */
 int fo_pipe_send(fo_pipe *writer, const void *msg, size_t len, int timeout_ms);
 
@@ -132,15 +161,16 @@ int fo_pipe_send(fo_pipe *writer, const void *msg, size_t len, int timeout_ms);
  * Receive the next message. With buf NULL (and cap 0), only wait for the next message and store
  * its length in *len without taking it (a size query); a zero-length message is taken with any
  * non-NULL buf.
- * If the time runs out part-way through a message, -ETIMEDOUT is returned with *len set to the
- * message's length: the next call must pass the same buf, and continues where this one stopped.
+ * If the time runs out part-way through a message, -ETIMEDOUT (-EAGAIN with timeout_ms 0) is
+ * returned with *len set to the message's length: the next call must pass the same buf, and
+ * continues where this one stopped.
  * @param buf receives the message, cap bytes long.
  * @param len receives the message's length (also on FO_ETOOBIG and -ETIMEDOUT part-way).
  * @return 0, -EINVAL (NULL or not a reader end, NULL len, NULL buf with cap > 0, timeout_ms
- *         below FO_FOREVER),
- *         FO_ETOOBIG (the message is longer than cap: it stays next, *len says how long),
- *         -ETIMEDOUT, FO_EEOF (the writer closed and every message was taken),
- *         FO_EBROKEN (the writer closed or died part-way through a message).
+ *         below FO_FOREVER), FO_ETOOBIG (the message is longer than cap: it stays next, *len
+ *         says how long), -EAGAIN (nothing there and timeout_ms 0), -ETIMEDOUT, FO_EEOF (the
+ *         writer closed and every message was taken), FO_EBROKEN (the writer closed or died
+ *         part-way through a message).
  */
 int fo_pipe_recv(fo_pipe *reader, void *buf, size_t cap, size_t *len, int timeout_ms);
 

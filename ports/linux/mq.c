@@ -111,14 +111,20 @@ static int after_failure(int err, int64_t deadline) {
   return -err;
 }
 
-int fo__port_mq_send(const fo__port_mq *q, const void *msg, size_t len, int64_t deadline) {
+/* Messages go at MSG_PRIO and end-of-stream markers at END_PRIO, lower: the kernel hands out the
+ * highest priority first, so a marker never overtakes a message queued before it. */
+#define MSG_PRIO 1u
+#define END_PRIO 0u
+
+static int send_prio(const fo__port_mq *q, const void *msg, size_t len, unsigned prio,
+                     int64_t deadline) {
   for (;;) {
     int rc;
     if (deadline == FO__FOREVER) {
-      rc = mq_send((mqd_t)q->send_fd, msg, len, 0);
+      rc = mq_send((mqd_t)q->send_fd, msg, len, prio);
     } else {
       struct timespec at = fo__deadline_realtime(deadline);
-      rc = mq_timedsend((mqd_t)q->send_fd, msg, len, 0, &at);
+      rc = mq_timedsend((mqd_t)q->send_fd, msg, len, prio, &at);
     }
     if (rc == 0)
       return 0;
@@ -130,17 +136,27 @@ int fo__port_mq_send(const fo__port_mq *q, const void *msg, size_t len, int64_t 
   }
 }
 
+int fo__port_mq_send(const fo__port_mq *q, const void *msg, size_t len, int64_t deadline) {
+  return send_prio(q, msg, len, MSG_PRIO, deadline);
+}
+
+int fo__port_mq_send_end(const fo__port_mq *q, int64_t deadline) {
+  static const char none[1];
+  return send_prio(q, none, 0, END_PRIO, deadline);
+}
+
 int fo__port_mq_recv(const fo__port_mq *q, void *buf, size_t cap, int64_t deadline) {
   for (;;) {
     ssize_t n;
+    unsigned prio = MSG_PRIO;
     if (deadline == FO__FOREVER) {
-      n = mq_receive((mqd_t)q->recv_fd, buf, cap, NULL);
+      n = mq_receive((mqd_t)q->recv_fd, buf, cap, &prio);
     } else {
       struct timespec at = fo__deadline_realtime(deadline);
-      n = mq_timedreceive((mqd_t)q->recv_fd, buf, cap, NULL, &at);
+      n = mq_timedreceive((mqd_t)q->recv_fd, buf, cap, &prio, &at);
     }
     if (n >= 0)
-      return (int)n;
+      return prio == END_PRIO ? FO_EEOF : (int)n;
     int rc = after_failure(errno, deadline);
     if (rc < 0)
       return rc;

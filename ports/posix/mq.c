@@ -1,12 +1,15 @@
 /* Message queues without mq_open: a socketpair(AF_UNIX, SOCK_SEQPACKET). Producers send on one
  * end and consumers receive on the other; SEQPACKET keeps message boundaries, delivers each
- * message to exactly one receiver and keeps order, which is all fo_mq promises. */
+ * message to exactly one receiver and keeps order, which is all fo_mq promises. Each datagram
+ * starts with one tag byte, gathered and scattered by sendmsg/recvmsg (no copy), which tells a
+ * message from an end-of-stream marker: sockets have no priorities to tell them apart with. */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "deadline.h"
@@ -19,6 +22,10 @@
 #ifndef FO_MQ_SOCK_MSG_MAX
 #define FO_MQ_SOCK_MSG_MAX 65536
 #endif
+
+/* The tag byte before each datagram's payload. */
+#define TAG_MSG 'M'
+#define TAG_END 'E'
 
 /* Per-message bookkeeping the kernel charges to the socket buffer (an skb on Linux). */
 #define SOCK_MSG_OVERHEAD 1024
@@ -55,7 +62,7 @@ int fo__port_mq_create(fo__port_mq *q, size_t msg_size, unsigned depth, unsigned
     len = sizeof have;
     if (getsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &have, &len) != 0)
       rc = -errno;
-    else if ((size_t)have < msg_size + SOCK_MSG_OVERHEAD)
+    else if ((size_t)have < msg_size + 1 + SOCK_MSG_OVERHEAD)
       rc = -EMSGSIZE; /* the system would refuse the largest message */
   }
   if (rc != 0) {
@@ -83,11 +90,16 @@ static int wait_ready(int fd, short events, int64_t deadline) {
   return 0;
 }
 
-int fo__port_mq_send(const fo__port_mq *q, const void *msg, size_t len, int64_t deadline) {
+static int send_tagged(const fo__port_mq *q, char tag, const void *msg, size_t len,
+                       int64_t deadline) {
   /* Without a deadline the blocking send sleeps in the kernel: one system call per message. */
   int dontwait = deadline == FO__FOREVER ? 0 : MSG_DONTWAIT;
+  struct iovec iov[2] = {{&tag, 1}, {(void *)(uintptr_t)msg, len}};
+  struct msghdr mh = {0};
+  mh.msg_iov = iov;
+  mh.msg_iovlen = len > 0 ? 2 : 1;
   for (;;) {
-    ssize_t n = send(q->send_fd, msg, len, MSG_NOSIGNAL | dontwait);
+    ssize_t n = sendmsg(q->send_fd, &mh, MSG_NOSIGNAL | dontwait);
     if (n >= 0)
       return 0;
     if (errno == EMSGSIZE)
@@ -102,12 +114,27 @@ int fo__port_mq_send(const fo__port_mq *q, const void *msg, size_t len, int64_t 
   }
 }
 
+int fo__port_mq_send(const fo__port_mq *q, const void *msg, size_t len, int64_t deadline) {
+  return send_tagged(q, TAG_MSG, msg, len, deadline);
+}
+
+int fo__port_mq_send_end(const fo__port_mq *q, int64_t deadline) {
+  return send_tagged(q, TAG_END, NULL, 0, deadline);
+}
+
 int fo__port_mq_recv(const fo__port_mq *q, void *buf, size_t cap, int64_t deadline) {
   int dontwait = deadline == FO__FOREVER ? 0 : MSG_DONTWAIT;
+  char tag = 0;
+  struct iovec iov[2] = {{&tag, 1}, {buf, cap}};
+  struct msghdr mh = {0};
+  mh.msg_iov = iov;
+  mh.msg_iovlen = 2;
   for (;;) {
-    ssize_t n = recv(q->recv_fd, buf, cap, dontwait);
-    if (n >= 0)
-      return (int)n;
+    ssize_t n = recvmsg(q->recv_fd, &mh, dontwait);
+    if (n > 0)
+      return tag == TAG_END ? FO_EEOF : (int)(n - 1);
+    if (n == 0)
+      return FO_EEOF; /* no datagram at all: every sending end is closed */
     if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
       return -errno;
     if (errno != EINTR) {
