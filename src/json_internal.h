@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fanout/json.h"
+
 /* Only json_parse.c compiles jsmn's functions (static there, so no jsmn_ symbol leaves the
  * library); everywhere else the header gives the token type alone. */
 #ifndef JSMN_H
@@ -55,5 +57,8 @@ int fo__json_to_int64(const char *s, size_t n, int64_t *out);
 /* The token after v's whole value (for a key: after its value), found by the spans of the
  * tokens in O(log size); limit bounds the search. */
 int fo__json_skip(const jsmntok_t *tok, int v, int limit);
+
+/* Set err's offset to at (at most len), and its line and column, counted over buf. */
+void fo__json_locate(const char *buf, size_t len, size_t at, fo_json_error *err);
 
 #endif /* FO_SRC_JSON_INTERNAL_H */

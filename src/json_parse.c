@@ -69,7 +69,8 @@ typedef struct {
   void *arg;
   int delivered; /* tokens before this were handed out */
   size_t index;
-  int stopped; /* fn returned nonzero: it must not be called again */
+  int stopped;   /* fn returned nonzero: it must not be called again */
+  size_t err_at; /* where the error was found, when a check knows better than pos; or SIZE_MAX */
 } pstate;
 
 static int is_ws(char c) {
@@ -160,8 +161,10 @@ static int check_token(pstate *st, int i) {
   case JSMN_STRING: {
     int r = st->plain ? FO__TEXT_OK
                       : fo__json_check_string(st->buf + t->start, (size_t)(t->end - t->start), 0);
-    if (r != FO__TEXT_OK && r != FO__TEXT_ESCAPED)
+    if (r != FO__TEXT_OK && r != FO__TEXT_ESCAPED) {
+      st->err_at = start; /* the string's opening quote */
       return FO_EJSON;
+    }
     st->escapes |= r == FO__TEXT_ESCAPED;
     st->pos = (size_t)t->end + 1;
     if (container >= 0 && !member_value && st->tok[container].type == JSMN_OBJECT) {
@@ -173,15 +176,19 @@ static int check_token(pstate *st, int i) {
     return 0;
   }
   case JSMN_PRIMITIVE:
-    if (fo__json_check_primitive(st->buf + t->start, (size_t)(t->end - t->start)) != FO__TEXT_OK)
+    if (fo__json_check_primitive(st->buf + t->start, (size_t)(t->end - t->start)) != FO__TEXT_OK) {
+      st->err_at = start;
       return FO_EJSON;
+    }
     st->pos = (size_t)t->end;
     st->expect = EXPECT_MORE;
     return 0;
   case JSMN_OBJECT:
   case JSMN_ARRAY:
-    if (++st->depth > st->max_depth)
+    if (++st->depth > st->max_depth) {
+      st->err_at = (size_t)t->start;
       return FO_EJSONDEPTH;
+    }
     st->cur = i;
     st->expect = EXPECT_FIRST;
     st->pos = (size_t)t->start + 1;
@@ -208,8 +215,11 @@ static int check_new_tokens(pstate *st) {
 /* jsmn stopped for want of input. It is truncation only if what follows the last good token
  * could still become a document; otherwise it is garbage. */
 static int classify_end(pstate *st) {
-  if (memchr(st->buf + st->pos, '\0', st->len - st->pos) != NULL)
+  const char *nul = memchr(st->buf + st->pos, '\0', st->len - st->pos);
+  if (nul != NULL) {
+    st->err_at = (size_t)(nul - st->buf);
     return FO_EJSON; /* jsmn stops at a NUL byte as if the input ended there */
+  }
   while (st->cur >= 0 && st->tok[st->cur].end >= 0) {
     int rc = close_cur(st);
     if (rc != 0)
@@ -267,8 +277,10 @@ static int parse_scalar(pstate *st, size_t at) {
 /* More room for tokens. A whole document grows by the token density seen so far, so a large
  * uniform input ends close to its real need instead of up to twice it. */
 static int grow(pstate *st) {
-  if (st->cap >= st->max_tokens)
+  if (st->cap >= st->max_tokens) {
+    st->err_at = st->p.pos; /* where the tokens ran out */
     return FO_ETOOBIG;
+  }
   double want = (double)st->cap * 1.5 + 16;
   if (st->fn == NULL && st->p.pos > 0) {
     double est = (double)st->p.toknext * ((double)st->len / (double)st->p.pos) * 1.05 + 16;
@@ -394,8 +406,12 @@ static int tokenize(pstate *st) {
     int rc = check_new_tokens(st);
     if (rc != 0)
       return rc;
-    if (r == JSMN_ERROR_INVAL)
+    if (r == JSMN_ERROR_INVAL) {
+      /* Every token jsmn made is good: the fault is where jsmn stopped (the character it could
+       * not take, or the start of the string or number it could not finish). */
+      st->err_at = st->p.pos > st->pos ? st->p.pos : st->pos;
       return FO_EJSON;
+    }
     if (r >= 0)
       return finish(st);
     if (r == JSMN_ERROR_PART)
@@ -417,6 +433,41 @@ static int tokenize(pstate *st) {
   }
 }
 
+/* Fill err for the result rc of a parse over st (set up or not). Only the parser's own verdicts
+ * carry a position; a callback's result and errors before parsing do not. */
+static void locate(const pstate *st, int rc, int parsed, fo_json_error *err) {
+  if (err == NULL)
+    return;
+  *err = (fo_json_error){rc, 0, 0, 0};
+  if (!parsed || st->stopped ||
+      (rc != FO_EJSON && rc != FO_EJSONTRUNC && rc != FO_EJSONDEPTH && rc != FO_ETOOBIG))
+    return;
+  size_t at = st->err_at;
+  if (rc == FO_EJSONTRUNC) {
+    at = st->len;
+  } else if (at == SIZE_MAX) {
+    /* Everything before pos was checked and found good: the error starts at the next byte
+     * that is not whitespace. */
+    at = st->pos < st->len ? st->pos : st->len;
+    while (at < st->len && is_ws(st->buf[at]))
+      at++;
+  }
+  fo__json_locate(st->buf, st->len, at, err);
+}
+
+void fo__json_locate(const char *buf, size_t len, size_t at, fo_json_error *err) {
+  if (at > len)
+    at = len;
+  size_t line = 1, line_start = 0;
+  for (const char *p = buf, *end = buf + at; (p = memchr(p, '\n', (size_t)(end - p))) != NULL;) {
+    line++;
+    line_start = (size_t)(++p - buf);
+  }
+  err->offset = at;
+  err->line = line;
+  err->column = at - line_start + 1;
+}
+
 static int run(pstate *st) {
   int rc = tokenize(st);
   return rc != 0 ? deliver_before_error(st, rc) : 0;
@@ -425,6 +476,7 @@ static int run(pstate *st) {
 static int setup(pstate *st, const char *buf, size_t len, const fo_json_limits *limits,
                  unsigned initial) {
   memset(st, 0, sizeof *st);
+  st->err_at = SIZE_MAX;
   if (buf == NULL && len > 0)
     return -EINVAL;
   /* jsmn keeps offsets in int */
@@ -455,21 +507,29 @@ static int setup(pstate *st, const char *buf, size_t len, const fo_json_limits *
   return st->tok != NULL ? 0 : -ENOMEM;
 }
 
-int fo_json_parse(const char *buf, size_t len, const fo_json_limits *limits, fo_json **out) {
-  if (out == NULL)
+int fo_json_parse(const char *buf, size_t len, const fo_json_limits *limits, fo_json **out,
+                  fo_json_error *err) {
+  pstate st;
+  st.stopped = 0;
+  if (out == NULL) {
+    locate(&st, -EINVAL, 0, err);
     return -EINVAL;
+  }
   *out = NULL;
   fo_json *doc = fo__malloc(sizeof *doc);
-  if (doc == NULL)
+  if (doc == NULL) {
+    locate(&st, -ENOMEM, 0, err);
     return -ENOMEM;
+  }
   /* Start at a third of a typical density (about 12 bytes a token in API answers) and let
    * grow() extrapolate: one regrowth on big inputs, little waste on string-heavy ones. There is
    * no shrink afterwards: the overshoot is at most 5%, and a shrink that may fail would be an
    * allocation failure the caller never hears of. */
-  pstate st;
   int rc = setup(&st, buf, len, limits, (unsigned)(len / 36 + 16));
+  int parsed = rc == 0;
   if (rc == 0)
     rc = run(&st);
+  locate(&st, rc, parsed, err);
   if (rc != 0) {
     fo__free(st.tok);
     fo__free(doc);
@@ -493,16 +553,21 @@ void fo_json_free(fo_json *doc) {
 }
 
 int fo_json_each(const char *buf, size_t len, const fo_json_limits *limits, fo_json_each_fn fn,
-                 void *arg) {
-  if (fn == NULL)
-    return -EINVAL;
+                 void *arg, fo_json_error *err) {
   pstate st;
+  st.stopped = 0;
+  if (fn == NULL) {
+    locate(&st, -EINVAL, 0, err);
+    return -EINVAL;
+  }
   int rc = setup(&st, buf, len, limits, 2 * STEP);
+  int parsed = rc == 0;
   if (rc == 0) {
     st.fn = fn;
     st.arg = arg;
     rc = run(&st);
   }
+  locate(&st, rc, parsed, err);
   fo__free(st.tok);
   return rc;
 }

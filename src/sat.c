@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fanout/sat.h"
+#include "json_internal.h"
 
 int fo_sat_check_id(const char *s, size_t n) {
   if (s == NULL || n != FO_SAT_ID_LEN)
@@ -284,36 +285,56 @@ int fo_sat_from_json(const fo_json *doc, int v, fo_sat_record *rec) {
   return have_id ? 0 : FO_ENOTFOUND;
 }
 
-int fo_sat_parse(const char *buf, size_t len, const fo_json_limits *limits, fo_sat_record *rec) {
+/* The result rc with no position, for an error that is not the parser's. */
+static int no_position(int rc, fo_json_error *err) {
+  if (err != NULL)
+    *err = (fo_json_error){rc, 0, 0, 0};
+  return rc;
+}
+
+int fo_sat_parse(const char *buf, size_t len, const fo_json_limits *limits, fo_sat_record *rec,
+                 fo_json_error *err) {
   if (rec == NULL)
-    return -EINVAL;
+    return no_position(-EINVAL, err);
   fo_json *doc;
-  int rc = fo_json_parse(buf, len, limits, &doc);
+  int rc = fo_json_parse(buf, len, limits, &doc, err);
   if (rc != 0)
     return rc;
   rc = fo_sat_from_json(doc, fo_json_root(doc), rec);
   fo_json_free(doc);
-  return rc;
+  return no_position(rc, err);
 }
 
 typedef struct {
   fo_sat_list_fn fn;
   void *arg;
+  const char *bad; /* where the record that fo_sat_from_json() refused starts, or NULL */
+  int bad_rc;
 } list_ctx;
 
 static int list_element(const fo_json *doc, int v, size_t index, void *arg) {
   list_ctx *c = arg;
   fo_sat_record rec;
   int rc = fo_sat_from_json(doc, v, &rec);
-  return rc != 0 ? rc : c->fn(&rec, index, c->arg);
+  if (rc != 0) {
+    size_t n;
+    if (fo_json_raw(doc, v, &c->bad, &n) != 0)
+      c->bad = NULL;
+    c->bad_rc = rc;
+    return rc;
+  }
+  return c->fn(&rec, index, c->arg);
 }
 
 int fo_sat_list_parse(const char *buf, size_t len, const fo_json_limits *limits, fo_sat_list_fn fn,
-                      void *arg) {
+                      void *arg, fo_json_error *err) {
   if (fn == NULL)
-    return -EINVAL;
-  list_ctx c = {fn, arg};
-  return fo_json_each(buf, len, limits, list_element, &c);
+    return no_position(-EINVAL, err);
+  list_ctx c = {fn, arg, NULL, 0};
+  int rc = fo_json_each(buf, len, limits, list_element, &c, err);
+  if (err != NULL && c.bad != NULL && rc == c.bad_rc)
+    fo__json_locate(buf, len, (size_t)(c.bad - buf), err);
+  return rc;
 }
 
 typedef struct {
@@ -330,14 +351,14 @@ static int copy_id(const fo_sat_record *rec, size_t index, void *arg) {
 }
 
 int fo_sat_list_ids(const char *buf, size_t len, const fo_json_limits *limits,
-                    char (*ids)[FO_SAT_ID_LEN + 1], size_t cap, size_t *count) {
+                    char (*ids)[FO_SAT_ID_LEN + 1], size_t cap, size_t *count, fo_json_error *err) {
   if (ids == NULL && cap > 0)
-    return -EINVAL;
+    return no_position(-EINVAL, err);
   ids_ctx c = {ids, cap, 0};
-  int rc = fo_sat_list_parse(buf, len, limits, copy_id, &c);
+  int rc = fo_sat_list_parse(buf, len, limits, copy_id, &c, err);
   if (count != NULL)
     *count = c.count;
   if (rc == 0 && c.count > cap && ids != NULL)
-    return FO_ETOOBIG;
+    return no_position(FO_ETOOBIG, err);
   return rc;
 }

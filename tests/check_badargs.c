@@ -362,7 +362,7 @@ static int sat_nop(const fo_sat_record *rec, size_t i, void *arg) {
 START_TEST(json) {
   static const char text[] = "{\"a\":[1,2],\"s\":\"x\",\"t\":true,\"n\":null}";
   fo_json *d, *x = (fo_json *)&x;
-  ck_assert_int_eq(fo_json_parse(text, sizeof text - 1, NULL, &d), 0);
+  ck_assert_int_eq(fo_json_parse(text, sizeof text - 1, NULL, &d, NULL), 0);
   int root = fo_json_root(d), a = fo_json_get(d, root, "a"), s = fo_json_get(d, root, "s");
   int key = fo_json_first(d, root), it = 0, bad_it = -1;
   int one = fo_json_index(d, a, 0), t = fo_json_get(d, root, "t");
@@ -372,14 +372,14 @@ START_TEST(json) {
   int64_t i64;
   int b;
   char buf[8];
-  TABLE(R(fo_json_parse(NULL, 1, NULL, &x), -EINVAL),
-        R(fo_json_parse(text, 3, NULL, NULL), -EINVAL),
-        R(fo_json_parse(NULL, 0, NULL, &x), FO_EJSONTRUNC),
-        R(fo_json_parse(text, (size_t)INT_MAX + 1, NULL, &x), FO_ETOOBIG),
-        R(fo_json_parse(text, SIZE_MAX, NULL, &x), FO_ETOOBIG), R((fo_json_free(NULL), 0), 0),
-        R(fo_json_each(text, sizeof text - 1, NULL, NULL, NULL), -EINVAL),
-        R(fo_json_each(NULL, 1, NULL, each_nop, NULL), -EINVAL),
-        R(fo_json_each(text, sizeof text - 1, NULL, each_nop, NULL), FO_EJSONTYPE),
+  TABLE(R(fo_json_parse(NULL, 1, NULL, &x, NULL), -EINVAL),
+        R(fo_json_parse(text, 3, NULL, NULL, NULL), -EINVAL),
+        R(fo_json_parse(NULL, 0, NULL, &x, NULL), FO_EJSONTRUNC),
+        R(fo_json_parse(text, (size_t)INT_MAX + 1, NULL, &x, NULL), FO_ETOOBIG),
+        R(fo_json_parse(text, SIZE_MAX, NULL, &x, NULL), FO_ETOOBIG), R((fo_json_free(NULL), 0), 0),
+        R(fo_json_each(text, sizeof text - 1, NULL, NULL, NULL, NULL), -EINVAL),
+        R(fo_json_each(NULL, 1, NULL, each_nop, NULL, NULL), -EINVAL),
+        R(fo_json_each(text, sizeof text - 1, NULL, each_nop, NULL, NULL), FO_EJSONTYPE),
         R(fo_json_root(NULL), -EINVAL), R(fo_json_typeof(NULL, 0), -EINVAL),
         R(fo_json_typeof(d, 10000), -EINVAL), R(fo_json_typeof(d, INT_MAX), -EINVAL),
         R(fo_json_typeof(d, -7), -7), R(fo_json_size(NULL, 0), -EINVAL),
@@ -420,7 +420,7 @@ START_TEST(sat) {
   static const char list[] = "[{\"id\":\"5eed7714096e590006985634\"}]";
   static const char one[] = "{\"id\":\"5eed7714096e590006985634\"}";
   fo_json *d;
-  ck_assert_int_eq(fo_json_parse(one, sizeof one - 1, NULL, &d), 0);
+  ck_assert_int_eq(fo_json_parse(one, sizeof one - 1, NULL, &d, NULL), 0);
   fo_sat_record rec;
   fo_sat_time t;
   char ids[1][FO_SAT_ID_LEN + 1];
@@ -438,17 +438,17 @@ START_TEST(sat) {
         R(fo_sat_from_json(NULL, 0, &rec), -EINVAL),
         R(fo_sat_from_json(d, fo_json_root(d), NULL), -EINVAL),
         R(fo_sat_from_json(d, -9, &rec), -9), R(fo_sat_from_json(d, 10000, &rec), -EINVAL),
-        R(fo_sat_parse(NULL, 5, NULL, &rec), -EINVAL),
-        R(fo_sat_parse(one, sizeof one - 1, NULL, NULL), -EINVAL),
-        R(fo_sat_list_parse(list, sizeof list - 1, NULL, NULL, NULL), -EINVAL),
-        R(fo_sat_list_parse(NULL, 4, NULL, sat_nop, NULL), -EINVAL),
-        R(fo_sat_list_parse(one, sizeof one - 1, NULL, sat_nop, NULL), FO_EJSONTYPE),
-        R(fo_sat_list_ids(list, sizeof list - 1, NULL, NULL, 1, &n), -EINVAL),
-        R(fo_sat_list_ids(NULL, 4, NULL, ids, 1, &n), -EINVAL),
-        R(fo_sat_list_ids(list, sizeof list - 1, NULL, NULL, 0, NULL), 0));
+        R(fo_sat_parse(NULL, 5, NULL, &rec, NULL), -EINVAL),
+        R(fo_sat_parse(one, sizeof one - 1, NULL, NULL, NULL), -EINVAL),
+        R(fo_sat_list_parse(list, sizeof list - 1, NULL, NULL, NULL, NULL), -EINVAL),
+        R(fo_sat_list_parse(NULL, 4, NULL, sat_nop, NULL, NULL), -EINVAL),
+        R(fo_sat_list_parse(one, sizeof one - 1, NULL, sat_nop, NULL, NULL), FO_EJSONTYPE),
+        R(fo_sat_list_ids(list, sizeof list - 1, NULL, NULL, 1, &n, NULL), -EINVAL),
+        R(fo_sat_list_ids(NULL, 4, NULL, ids, 1, &n, NULL), -EINVAL),
+        R(fo_sat_list_ids(list, sizeof list - 1, NULL, NULL, 0, NULL, NULL), 0));
   fo_json_free(d);
   /* count only */
-  ck_assert_int_eq(fo_sat_list_ids(list, sizeof list - 1, NULL, NULL, 0, &n), 0);
+  ck_assert_int_eq(fo_sat_list_ids(list, sizeof list - 1, NULL, NULL, 0, &n, NULL), 0);
   ck_assert_uint_eq(n, 1);
 }
 END_TEST

@@ -76,7 +76,7 @@ static int classify(const fo_fetch_result *r, const char *id, long ra, const cha
     if (r->status != 200 || at == NULL || (at[-1] != '[' && at[-1] != ',') ||
         (at[r->body_len] != ']' && at[r->body_len] != ','))
       return __LINE__;
-    if (fo_sat_parse(r->body, r->body_len, NULL, &rec) != 0 || strcmp(rec.id, id) != 0)
+    if (fo_sat_parse(r->body, r->body_len, NULL, &rec, NULL) != 0 || strcmp(rec.id, id) != 0)
       return __LINE__;
     return 0;
   }

@@ -141,7 +141,7 @@ static void style_of(const fo_json *doc, const char *text, size_t len) {
 
 static void add_document(shape *sh, const char *text, size_t len) {
   fo_json *doc;
-  ck_assert_int_eq(fo_json_parse(text, len, NULL, &doc), 0);
+  ck_assert_int_eq(fo_json_parse(text, len, NULL, &doc, NULL), 0);
   keys_of(doc, 0, sh, 0);
   keys_of(doc, fo_json_get(doc, 0, "spaceTrack"), sh, 1);
   state_of(doc, sh);
@@ -210,7 +210,7 @@ START_TEST(generated_list_is_full_size_and_well_formed) {
   /* "about 4.5 MB" for the real list of about 3,500 */
   ck_assert_msg(len > 4300000 && len < 4800000, "%zu bytes", len);
   fo_json *doc;
-  ck_assert_int_eq(fo_json_parse(list, len, NULL, &doc), 0);
+  ck_assert_int_eq(fo_json_parse(list, len, NULL, &doc, NULL), 0);
   ck_assert_int_eq(fo_json_size(doc, 0), 3500);
   fo_json_free(doc);
   /* Document i is the same text on every machine and in every run: FNV-1a of the whole list.

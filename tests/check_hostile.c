@@ -169,7 +169,7 @@ START_TEST(corpus_in_bounded_time_and_memory) {
     /* Whole, with the defaults: the verdict, and tokens as documented. */
     fo_json *doc = NULL;
     ta_reset_peak();
-    int rc = fo_json_parse(s, len, NULL, &doc);
+    int rc = fo_json_parse(s, len, NULL, &doc, NULL);
     ck_assert_msg(rc == h->rc, "%s: %s", h->name, fo_strerror(rc));
     size_t bound = h->tokens * TOKEN_BYTES * 21 / 20 + (len / 36 + 16) * TOKEN_BYTES + SLACK_BYTES;
     ck_assert_msg(ta_peak_bytes() <= bound, "%s: %zu bytes for %zu tokens", h->name,
@@ -186,7 +186,7 @@ START_TEST(corpus_in_bounded_time_and_memory) {
     /* With a cap on tokens: memory stays at the cap whatever the input. */
     fo_json_limits lim = {CAP_TOKENS, 0};
     ta_reset_peak();
-    rc = fo_json_parse(s, len, &lim, &doc);
+    rc = fo_json_parse(s, len, &lim, &doc, NULL);
     ck_assert_msg(rc == (h->tokens > CAP_TOKENS ? FO_ETOOBIG : h->rc), "%s capped: %s", h->name,
                   fo_strerror(rc));
     fo_json_free(doc);
@@ -195,18 +195,18 @@ START_TEST(corpus_in_bounded_time_and_memory) {
 
     /* Streamed, as a list and as satellite records: one element's tokens at a time. */
     ta_reset_peak();
-    rc = fo_json_each(s, len, &lim, count_element, &n);
+    rc = fo_json_each(s, len, &lim, count_element, &n, NULL);
     ck_assert_msg(rc <= 0 && rc != -ENOMEM, "%s streamed: %d", h->name, rc);
     ck_assert_msg(ta_peak_bytes() <= CAP_TOKENS * TOKEN_BYTES, "%s streamed: %zu bytes", h->name,
                   ta_peak_bytes());
     ta_reset_peak();
     n = 0;
-    rc = fo_sat_list_parse(s, len, &lim, count_record, &n);
+    rc = fo_sat_list_parse(s, len, &lim, count_record, &n, NULL);
     ck_assert_msg(rc <= 0 && rc != -ENOMEM, "%s as a list: %d", h->name, rc);
     ck_assert_msg(ta_peak_bytes() <= CAP_TOKENS * TOKEN_BYTES, "%s as a list: %zu bytes", h->name,
                   ta_peak_bytes());
     fo_sat_record rec;
-    rc = fo_sat_parse(s, len, &lim, &rec);
+    rc = fo_sat_parse(s, len, &lim, &rec, NULL);
     ck_assert_msg(rc < 0 && rc != -ENOMEM, "%s as a record: %d", h->name, rc);
 
     double ms = tp_now_ms() - t0;
@@ -241,7 +241,7 @@ START_TEST(huge_numbers_convert_exactly_or_say_erange) {
     size_t len;
     char *s = fx_repeat(nums[i].head, nums[i].unit, nums[i].times, nums[i].tail, &len);
     fo_json *doc;
-    ck_assert_int_eq(fo_json_parse(s, len, NULL, &doc), 0);
+    ck_assert_int_eq(fo_json_parse(s, len, NULL, &doc, NULL), 0);
     double d = 12345;
     int rc = fo_json_number(doc, fo_json_root(doc), &d);
     ck_assert_msg(rc == nums[i].rc && d == nums[i].want, "number %zu: %d %.17g", i, rc, d);
@@ -262,7 +262,7 @@ START_TEST(huge_numbers_convert_exactly_or_say_erange) {
   };
   for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
     fo_json *doc;
-    ck_assert_int_eq(fo_json_parse(ints[i].s, strlen(ints[i].s), NULL, &doc), 0);
+    ck_assert_int_eq(fo_json_parse(ints[i].s, strlen(ints[i].s), NULL, &doc, NULL), 0);
     int64_t v = 7;
     int rc = fo_json_int64(doc, fo_json_root(doc), &v);
     ck_assert_msg(rc == ints[i].rc, "%s: %s", ints[i].s, fo_strerror(rc));
@@ -274,10 +274,10 @@ START_TEST(huge_numbers_convert_exactly_or_say_erange) {
   char doc[256];
   snprintf(doc, sizeof doc, "{\"id\":\"%s\",\"latitude\":1e400}", id0);
   fo_sat_record rec;
-  ck_assert_int_eq(fo_sat_parse(doc, strlen(doc), NULL, &rec), -ERANGE);
+  ck_assert_int_eq(fo_sat_parse(doc, strlen(doc), NULL, &rec, NULL), -ERANGE);
   snprintf(doc, sizeof doc, "{\"id\":\"%s\",\"spaceTrack\":{\"NORAD_CAT_ID\":%s}}", id0,
            "18446744073709551616");
-  ck_assert_int_eq(fo_sat_parse(doc, strlen(doc), NULL, &rec), -ERANGE);
+  ck_assert_int_eq(fo_sat_parse(doc, strlen(doc), NULL, &rec, NULL), -ERANGE);
 }
 END_TEST
 
@@ -329,7 +329,7 @@ static void check_bytes(const unsigned char *b, size_t n) {
   s[n + 2] = '"';
   s[n + 3] = ']';
   fo_json *doc;
-  int rc = fo_json_parse(s, n + 4, NULL, &doc);
+  int rc = fo_json_parse(s, n + 4, NULL, &doc, NULL);
   int want = valid_text(b, n) ? 0 : FO_EJSON;
   MUST(rc == want, "%02x %02x %02x %02x (%zu bytes): %s", b[0], n > 1 ? b[1] : 0, n > 2 ? b[2] : 0,
        n > 3 ? b[3] : 0, n, fo_strerror(rc));
@@ -410,7 +410,7 @@ static size_t encode(unsigned long cp, unsigned char *o) {
 
 static void check_escape(const char *text, int want, unsigned long cp) {
   fo_json *doc;
-  int rc = fo_json_parse(text, strlen(text), NULL, &doc);
+  int rc = fo_json_parse(text, strlen(text), NULL, &doc, NULL);
   MUST(rc == want, "%s: %s", text, fo_strerror(rc));
   if (rc != 0)
     return;
@@ -427,7 +427,7 @@ START_TEST(every_escape_and_every_code_unit) {
     snprintf(s, sizeof s, "[\"\\%c\"]", (char)c);
     const char *p = c != 0 ? strchr("\"\\/bfnrt", (int)c) : NULL;
     fo_json *doc;
-    int rc = fo_json_parse(s, 6, NULL, &doc);
+    int rc = fo_json_parse(s, 6, NULL, &doc, NULL);
     MUST(rc == (p != NULL ? 0 : FO_EJSON), "\\%02x: %s", c, fo_strerror(rc));
     fo_json_free(doc);
   }
@@ -489,7 +489,7 @@ static int element_end(const fo_json *doc, int v, size_t index, void *arg) {
 static void check_list_cut(const char *list, size_t cut, const ends *e, const seen_ids *all,
                            guard_buf *g, size_t cap) {
   seen_ids got = {0};
-  int rc = fo_sat_list_parse(guard_place(g, cap, list, cut), cut, NULL, keep_id, &got);
+  int rc = fo_sat_list_parse(guard_place(g, cap, list, cut), cut, NULL, keep_id, &got, NULL);
   size_t want = 0;
   while (want < e->n && e->end[want] <= cut)
     want++;
@@ -501,9 +501,9 @@ static void check_list_cut(const char *list, size_t cut, const ends *e, const se
 
 static void check_list_cuts(const char *list, size_t len, size_t stride) {
   ends e = {list, 0, {0}};
-  ck_assert_int_eq(fo_json_each(list, len, NULL, element_end, &e), 0);
+  ck_assert_int_eq(fo_json_each(list, len, NULL, element_end, &e, NULL), 0);
   seen_ids all = {0};
-  ck_assert_int_eq(fo_sat_list_parse(list, len, NULL, keep_id, &all), 0);
+  ck_assert_int_eq(fo_sat_list_parse(list, len, NULL, keep_id, &all, NULL), 0);
   ck_assert_uint_eq(all.count, e.n);
   guard_buf g;
   guard_copy(&g, list, len);
@@ -521,17 +521,17 @@ static void check_list_cuts(const char *list, size_t len, size_t stride) {
 /* A record cut at every byte is truncated; a NUL in place of any byte is malformed. */
 static void check_doc_cuts(const char *doc, size_t len, const char *what) {
   fo_sat_record rec;
-  ck_assert_msg(fo_sat_parse(doc, len, NULL, &rec) == 0, "%s does not parse", what);
+  ck_assert_msg(fo_sat_parse(doc, len, NULL, &rec, NULL) == 0, "%s does not parse", what);
   char *copy = malloc(len);
   ck_assert_ptr_nonnull(copy);
   guard_buf g;
   guard_copy(&g, doc, len);
   for (size_t cut = 0; cut < len; cut++) {
-    int rc = fo_sat_parse(guard_place(&g, len, doc, cut), cut, NULL, &rec);
+    int rc = fo_sat_parse(guard_place(&g, len, doc, cut), cut, NULL, &rec, NULL);
     MUST(rc == FO_EJSONTRUNC, "%s cut at %zu: %s", what, cut, fo_strerror(rc));
     memcpy(copy, doc, len);
     copy[cut] = '\0';
-    rc = fo_sat_parse(copy, len, NULL, &rec);
+    rc = fo_sat_parse(copy, len, NULL, &rec, NULL);
     MUST(rc == FO_EJSON, "%s with a NUL at %zu: %s", what, cut, fo_strerror(rc));
   }
   guard_free(&g);
@@ -593,14 +593,14 @@ START_TEST(errors_after_elements_hand_those_elements_out) {
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     size_t n = 0;
-    int rc = fo_json_each(cases[i].text, strlen(cases[i].text), NULL, count_element, &n);
+    int rc = fo_json_each(cases[i].text, strlen(cases[i].text), NULL, count_element, &n, NULL);
     ck_assert_msg(rc == cases[i].rc && n == cases[i].handed, "%s: %s after %zu", cases[i].text,
                   fo_strerror(rc), n);
   }
   /* too deep in element 3: elements 0..2 first */
   size_t len, n = 0;
   char *s = fx_repeat("[{},[],0,", "[", 1000, "", &len);
-  ck_assert_int_eq(fo_json_each(s, len, NULL, count_element, &n), FO_EJSONDEPTH);
+  ck_assert_int_eq(fo_json_each(s, len, NULL, count_element, &n, NULL), FO_EJSONDEPTH);
   ck_assert_uint_eq(n, 3);
   free(s);
 }
@@ -675,15 +675,15 @@ START_TEST(ids_not_24_lowercase_hex_are_refused_everywhere) {
                      escaped[i - sizeof bad_ids / sizeof bad_ids[0]]);
     }
     seen_ids got = {0};
-    ck_assert_msg(fo_sat_list_parse(doc, (size_t)len, NULL, keep_id, &got) == FO_EBADID, "%s", doc);
+    ck_assert_msg(fo_sat_list_parse(doc, (size_t)len, NULL, keep_id, &got, NULL) == FO_EBADID, "%s", doc);
     ck_assert_uint_eq(got.count, 1);
     char ids[4][FO_SAT_ID_LEN + 1];
     size_t count = 99;
-    ck_assert_int_eq(fo_sat_list_ids(doc, (size_t)len, NULL, ids, 4, &count), FO_EBADID);
+    ck_assert_int_eq(fo_sat_list_ids(doc, (size_t)len, NULL, ids, 4, &count, NULL), FO_EBADID);
     ck_assert_uint_eq(count, 1);
     /* the second element alone, as one document */
     const char *one = strstr(doc + 2, "{\"id\"");
-    ck_assert_int_eq(fo_sat_parse(one, strlen(one) - 1, NULL, &rec), FO_EBADID);
+    ck_assert_int_eq(fo_sat_parse(one, strlen(one) - 1, NULL, &rec, NULL), FO_EBADID);
   }
 }
 END_TEST
@@ -704,11 +704,11 @@ START_TEST(repeated_keys_take_the_last_in_linear_time) {
   n2 = n1 + strlen(tail);
   double t0 = tp_now_ms();
   fo_sat_record rec;
-  ck_assert_int_eq(fo_sat_parse(s, n2, NULL, &rec), 0);
+  ck_assert_int_eq(fo_sat_parse(s, n2, NULL, &rec, NULL), 0);
   ck_assert_str_eq(rec.id, id0);
   ck_assert_str_eq(rec.object_name, "Z");
   fo_json *doc;
-  ck_assert_int_eq(fo_json_parse(s, n2, NULL, &doc), 0);
+  ck_assert_int_eq(fo_json_parse(s, n2, NULL, &doc, NULL), 0);
   ck_assert_int_eq(fo_json_equals(doc, fo_json_path(doc, 0, "spaceTrack.OBJECT_NAME"), "Z", 1), 1);
   fo_json_free(doc);
   double ms = tp_now_ms() - t0;

@@ -20,7 +20,7 @@
 
 static int parse_rc(const char *s, size_t n) {
   fo_json *doc = NULL;
-  int rc = fo_json_parse(s, n, NULL, &doc);
+  int rc = fo_json_parse(s, n, NULL, &doc, NULL);
   ck_assert(rc == 0 ? doc != NULL : doc == NULL);
   fo_json_free(doc);
   return rc;
@@ -28,7 +28,7 @@ static int parse_rc(const char *s, size_t n) {
 
 static fo_json *parse_ok(const char *s) {
   fo_json *doc = NULL;
-  int rc = fo_json_parse(s, strlen(s), NULL, &doc);
+  int rc = fo_json_parse(s, strlen(s), NULL, &doc, NULL);
   ck_assert_msg(rc == 0, "parse of %s: %s", s, fo_strerror(rc));
   return doc;
 }
@@ -516,7 +516,7 @@ START_TEST(numbers_agree_with_strtod_on_random_input) {
   }
   doc[at++] = ']';
   fo_json *d;
-  ck_assert_int_eq(fo_json_parse(doc, at, NULL, &d), 0);
+  ck_assert_int_eq(fo_json_parse(doc, at, NULL, &d, NULL), 0);
   int v = fo_json_first(d, 0);
   for (int i = 0; i < N; i++, v = fo_json_next(d, v)) {
     double got, want = strtod(texts[i], NULL);
@@ -594,12 +594,12 @@ START_TEST(deep_nesting_stops_at_the_cap) {
   ck_assert_int_eq(parse_rc(doc, strlen(doc)), FO_EJSONDEPTH);
   fo_json_limits lim = {0, FO_JSON_MAX_DEPTH + 1};
   fo_json *d;
-  ck_assert_int_eq(fo_json_parse(doc, strlen(doc), &lim, &d), 0);
+  ck_assert_int_eq(fo_json_parse(doc, strlen(doc), &lim, &d, NULL), 0);
   fo_json_free(d);
   lim.max_depth = 3;
-  ck_assert_int_eq(fo_json_parse("[[[1]]]", 7, &lim, &d), 0);
+  ck_assert_int_eq(fo_json_parse("[[[1]]]", 7, &lim, &d, NULL), 0);
   fo_json_free(d);
-  ck_assert_int_eq(fo_json_parse("[[[[1]]]]", 9, &lim, &d), FO_EJSONDEPTH);
+  ck_assert_int_eq(fo_json_parse("[[[[1]]]]", 9, &lim, &d, NULL), FO_EJSONDEPTH);
   free(open);
   free(close);
 }
@@ -610,13 +610,13 @@ START_TEST(wide_and_long_input_within_caps) {
   size_t n;
   char *s = fx_repeat("{", "\"key\":[1,{}],", 200000, "\"last\":\"found\"}", &n);
   fo_json *doc;
-  ck_assert_int_eq(fo_json_parse(s, n, NULL, &doc), 0);
+  ck_assert_int_eq(fo_json_parse(s, n, NULL, &doc, NULL), 0);
   ck_assert_int_eq(fo_json_size(doc, 0), 200001);
   ck_assert_int_eq(fo_json_equals(doc, fo_json_get(doc, 0, "last"), "found", 5), 1);
   fo_json_free(doc);
   free(s);
   s = fx_repeat("[", "0,", 1000000, "1]", &n);
-  ck_assert_int_eq(fo_json_parse(s, n, NULL, &doc), 0);
+  ck_assert_int_eq(fo_json_parse(s, n, NULL, &doc, NULL), 0);
   ck_assert_int_eq(fo_json_size(doc, 0), 1000001);
   int64_t v;
   ck_assert_int_eq(fo_json_int64(doc, fo_json_index(doc, 0, 1000000), &v), 0);
@@ -624,10 +624,10 @@ START_TEST(wide_and_long_input_within_caps) {
   fo_json_free(doc);
   /* the token cap: bounded memory whatever the input */
   fo_json_limits lim = {1000, 0};
-  ck_assert_int_eq(fo_json_parse(s, n, &lim, &doc), FO_ETOOBIG);
+  ck_assert_int_eq(fo_json_parse(s, n, &lim, &doc, NULL), FO_ETOOBIG);
   free(s);
   s = fx_repeat("[\"", "x", 3000000, "\"]", &n); /* one long string: two tokens */
-  ck_assert_int_eq(fo_json_parse(s, n, &lim, &doc), 0);
+  ck_assert_int_eq(fo_json_parse(s, n, &lim, &doc, NULL), 0);
   size_t len;
   ck_assert_int_eq(fo_json_string(doc, fo_json_index(doc, 0, 0), NULL, 0, &len), 0);
   ck_assert_uint_eq(len, 3000000);
@@ -662,15 +662,15 @@ START_TEST(the_first_error_wins_however_the_work_is_split) {
   char *s = fx_repeat("{\"longitude\":", "[", 118, "-81.5,\"x\"}", &n);
   ck_assert_int_eq(parse_rc(s, n), FO_EJSONDEPTH);
   size_t count = 0;
-  ck_assert_int_eq(fo_json_each(s, n, NULL, count_element, &count), FO_EJSONDEPTH);
+  ck_assert_int_eq(fo_json_each(s, n, NULL, count_element, &count, NULL), FO_EJSONDEPTH);
   free(s);
   s = fx_repeat("[", "[", 100, "]}", &n);
   ck_assert_int_eq(parse_rc(s, n), FO_EJSONDEPTH);
-  ck_assert_int_eq(fo_json_each(s, n, NULL, count_element, &count), FO_EJSONDEPTH);
+  ck_assert_int_eq(fo_json_each(s, n, NULL, count_element, &count, NULL), FO_EJSONDEPTH);
   free(s);
   /* a key that is an object: jsmn takes a token it never fills */
   ck_assert_int_eq(parse_rc("{{}:1}", 6), FO_EJSON);
-  ck_assert_int_eq(fo_json_each("[{[]:1}]", 8, NULL, count_element, &count), FO_EJSON);
+  ck_assert_int_eq(fo_json_each("[{[]:1}]", 8, NULL, count_element, &count, NULL), FO_EJSON);
 }
 END_TEST
 
@@ -752,14 +752,14 @@ START_TEST(each_streams_the_same_elements_as_a_whole_parse) {
   size_t len;
   char *s = mixed_list(&len);
   fo_json *whole;
-  ck_assert_int_eq(fo_json_parse(s, len, NULL, &whole), 0);
+  ck_assert_int_eq(fo_json_parse(s, len, NULL, &whole, NULL), 0);
   each_ctx c = {whole, 0, -1};
-  ck_assert_int_eq(fo_json_each(s, len, NULL, compare_element, &c), 0);
+  ck_assert_int_eq(fo_json_each(s, len, NULL, compare_element, &c, NULL), 0);
   ck_assert_uint_eq(c.count, 400);
   /* the callback's nonzero result stops the walk and comes back */
   c.count = 0;
   c.stop_at = 123;
-  ck_assert_int_eq(fo_json_each(s, len, NULL, compare_element, &c), 42);
+  ck_assert_int_eq(fo_json_each(s, len, NULL, compare_element, &c, NULL), 42);
   ck_assert_uint_eq(c.count, 124);
   fo_json_free(whole);
   free(s);
@@ -772,33 +772,33 @@ START_TEST(each_holds_one_element_at_a_time) {
   ck_assert_ptr_nonnull(list);
   /* Each document is about 100 tokens: a cap of 300 is enough to stream, not to parse whole. */
   fo_json_limits lim = {300, 0};
-  ck_assert_int_eq(fo_json_each(list, len, &lim, count_element, &count), 0);
+  ck_assert_int_eq(fo_json_each(list, len, &lim, count_element, &count, NULL), 0);
   ck_assert_uint_eq(count, 500);
   fo_json *doc;
-  ck_assert_int_eq(fo_json_parse(list, len, &lim, &doc), FO_ETOOBIG);
+  ck_assert_int_eq(fo_json_parse(list, len, &lim, &doc, NULL), FO_ETOOBIG);
   lim.max_tokens = 50; /* smaller than one element */
-  ck_assert_int_eq(fo_json_each(list, len, &lim, count_element, &count), FO_ETOOBIG);
+  ck_assert_int_eq(fo_json_each(list, len, &lim, count_element, &count, NULL), FO_ETOOBIG);
   free(list);
 }
 END_TEST
 
 START_TEST(each_wants_an_array_and_reports_errors) {
   size_t count = 0;
-  ck_assert_int_eq(fo_json_each("{}", 2, NULL, count_element, &count), FO_EJSONTYPE);
-  ck_assert_int_eq(fo_json_each("\"x\"", 3, NULL, count_element, &count), FO_EJSONTYPE);
-  ck_assert_int_eq(fo_json_each("5", 1, NULL, count_element, &count), FO_EJSONTYPE);
-  ck_assert_int_eq(fo_json_each("[]", 2, NULL, count_element, &count), 0);
-  ck_assert_int_eq(fo_json_each("[1,2", 4, NULL, count_element, &count), FO_EJSONTRUNC);
-  ck_assert_int_eq(fo_json_each("[1,2]]", 6, NULL, count_element, &count), FO_EJSON);
-  ck_assert_int_eq(fo_json_each("[1]", 3, NULL, NULL, NULL), -EINVAL);
-  ck_assert_int_eq(fo_json_each(NULL, 1, NULL, count_element, &count), -EINVAL);
+  ck_assert_int_eq(fo_json_each("{}", 2, NULL, count_element, &count, NULL), FO_EJSONTYPE);
+  ck_assert_int_eq(fo_json_each("\"x\"", 3, NULL, count_element, &count, NULL), FO_EJSONTYPE);
+  ck_assert_int_eq(fo_json_each("5", 1, NULL, count_element, &count, NULL), FO_EJSONTYPE);
+  ck_assert_int_eq(fo_json_each("[]", 2, NULL, count_element, &count, NULL), 0);
+  ck_assert_int_eq(fo_json_each("[1,2", 4, NULL, count_element, &count, NULL), FO_EJSONTRUNC);
+  ck_assert_int_eq(fo_json_each("[1,2]]", 6, NULL, count_element, &count, NULL), FO_EJSON);
+  ck_assert_int_eq(fo_json_each("[1]", 3, NULL, NULL, NULL, NULL), -EINVAL);
+  ck_assert_int_eq(fo_json_each(NULL, 1, NULL, count_element, &count, NULL), -EINVAL);
   char doc[GEN_DOC_MAX + 2];
   size_t n = gen_starlink_doc(doc + 1, 0);
   doc[0] = '[';
   for (size_t cut = 0; cut <= n; cut++) {
     guard_buf g;
     guard_copy(&g, doc, cut + 1);
-    ck_assert_int_eq(fo_json_each(g.data, cut + 1, NULL, count_element, &count), FO_EJSONTRUNC);
+    ck_assert_int_eq(fo_json_each(g.data, cut + 1, NULL, count_element, &count, NULL), FO_EJSONTRUNC);
     guard_free(&g);
   }
 }
@@ -814,7 +814,7 @@ START_TEST(real_list_and_documents_parse) {
   char *list = fx_read(dir, "starlink_list_first55_2021-05-19.json", &len);
   ck_assert_ptr_nonnull(list);
   fo_json *doc;
-  ck_assert_int_eq(fo_json_parse(list, len, NULL, &doc), 0);
+  ck_assert_int_eq(fo_json_parse(list, len, NULL, &doc, NULL), 0);
   ck_assert_int_eq(fo_json_size(doc, 0), 55);
   size_t count;
   char **names = fx_names(dir, "one", ".json", &count);
@@ -826,7 +826,7 @@ START_TEST(real_list_and_documents_parse) {
     char *one = fx_read(dir, path, &n);
     ck_assert_ptr_nonnull(one);
     fo_json *d;
-    ck_assert_int_eq(fo_json_parse(one, n, NULL, &d), 0);
+    ck_assert_int_eq(fo_json_parse(one, n, NULL, &d, NULL), 0);
     /* each file is one element of the list, cut byte for byte: same id, same bytes */
     ck_assert_int_eq(fo_json_string(d, fo_json_get(d, 0, "id"), id, sizeof id, NULL), 0);
     ck_assert(strncmp(names[i], id, 24) == 0);
@@ -853,7 +853,7 @@ typedef struct {
 
 static int op_parse(void *arg) {
   parse_arg *a = arg;
-  return fo_json_parse(a->s, a->n, NULL, &a->doc);
+  return fo_json_parse(a->s, a->n, NULL, &a->doc, NULL);
 }
 
 static void undo_parse(void *arg) {
@@ -865,7 +865,7 @@ static void undo_parse(void *arg) {
 static int op_each(void *arg) {
   parse_arg *a = arg;
   size_t count = 0;
-  return fo_json_each(a->s, a->n, NULL, count_element, &count);
+  return fo_json_each(a->s, a->n, NULL, count_element, &count, NULL);
 }
 
 START_TEST(out_of_memory_fails_cleanly) {
@@ -894,6 +894,7 @@ Suite *json_suite(void) {
   tcase_add_test(tc, nul_bytes_are_malformed_wherever_they_are);
   tcase_add_test(tc, every_prefix_is_truncated_and_never_read_past);
   suite_add_tcase(s, tc);
+  json_error_cases(s);
   tc = fo_tcase("read", 10);
   tcase_add_test(tc, types_and_navigation);
   tcase_add_test(tc, members_in_one_call_each);

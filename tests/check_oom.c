@@ -75,7 +75,7 @@ typedef struct {
 static int ids_op(void *arg) {
   ids_arg *a = arg;
   memset(a, 0, sizeof *a);
-  int rc = fo_sat_list_ids(sat_list, sizeof sat_list - 1, NULL, a->ids, 4, &a->count);
+  int rc = fo_sat_list_ids(sat_list, sizeof sat_list - 1, NULL, a->ids, 4, &a->count, NULL);
   if (rc == 0) {
     ck_assert_uint_eq(a->count, 3);
     ck_assert_str_eq(a->ids[2], "5eed770f096e59000698560f");
@@ -188,7 +188,7 @@ START_TEST(the_rest_does_not_allocate) {
   ck_assert_int_eq(fo_tpool_group_create(o.tp, &o.g), 0);
   ck_assert_int_eq(fo_ppool_create(&o.pp, &(fo_ppool_opts){2, FO_PPOOL_ARENA_MIN}), 0);
   ck_assert_int_eq(fo_proc_spawn(&o.pr, exit_5, NULL, 0), 0);
-  ck_assert_int_eq(fo_json_parse(sat_list, sizeof sat_list - 1, NULL, &o.doc), 0);
+  ck_assert_int_eq(fo_json_parse(sat_list, sizeof sat_list - 1, NULL, &o.doc, NULL), 0);
 
   long attempts = ta_attempts();
   ta_fail_at(1, 1); /* every allocation from here on fails */

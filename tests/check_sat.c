@@ -108,7 +108,7 @@ START_TEST(real_documents_match_the_files) {
   ck_assert_ptr_nonnull(list);
   collect *c = calloc(1, sizeof *c);
   ck_assert_ptr_nonnull(c);
-  ck_assert_int_eq(fo_sat_list_parse(list, len, NULL, collect_record, c), 0);
+  ck_assert_int_eq(fo_sat_list_parse(list, len, NULL, collect_record, c, NULL), 0);
   ck_assert_uint_eq(c->count, 55);
   for (size_t i = 0; i < nrows; i++) {
     char path[64], name[64], launch[32], decay[32], id[32];
@@ -117,7 +117,7 @@ START_TEST(real_documents_match_the_files) {
     char *one = fx_read(dir, path, &n);
     ck_assert_ptr_nonnull(one);
     fo_sat_record rec;
-    ck_assert_int_eq(fo_sat_parse(one, n, NULL, &rec), 0);
+    ck_assert_int_eq(fo_sat_parse(one, n, NULL, &rec, NULL), 0);
     ck_assert_str_eq(rec.id, rows[i].id);
     /* the README's reading */
     check_against(&rec, rows[i].name, rows[i].launch, rows[i].decay);
@@ -155,7 +155,7 @@ START_TEST(the_three_checked_satellites) {
   ck_assert_ptr_nonnull(list);
   collect *c = calloc(1, sizeof *c);
   ck_assert_ptr_nonnull(c);
-  ck_assert_int_eq(fo_sat_list_parse(list, len, NULL, collect_record, c), 0);
+  ck_assert_int_eq(fo_sat_list_parse(list, len, NULL, collect_record, c, NULL), 0);
   for (size_t i = 0; i < 3; i++) {
     char path[64];
     snprintf(path, sizeof path, "one/%s.json", checked[i].id);
@@ -163,7 +163,7 @@ START_TEST(the_three_checked_satellites) {
     char *one = fx_read(dir, path, &n);
     ck_assert_ptr_nonnull(one);
     fo_sat_record rec;
-    ck_assert_int_eq(fo_sat_parse(one, n, NULL, &rec), 0);
+    ck_assert_int_eq(fo_sat_parse(one, n, NULL, &rec, NULL), 0);
     check_against(&rec, checked[i].name, checked[i].launch, checked[i].decay);
     ck_assert_str_eq(rec.id, checked[i].id);
     size_t found = 0;
@@ -178,7 +178,7 @@ START_TEST(the_three_checked_satellites) {
   /* STARLINK-76 is in orbit: its position is there */
   fo_sat_record rec;
   char *one = fx_read(dir, "one/5eed770f096e590006985610.json", &len);
-  ck_assert_int_eq(fo_sat_parse(one, len, NULL, &rec), 0);
+  ck_assert_int_eq(fo_sat_parse(one, len, NULL, &rec, NULL), 0);
   ck_assert(rec.longitude == -70.61521741360424 && rec.height_km == 398.16973111329935);
   ck_assert(rec.norad_cat_id == 44287);
   ck_assert_str_eq(rec.object_id, "2019-029BE");
@@ -198,11 +198,11 @@ START_TEST(real_list_ids) {
   char *list = fx_read(dir, list_file, &len);
   ck_assert_ptr_nonnull(list);
   char ids[55][FO_SAT_ID_LEN + 1];
-  ck_assert_int_eq(fo_sat_list_ids(list, len, NULL, NULL, 0, &count), 0);
+  ck_assert_int_eq(fo_sat_list_ids(list, len, NULL, NULL, 0, &count, NULL), 0);
   ck_assert_uint_eq(count, 55);
-  ck_assert_int_eq(fo_sat_list_ids(list, len, NULL, ids, 10, &count), FO_ETOOBIG);
+  ck_assert_int_eq(fo_sat_list_ids(list, len, NULL, ids, 10, &count, NULL), FO_ETOOBIG);
   ck_assert_uint_eq(count, 55);
-  ck_assert_int_eq(fo_sat_list_ids(list, len, NULL, ids, 55, &count), 0);
+  ck_assert_int_eq(fo_sat_list_ids(list, len, NULL, ids, 55, &count, NULL), 0);
   /* README: ids run without gaps from ...98560d to ...985643 */
   ck_assert_str_eq(ids[0], "5eed770f096e59000698560d");
   ck_assert_str_eq(ids[54], "5eed7714096e590006985643");
@@ -239,15 +239,15 @@ START_TEST(generated_full_list_matches_the_generator) {
   size_t len;
   char *list = gen_starlink_list(3500, &len);
   ck_assert_ptr_nonnull(list);
-  ck_assert_int_eq(fo_sat_list_parse(list, len, NULL, check_generated, NULL), 0);
+  ck_assert_int_eq(fo_sat_list_parse(list, len, NULL, check_generated, NULL, NULL), 0);
   size_t count;
-  ck_assert_int_eq(fo_sat_list_ids(list, len, NULL, NULL, 0, &count), 0);
+  ck_assert_int_eq(fo_sat_list_ids(list, len, NULL, NULL, 0, &count, NULL), 0);
   ck_assert_uint_eq(count, 3500);
   free(list);
   char doc[GEN_DOC_MAX];
   for (unsigned long i = 0; i < 3500; i += 499) {
     fo_sat_record rec;
-    ck_assert_int_eq(fo_sat_parse(doc, gen_starlink_doc(doc, i), NULL, &rec), 0);
+    ck_assert_int_eq(fo_sat_parse(doc, gen_starlink_doc(doc, i), NULL, &rec, NULL), 0);
     check_generated(&rec, i, NULL);
   }
 }
@@ -256,7 +256,7 @@ END_TEST
 /* ---------------------------------------------------------------- forms a document may take */
 
 static int parse_text(const char *s, fo_sat_record *rec) {
-  return fo_sat_parse(s, strlen(s), NULL, rec);
+  return fo_sat_parse(s, strlen(s), NULL, rec, NULL);
 }
 
 START_TEST(keys_in_any_order_with_whitespace_and_unknown_fields) {
@@ -415,7 +415,7 @@ START_TEST(bad_ids_and_wrong_types) {
   }
   ck_assert_int_eq(fo_sat_check_id("5eed770f096e59000698560d", 24), 0);
   ck_assert_int_eq(fo_sat_check_id(NULL, 24), FO_EBADID);
-  ck_assert_int_eq(fo_sat_parse("{}", 2, NULL, NULL), -EINVAL);
+  ck_assert_int_eq(fo_sat_parse("{}", 2, NULL, NULL, NULL), -EINVAL);
   ck_assert_int_eq(fo_sat_from_json(NULL, 0, NULL), -EINVAL);
   ck_assert_int_eq(fo_sat_from_json(NULL, FO_ENOTFOUND, NULL), FO_ENOTFOUND);
 }
@@ -483,26 +483,26 @@ static int stop_at_two(const fo_sat_record *rec, size_t index, void *arg) {
 
 START_TEST(list_errors_and_early_stop) {
   size_t seen = 0;
-  ck_assert_int_eq(fo_sat_list_parse("[]", 2, NULL, stop_at_two, &seen), 0);
+  ck_assert_int_eq(fo_sat_list_parse("[]", 2, NULL, stop_at_two, &seen, NULL), 0);
   ck_assert_uint_eq(seen, 0);
-  ck_assert_int_eq(fo_sat_list_parse("{}", 2, NULL, stop_at_two, &seen), FO_EJSONTYPE);
-  ck_assert_int_eq(fo_sat_list_parse("[]", 2, NULL, NULL, NULL), -EINVAL);
+  ck_assert_int_eq(fo_sat_list_parse("{}", 2, NULL, stop_at_two, &seen, NULL), FO_EJSONTYPE);
+  ck_assert_int_eq(fo_sat_list_parse("[]", 2, NULL, NULL, NULL, NULL), -EINVAL);
   const char *l = "[{\"id\":\"5eed770f096e59000698560d\"},{\"id\":\"5eed770f096e59000698560e\"},"
                   "{\"id\":\"5eed770f096e59000698560f\"},{\"id\":\"5eed770f096e590006985610\"}]";
-  ck_assert_int_eq(fo_sat_list_parse(l, strlen(l), NULL, stop_at_two, &seen), 7);
+  ck_assert_int_eq(fo_sat_list_parse(l, strlen(l), NULL, stop_at_two, &seen, NULL), 7);
   ck_assert_uint_eq(seen, 3);
   const char *bad = "[{\"id\":\"5eed770f096e59000698560d\"},7]";
   seen = 0;
-  ck_assert_int_eq(fo_sat_list_parse(bad, strlen(bad), NULL, stop_at_two, &seen), FO_EJSONTYPE);
+  ck_assert_int_eq(fo_sat_list_parse(bad, strlen(bad), NULL, stop_at_two, &seen, NULL), FO_EJSONTYPE);
   ck_assert_uint_eq(seen, 1);
   bad = "[{\"id\":\"5eed770f096e59000698560d\"},{\"id\":\"nope\"}]";
-  ck_assert_int_eq(fo_sat_list_parse(bad, strlen(bad), NULL, stop_at_two, &seen), FO_EBADID);
+  ck_assert_int_eq(fo_sat_list_parse(bad, strlen(bad), NULL, stop_at_two, &seen, NULL), FO_EBADID);
   char ids[2][FO_SAT_ID_LEN + 1];
   size_t count;
-  ck_assert_int_eq(fo_sat_list_ids(l, strlen(l), NULL, ids, 2, &count), FO_ETOOBIG);
+  ck_assert_int_eq(fo_sat_list_ids(l, strlen(l), NULL, ids, 2, &count, NULL), FO_ETOOBIG);
   ck_assert_uint_eq(count, 4);
   ck_assert_str_eq(ids[1], "5eed770f096e59000698560e");
-  ck_assert_int_eq(fo_sat_list_ids(l, strlen(l), NULL, NULL, 2, &count), -EINVAL);
+  ck_assert_int_eq(fo_sat_list_ids(l, strlen(l), NULL, NULL, 2, &count, NULL), -EINVAL);
 }
 END_TEST
 
@@ -516,13 +516,13 @@ typedef struct {
 static int op_parse_one(void *arg) {
   text_arg *a = arg;
   fo_sat_record rec;
-  return fo_sat_parse(a->s, a->n, NULL, &rec);
+  return fo_sat_parse(a->s, a->n, NULL, &rec, NULL);
 }
 
 static int op_parse_list(void *arg) {
   text_arg *a = arg;
   size_t count;
-  return fo_sat_list_ids(a->s, a->n, NULL, NULL, 0, &count);
+  return fo_sat_list_ids(a->s, a->n, NULL, NULL, 0, &count, NULL);
 }
 
 START_TEST(out_of_memory_fails_cleanly) {

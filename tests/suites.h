@@ -16,6 +16,8 @@ Suite *tpool_suite(void);
 Suite *fetch_suite(void);
 Suite *fetch_tls_suite(void);
 Suite *json_suite(void);
+/* tests/check_json_error.c: error positions of the JSON and satellite layers, in the json suite */
+void json_error_cases(Suite *s);
 Suite *sat_suite(void);
 /* hostile input to the JSON and satellite layers */
 Suite *hostile_suite(void);

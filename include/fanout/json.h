@@ -73,15 +73,33 @@ typedef struct fo_json_limits {
 } fo_json_limits;
 
 /**
+ * Where a parse failed, for a program (offset) and for a person (line and column). Every call
+ * that takes one fills it (when it is not NULL) whatever it returns.
+ * The position is that of the first byte the parser could not accept: the error lies in the
+ * token or separator that starts there (a bad escape: in the string that starts there). For
+ * FO_EJSONTRUNC it is the input's length; for FO_ETOOBIG from the token cap, where the tokens ran
+ * out. Lines end at '\n'; the column counts bytes, not characters.
+ */
+typedef struct fo_json_error {
+  int code;      /**< what the call returned; 0 on success */
+  size_t offset; /**< bytes from the start of the input; 0 when line is 0 */
+  size_t line;   /**< 1-based; 0 when the code has no position (success, -EINVAL, -ENOMEM, a
+                      callback's own result, an input too long to parse) */
+  size_t column; /**< 1-based, in bytes from the start of the line; 0 when line is 0 */
+} fo_json_error;
+/**
  * Parse a whole document.
  * @param buf, len  the input; need not be NUL-terminated; must outlive *out.
  * @param limits    NULL for the defaults.
  * @param out       receives the document, or NULL on failure.
+ * @param err       NULL, or receives the code and, for FO_EJSON, FO_EJSONTRUNC, FO_EJSONDEPTH
+ *                  and FO_ETOOBIG (token cap), where the input went wrong.
  * @return 0, -EINVAL (NULL out, or NULL buf with len > 0), -ENOMEM, FO_EJSON (malformed),
  *         FO_EJSONTRUNC (ends early; includes empty input), FO_EJSONDEPTH (nested deeper than
  *         the cap), FO_ETOOBIG (more tokens than the cap, or len above INT_MAX).
  */
-int fo_json_parse(const char *buf, size_t len, const fo_json_limits *limits, fo_json **out);
+int fo_json_parse(const char *buf, size_t len, const fo_json_limits *limits, fo_json **out,
+                  fo_json_error *err);
 
 /** Free a document; NULL does nothing. Must not be called on the view fo_json_each() lends. */
 void fo_json_free(fo_json *doc);
@@ -99,12 +117,14 @@ typedef int (*fo_json_each_fn)(const fo_json *doc, int value, size_t index, void
  * documents needs a few KiB of tokens). The whole input is still checked: an error in element
  * 1000 is found after elements 0..999 were handed to fn.
  * @param limits  NULL for the defaults; max_tokens caps the tokens held at once.
+ * @param err     NULL, or receives the code and position as for fo_json_parse() (fn's own result
+ *                has no position).
  * @return 0, fn's nonzero result, or the codes of fo_json_parse() (FO_ETOOBIG when one element
  *         needs more than max_tokens), -EINVAL (NULL fn), FO_EJSONTYPE (the root is not an
  *         array).
  */
 int fo_json_each(const char *buf, size_t len, const fo_json_limits *limits, fo_json_each_fn fn,
-                 void *arg);
+                 void *arg, fo_json_error *err);
 
 /** The handle of the root value (or, in a view from fo_json_each(), of the element).
  * @return a handle >= 0, -EINVAL (NULL doc). */

@@ -104,9 +104,11 @@ int fo_sat_from_json(const fo_json *doc, int v, fo_sat_record *rec);
 /**
  * Parse one document (the body of GET /v4/starlink/{id}).
  * @param limits  NULL for the defaults (fo_json_limits).
+ * @param err     NULL, or receives the code and, for a JSON error, where it is (fo_json_error).
  * @return 0, the codes of fo_json_parse(), or those of fo_sat_from_json().
  */
-int fo_sat_parse(const char *buf, size_t len, const fo_json_limits *limits, fo_sat_record *rec);
+int fo_sat_parse(const char *buf, size_t len, const fo_json_limits *limits, fo_sat_record *rec,
+                 fo_json_error *err);
 
 /** Called once per record of the list, in list order. rec is valid during the call only.
  * Return 0 to go on; anything else stops the parse and becomes its result. */
@@ -119,23 +121,27 @@ typedef int (*fo_sat_list_fn)(const fo_sat_record *rec, size_t index, void *arg)
  * 2023), so a caller could not size an array without a first pass, and most callers keep a few
  * fields of each record rather than 200-byte records by the thousand. Memory stays at one
  * record on the stack plus the tokens of one element, whatever the list's length.
+ * @param err  NULL, or receives the code and a position: for a JSON error, where it is
+ *             (fo_json_error); for a record refused by fo_sat_from_json(), where that record
+ *             (the array element) starts.
  * @return 0, fn's nonzero result, -EINVAL (NULL fn), FO_EJSONTYPE (the body is not an array),
  *         the codes of fo_json_each() and of fo_sat_from_json(). Records before the one that
  *         failed have been handed to fn.
  */
 int fo_sat_list_parse(const char *buf, size_t len, const fo_json_limits *limits, fo_sat_list_fn fn,
-                      void *arg);
+                      void *arg, fo_json_error *err);
 
 /**
  * Every id of the list into a caller's array, in list order, NUL-terminated. The whole list is
  * checked, including the records behind the ids.
  * @param ids    room for cap ids; NULL (with cap 0) to count only.
  * @param count  receives the number of ids in the list (also on FO_ETOOBIG); may be NULL.
+ * @param err    NULL, or filled as by fo_sat_list_parse() (FO_ETOOBIG for cap has no position).
  * @return 0, FO_ETOOBIG (more than cap ids: the first cap are filled), -EINVAL (NULL ids with
  *         cap > 0), or the codes of fo_sat_list_parse().
  */
 int fo_sat_list_ids(const char *buf, size_t len, const fo_json_limits *limits,
-                    char (*ids)[FO_SAT_ID_LEN + 1], size_t cap, size_t *count);
+                    char (*ids)[FO_SAT_ID_LEN + 1], size_t cap, size_t *count, fo_json_error *err);
 
 #ifdef __cplusplus
 }

@@ -85,7 +85,7 @@ int starlink_list(fo_fetcher *f, const starlink_opts *o, starlink_row **rows, si
   }
   /* Counting first checks the whole list and sizes the rows to what is kept. */
   size_t total = 0;
-  rc = fo_sat_list_ids(r.body, r.body_len, NULL, NULL, 0, &total);
+  rc = fo_sat_list_ids(r.body, r.body_len, NULL, NULL, 0, &total, NULL);
   if (rc == 0) {
     size_t keep = total < o->count ? total : o->count;
     *rows = calloc(keep ? keep : 1, sizeof **rows);
@@ -93,11 +93,11 @@ int starlink_list(fo_fetcher *f, const starlink_opts *o, starlink_row **rows, si
       rc = -ENOMEM;
     } else if (o->from_list) {
       list_rows l = {*rows, keep};
-      rc = fo_sat_list_parse(r.body, r.body_len, NULL, list_row, &l);
+      rc = fo_sat_list_parse(r.body, r.body_len, NULL, list_row, &l, NULL);
     } else {
       /* The ids go straight into the rows: each row's id field is the array the call wants. */
       char(*ids)[FO_SAT_ID_LEN + 1] = calloc(keep ? keep : 1, sizeof *ids);
-      rc = ids ? fo_sat_list_ids(r.body, r.body_len, NULL, ids, keep, NULL) : -ENOMEM;
+      rc = ids ? fo_sat_list_ids(r.body, r.body_len, NULL, ids, keep, NULL, NULL) : -ENOMEM;
       if (rc == FO_ETOOBIG)
         rc = 0; /* the list is longer than --count: the first ids are filled */
       for (size_t i = 0; rc == 0 && i < keep; i++)
@@ -149,7 +149,7 @@ static void item_done(size_t index, const fo_fetch_result *r, void *arg) {
   } else if (r->err != 0) {
     row->failed = 1;
     fetch_reason(r, row->reason, sizeof row->reason);
-  } else if ((rc = fo_sat_parse(r->body, r->body_len, NULL, &rec)) != 0) {
+  } else if ((rc = fo_sat_parse(r->body, r->body_len, NULL, &rec, NULL)) != 0) {
     row->failed = 1;
     snprintf(row->reason, sizeof row->reason, "bad document: %s", fo_strerror(rc));
   } else if (strcmp(rec.id, row->id) != 0) {

@@ -60,7 +60,7 @@ static int take_record(const fo_sat_record *r, size_t i, void *arg) {
 /* The satellite layer: streaming, one element's tokens at a time. */
 static double run_sat(const char *buf, size_t len, bench_fields *out) {
   double t = cpu_now();
-  int rc = fo_sat_list_parse(buf, len, NULL, take_record, out);
+  int rc = fo_sat_list_parse(buf, len, NULL, take_record, out, NULL);
   t = cpu_now() - t;
   if (rc != 0)
     die("fo_sat_list_parse", rc);
@@ -78,7 +78,7 @@ static double run_dom(const char *buf, size_t len, bench_fields *out) {
   fo_json *doc;
   /* the 4x list needs more tokens than the default cap allows */
   fo_json_limits lim = {len / 4 + 16, 0};
-  int rc = fo_json_parse(buf, len, &lim, &doc);
+  int rc = fo_json_parse(buf, len, &lim, &doc, NULL);
   if (rc != 0)
     die("fo_json_parse", rc);
   size_t i = 0;
@@ -226,7 +226,7 @@ static double run_wide(const char *buf, size_t len, bench_fields *out) {
   (void)out;
   double t = cpu_now();
   fo_json *doc;
-  int rc = fo_json_parse(buf, len, NULL, &doc);
+  int rc = fo_json_parse(buf, len, NULL, &doc, NULL);
   if (rc != 0)
     die("fo_json_parse (wide)", rc);
   int v = fo_json_get(doc, 0, "k0"); /* walks every key: last one wins */

@@ -179,7 +179,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const char *s = (const char *)data;
   fo_json *doc = NULL;
-  int rc = fo_json_parse(s, size, NULL, &doc);
+  int rc = fo_json_parse(s, size, NULL, &doc, NULL);
   REQUIRE(documented(rc));
   REQUIRE((rc == 0) == (doc != NULL));
 
@@ -189,8 +189,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   int is_array = at < size && s[at] == '[';
   each_ctx c = {doc, 0};
   size_t n = 0;
-  int each = doc != NULL && is_array ? fo_json_each(s, size, NULL, same_element, &c)
-                                     : fo_json_each(s, size, NULL, count_only, &n);
+  int each = doc != NULL && is_array ? fo_json_each(s, size, NULL, same_element, &c, NULL)
+                                     : fo_json_each(s, size, NULL, count_only, &n, NULL);
   REQUIRE(documented(each));
   if (is_array)
     REQUIRE(each == rc); /* the same checks, streamed */
@@ -209,19 +209,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
 
   fo_json_limits tight = {48, 4};
-  rc = fo_json_parse(s, size, &tight, &doc);
+  rc = fo_json_parse(s, size, &tight, &doc, NULL);
   REQUIRE(documented(rc));
   fo_json_free(doc);
 
   fo_sat_record rec;
-  rc = fo_sat_parse(s, size, NULL, &rec);
+  rc = fo_sat_parse(s, size, NULL, &rec, NULL);
   REQUIRE(documented(rc));
   if (rc == 0)
     check_record(&rec);
   size_t records = 0, ids = 0;
-  rc = fo_sat_list_parse(s, size, NULL, record_cb, &records);
+  rc = fo_sat_list_parse(s, size, NULL, record_cb, &records, NULL);
   REQUIRE(documented(rc));
-  int idrc = fo_sat_list_ids(s, size, NULL, NULL, 0, &ids);
+  int idrc = fo_sat_list_ids(s, size, NULL, NULL, 0, &ids, NULL);
   REQUIRE(idrc == rc && ids == records);
   return 0;
 }

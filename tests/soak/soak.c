@@ -270,7 +270,7 @@ static void one_batch(fetch_state *s, fo_fetcher *f, long salt, int with_etags) 
       fo_sat_record rec;
       if (r->err != 0 || r->status != 200)
         die("a fetch", r->err);
-      rc = fo_sat_parse(r->body, r->body_len, NULL, &rec);
+      rc = fo_sat_parse(r->body, r->body_len, NULL, &rec, NULL);
       if (rc != 0 || strcmp(rec.id, s->ids[(i + (size_t)salt) % DOCS]) != 0)
         die("the document fetched", rc);
     }
