@@ -236,7 +236,8 @@ from 1 to 1000000|counter --increments 1000001
 from 1 to 1000000|queue --count 1000001
 --count|queue --count=x
 --count|threads --count 0
-from 1 to 256|threads --count 257
+threads = 257: accepted 0 to 256|threads --count 257
+--count|threads --count 4294967296
 --no-lock takes no value|threads --no-lock=yes
 --lock|threads --lock
 --x|cpus --x

@@ -331,6 +331,9 @@ usage --count --count 0
 usage --count --count many
 usage --count --count
 usage --threads --threads 1000
+usage 'threads = 1000: accepted 0 to 256' --threads 1000
+usage 'retries = 99: accepted 0 to 20' --retries 99
+usage 'rate = 2000000: accepted 0 to 1000000' --rate 2e6
 usage --format --format xml
 usage 'table, csv, json' --format=yaml
 usage --timeout --timeout -1

@@ -40,7 +40,9 @@ const char *demo_next_flag(demo_args *a, int *status) {
   return a->flag;
 }
 
-int demo_is(const demo_args *a, const char *name) { return strcmp(a->flag, name) == 0; }
+int demo_is(const demo_args *a, const char *name) {
+  return strcmp(a->flag, name) == 0;
+}
 
 const char *demo_value(demo_args *a, int *status) {
   if (a->inline_value)
@@ -133,4 +135,12 @@ double demo_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int demo_opt_refused(const char *cmd, const char *flag, const fo_opt_error *why) {
+  char line[160];
+  if (fo_opt_error_format(why, line, sizeof line) < 0)
+    snprintf(line, sizeof line, "%s", fo_strerror(-EINVAL));
+  fprintf(stderr, "fanout-demo %s: %s: %s\n", cmd, flag, line);
+  return DEMO_USAGE;
 }

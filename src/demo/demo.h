@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "fanout/fanout.h"
+
 /* Exit statuses, the same for every subcommand. */
 enum {
   DEMO_OK = 0,      /* everything done */
@@ -56,6 +58,11 @@ int demo_unknown(const demo_args *a);
 
 /* A flag that takes no value was given "=VALUE": reported; returns DEMO_USAGE. */
 int demo_no_value(const demo_args *a);
+
+/* Options the library refused (an *_opts_check() call gave -EINVAL and filled why): reported as
+ * "fanout-demo CMD: FLAG: <the library's explanation>", naming the flag that set the field;
+ * returns DEMO_USAGE. The library holds the ranges, so the demo does not repeat them. */
+int demo_opt_refused(const char *cmd, const char *flag, const fo_opt_error *why);
 
 /* Seconds on CLOCK_MONOTONIC, for wall times. */
 double demo_now(void);

@@ -4,6 +4,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <float.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,15 +65,15 @@ static int parse_flags(int argc, char **argv, starlink_opts *o) {
     } else if (demo_is(&a, "--count")) {
       status = demo_uint(&a, 1, STARLINK_COUNT_MAX, &o->count);
     } else if (demo_is(&a, "--threads")) {
-      status = demo_uint(&a, 1, FO_TPOOL_THREADS_MAX, &o->threads);
+      status = demo_uint(&a, 1, UINT_MAX, &o->threads); /* the fetcher's check has the max */
     } else if (demo_is(&a, "--format")) {
       status = demo_choice(&a, formats, &o->format);
     } else if (demo_is(&a, "--timeout")) {
       status = demo_double(&a, 0.001, FO_FETCH_MS_MAX / 1000.0, &o->timeout_s);
     } else if (demo_is(&a, "--retries")) {
-      status = demo_uint(&a, 0, FO_FETCH_RETRIES_MAX, &o->retries);
+      status = demo_uint(&a, 0, UINT_MAX, &o->retries);
     } else if (demo_is(&a, "--rate")) {
-      status = demo_double(&a, 0.001, FO_FETCH_RATE_MAX, &o->rate);
+      status = demo_double(&a, 0.001, DBL_MAX, &o->rate);
     } else if (demo_is(&a, "--cacert")) {
       status = demo_text(&a, &o->cacert);
     } else {
@@ -87,6 +89,23 @@ static int parse_flags(int argc, char **argv, starlink_opts *o) {
   if (o->from_list && o->compare) {
     fputs("fanout-demo starlink: --from-list makes one request: nothing to --compare\n", stderr);
     return DEMO_USAGE;
+  }
+  /* The fetcher holds the ranges: ask it, and name the flag behind a field it refuses. */
+  static const char *const flags[][2] = {{"threads", "--threads"},
+                                         {"retries", "--retries"},
+                                         {"rate", "--rate"},
+                                         {"timeout_ms", "--timeout"},
+                                         {"connect_timeout_ms", "--timeout"},
+                                         {"ca_file", "--cacert"}};
+  fo_fetch_opts fo;
+  fo_opt_error why;
+  starlink_fetch_opts(o, (unsigned)o->threads, &fo);
+  if (fo_fetch_opts_check(&fo, &why) != 0) {
+    const char *flag = why.field;
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+      if (strcmp(flags[i][0], why.field) == 0)
+        flag = flags[i][1];
+    return demo_opt_refused("starlink", flag, &why);
   }
   return DEMO_OK;
 }

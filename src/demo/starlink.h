@@ -35,6 +35,9 @@ typedef struct starlink_row {
   char reason[256]; /* set when failed */
 } starlink_row;
 
+/* The fetcher's options for the command line's, with the given number of threads. */
+void starlink_fetch_opts(const starlink_opts *o, unsigned threads, fo_fetch_opts *out);
+
 /* A fetcher for the options, with the given number of threads. 0 or a fanout error. */
 int starlink_fetcher(const starlink_opts *o, unsigned threads, fo_fetcher **f);
 

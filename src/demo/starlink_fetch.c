@@ -16,7 +16,7 @@
 /* Width of the progress bar, in characters. */
 #define PROGRESS_WIDTH 40
 
-int starlink_fetcher(const starlink_opts *o, unsigned threads, fo_fetcher **f) {
+void starlink_fetch_opts(const starlink_opts *o, unsigned threads, fo_fetch_opts *out) {
   fo_fetch_opts fo = {0};
   fo.threads = threads;
   fo.timeout_ms = (long)(o->timeout_s * 1000.0 + 0.5);
@@ -27,6 +27,12 @@ int starlink_fetcher(const starlink_opts *o, unsigned threads, fo_fetcher **f) {
   fo.rate = o->rate;
   fo.ca_file = o->cacert;
   fo.accept_type = STARLINK_ACCEPT;
+  *out = fo;
+}
+
+int starlink_fetcher(const starlink_opts *o, unsigned threads, fo_fetcher **f) {
+  fo_fetch_opts fo;
+  starlink_fetch_opts(o, threads, &fo);
   return fo_fetcher_create(f, &fo);
 }
 

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -85,7 +86,7 @@ int demo_threads(int argc, char **argv) {
       fputs(help, stdout);
       return DEMO_OK;
     } else if (demo_is(&a, "--count")) {
-      status = demo_uint(&a, 1, FO_TPOOL_THREADS_MAX, &count);
+      status = demo_uint(&a, 1, UINT_MAX, &count); /* the pool says how many it takes */
     } else if (demo_is(&a, "--no-lock")) {
       if (a.inline_value)
         return demo_no_value(&a);
@@ -96,6 +97,10 @@ int demo_threads(int argc, char **argv) {
   }
   if (status != DEMO_OK)
     return status;
+  fo_tpool_opts opts = {.threads = (unsigned)count, .name = "demo"};
+  fo_opt_error why;
+  if (fo_tpool_opts_check(&opts, &why) != 0)
+    return demo_opt_refused("threads", "--count", &why);
 
   printer p = {.use_lock = use_lock};
   int rc = pthread_mutex_init(&p.lock, NULL);
@@ -106,7 +111,6 @@ int demo_threads(int argc, char **argv) {
   /* One thread per number, as the lesson starts one threading.Thread per number. (A thread that
    * is done early may also take a number queued for another; the lines are the same.) */
   fo_tpool *pool;
-  fo_tpool_opts opts = {.threads = (unsigned)count, .name = "demo"};
   rc = fo_tpool_create(&pool, &opts);
   if (rc != 0) {
     fprintf(stderr, "fanout-demo threads: cannot start %lu threads: %s\n", count, fo_strerror(rc));
