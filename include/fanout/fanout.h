@@ -25,6 +25,7 @@
  *   fo_opt_error_format() turns into a sentence.
  * - Sizes. A call that fills a caller's buffer never truncates: a buffer too small gives
  *   FO_ETOOBIG and, where the caller could not know it, the size needed (a size query).
+ * - Positions. A JSON error comes with its byte offset, line and column (fo_json_error, json.h).
  *
  * Threads and processes. fo_strerror(), fo_errname(), fo_opt_error_format(), fo_version() and
  * fo_cpu_count() are thread-safe and safe in a child after fork(). fo_set_allocator() is not:
@@ -66,7 +67,7 @@ extern "C" {
   XX(EHTTP, 10, "HTTP status was not 2xx")                                                         \
   XX(ETRANSPORT, 11, "network transport error")                                                    \
   XX(ETLS, 12, "TLS error (handshake or certificate verification)")                                \
-  XX(EEOF, 30, "end of stream: the writer closed its end")                                         \
+  XX(EEOF, 30, "end of stream: the writer closed its end, or a sender marked it")                  \
   XX(EBROKEN, 31, "stream cut off in the middle of a message (the writer died or closed)")         \
   XX(EFULL, 32, "fixed-capacity container is full")                                                \
   XX(EJSONTRUNC, 40, "JSON input ends before the value is complete")                               \
