@@ -623,16 +623,22 @@ static long long rate_value(double rate) {
   return rate >= 9e18 ? LLONG_MAX : rate <= -9e18 ? LLONG_MIN : (long long)rate;
 }
 
+/* The rate, checked as a double: 1e6 + 0.5 is refused but cuts to an accepted integer, so why
+ * is filled here rather than by fo__opt_range(). */
+static int rate_ok(double rate, fo_opt_error *why) {
+  if (rate >= 0.0 && rate <= FO_FETCH_RATE_MAX) /* false for NaN */
+    return 1;
+  if (why != NULL)
+    *why = (fo_opt_error){"rate", 0, (long long)FO_FETCH_RATE_MAX, rate_value(rate)};
+  return 0;
+}
+
 int fo_fetch_opts_check(const fo_fetch_opts *o, fo_opt_error *why) {
   if (o == NULL)
     return 0;
-  if (!(o->rate >= 0.0 && o->rate <= FO_FETCH_RATE_MAX)) { /* also true for NaN */
-    if (why != NULL) /* filled here: 1e6 + 0.5 is refused but cuts to an accepted integer */
-      *why = (fo_opt_error){"rate", 0, (long long)FO_FETCH_RATE_MAX, rate_value(o->rate)};
-    return -EINVAL;
-  }
-  /* A stack above FO_FETCH_STACK_MAX is a unit mistake, not a need; SIZE_MAX / 4 is also at
-   * most INT64_MAX / 2, so the body cap fits curl's 64-bit sizes on every board. */
+  /* In the struct's order, so why names the first field refused. A stack above
+   * FO_FETCH_STACK_MAX is a unit mistake, not a need; SIZE_MAX / 4 is also at most INT64_MAX / 2,
+   * so the body cap fits curl's 64-bit sizes on every board. */
   int ok = fo__opt_urange("threads", o->threads, FO_TPOOL_THREADS_MAX, why) &&
            fo__opt_urange("stack_size", o->stack_size, FO_FETCH_STACK_MAX, why) &&
            fo__opt_range("connect_timeout_ms", o->connect_timeout_ms, 0, FO_FETCH_MS_MAX, why) &&
@@ -640,7 +646,7 @@ int fo_fetch_opts_check(const fo_fetch_opts *o, fo_opt_error *why) {
            fo__opt_urange("retries", o->retries, FO_FETCH_RETRIES_MAX, why) &&
            fo__opt_range("backoff_ms", o->backoff_ms, 0, FO_FETCH_MS_MAX, why) &&
            fo__opt_range("backoff_max_ms", o->backoff_max_ms, 0, FO_FETCH_MS_MAX, why) &&
-           fo__opt_urange("max_body", o->max_body, SIZE_MAX / 4, why) &&
+           rate_ok(o->rate, why) && fo__opt_urange("max_body", o->max_body, SIZE_MAX / 4, why) &&
            string_ok("ca_file", o->ca_file, why) && string_ok("ca_path", o->ca_path, why) &&
            string_ok("user_agent", o->user_agent, why) &&
            string_ok("accept_type", o->accept_type, why);

@@ -259,6 +259,7 @@ START_TEST(tpool_opts_explained) {
       {{.queue = FO_TPOOL_QUEUE_MAX + 1}, {"queue", 0, FO_TPOOL_QUEUE_MAX, FO_TPOOL_QUEUE_MAX + 1}},
       {{.threads = 2, .stack_size = FO_TPOOL_STACK_MAX + 1},
        {"stack_size", 0, FO_TPOOL_STACK_MAX, FO_TPOOL_STACK_MAX + 1LL}},
+      {{.threads = 300, .queue = UINT_MAX}, {"threads", 0, FO_TPOOL_THREADS_MAX, 300}},
   };
   for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
     fo_opt_error why = {NULL, 0, 0, 0};
@@ -528,6 +529,9 @@ START_TEST(fetch_opts_explained) {
       {{.ca_path = ""}, {"ca_path", 1, LLONG_MAX, 0}},
       {{.user_agent = ""}, {"user_agent", 1, LLONG_MAX, 0}},
       {{.accept_type = ""}, {"accept_type", 1, LLONG_MAX, 0}},
+      /* several refused: the first in the struct's order is named */
+      {{.threads = 300, .rate = NAN, .ca_file = ""}, {"threads", 0, FO_TPOOL_THREADS_MAX, 300}},
+      {{.backoff_ms = -1, .rate = -1}, {"backoff_ms", 0, FO_FETCH_MS_MAX, -1}},
   };
   for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
     fo_opt_error why = {NULL, 0, 0, 0};
