@@ -45,8 +45,9 @@ extern "C" {
 #endif
 /** Stack of each thread of the fetcher's own pool when the options leave it 0. A transfer with
  * a TLS handshake runs through libcurl's and mbedTLS's call chains (certificate parsing, key
- * exchange), deep but within this, the thread pool's default too; only the pages touched cost
- * memory. */
+ * exchange), which this holds with a margin; it is kept apart from FO_TPOOL_STACK_DEFAULT (the
+ * same figure today) so a build that shrinks the pool's default keeps the fetcher safe. Only the
+ * pages touched cost memory. */
 #ifndef FO_FETCH_STACK_DEFAULT
 #define FO_FETCH_STACK_DEFAULT (256 * 1024)
 #endif

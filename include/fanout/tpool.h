@@ -108,9 +108,11 @@ int fo_tpool_opts_check(const fo_tpool_opts *opts, fo_opt_error *why);
  * Create a pool and start all of its threads.
  * @param pool receives the pool; untouched on failure.
  * @param opts options, or NULL for every default.
- * @return 0, -EINVAL (pool NULL, or opts refused by fo_tpool_opts_check()), -ENOMEM, or the error
- * of pthread_create() or of a pthread object's init, negated (-EAGAIN: thread limit reached). On
- * failure every thread already started has been joined and everything freed. Thread-safe.
+ * @return 0, -EINVAL (pool NULL, or opts refused by fo_tpool_opts_check()), -ENOMEM, or
+ *         the error of pthread_create() or of a pthread object's init, negated (-EAGAIN:
+ *         thread limit reached). On failure every thread already started has been joined and
+ *         everything freed.
+ * Thread-safe.
  */
 int fo_tpool_create(fo_tpool **pool, const fo_tpool_opts *opts);
 
