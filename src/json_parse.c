@@ -446,9 +446,13 @@ static void locate(const pstate *st, int rc, int parsed, fo_json_error *err) {
   if (rc == FO_EJSONTRUNC) {
     at = st->len;
   } else if (at == SIZE_MAX) {
-    /* Everything before pos was checked and found good: the error starts at the next byte
-     * that is not whitespace. */
-    at = st->pos < st->len ? st->pos : st->len;
+    /* Everything before pos was checked and found good, and so are the closing brackets of
+     * containers jsmn closed, which the validator leaves open until the next token comes (on
+     * a copy: this is only a look). The error starts at the next byte that is not whitespace. */
+    pstate v = *st;
+    while (v.cur >= 0 && v.tok[v.cur].end >= 0 && close_cur(&v) == 0) {
+    }
+    at = v.pos < v.len ? v.pos : v.len;
     while (at < st->len && is_ws(st->buf[at]))
       at++;
   }

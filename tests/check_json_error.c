@@ -40,8 +40,9 @@ static const pos_row rows[] = {
     {"{\"a\":1,}", 0, 0, 0, FO_EJSON, 6, 1, 7},         /* the trailing comma */
     {"  \n ", 0, 0, 0, FO_EJSONTRUNC, 4, 2, 2},         /* only whitespace */
     {"[{\"a\":1},\n {\"b\":2},]", 0, 0, 0, FO_EJSON, 18, 2, 9},
-    {"[1,2,3,4,5,6]", 0, 4, 0, FO_ETOOBIG, 7, 1, 8}, /* the fifth token: parse only */
-    {"[1,2,3]", 0, 0, 0, 0, 0, 0, 0},                /* success has no position */
+    {"[1,2,3,4,5,6]", 0, 4, 0, FO_ETOOBIG, 7, 1, 8},              /* the fifth token: parse only */
+    {"[[{\"b\":null}]{\"id\":1}]", 0, 0, 0, FO_EJSON, 13, 1, 14}, /* past the closed ones */
+    {"[1,2,3]", 0, 0, 0, 0, 0, 0, 0},                             /* success has no position */
 };
 
 START_TEST(errors_carry_offset_line_and_column) {

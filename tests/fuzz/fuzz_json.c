@@ -175,12 +175,30 @@ static int record_cb(const fo_sat_record *r, size_t index, void *arg) {
   return 0;
 }
 
+/* A position is given exactly for the parser's own verdicts, and lies inside the input. */
+static void check_position(const fo_json_error *e, int rc, const char *s, size_t size) {
+  REQUIRE(e->code == rc);
+  int placed = rc == FO_EJSON || rc == FO_EJSONTRUNC || rc == FO_EJSONDEPTH || rc == FO_ETOOBIG;
+  if (!placed) {
+    REQUIRE(e->line == 0 && e->offset == 0 && e->column == 0);
+    return;
+  }
+  REQUIRE(e->line >= 1 && e->column >= 1 && e->offset <= size && e->column <= e->offset + 1);
+  REQUIRE(rc != FO_EJSONTRUNC || e->offset == size);
+  size_t lines = 1;
+  for (size_t i = 0; i < e->offset; i++)
+    lines += s[i] == '\n';
+  REQUIRE(lines == e->line);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const char *s = (const char *)data;
   fo_json *doc = NULL;
-  int rc = fo_json_parse(s, size, NULL, &doc, NULL);
+  fo_json_error pe, ee;
+  int rc = fo_json_parse(s, size, NULL, &doc, &pe);
   REQUIRE(documented(rc));
+  check_position(&pe, rc, s, size);
   REQUIRE((rc == 0) == (doc != NULL));
 
   size_t at = 0;
@@ -189,12 +207,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   int is_array = at < size && s[at] == '[';
   each_ctx c = {doc, 0};
   size_t n = 0;
-  int each = doc != NULL && is_array ? fo_json_each(s, size, NULL, same_element, &c, NULL)
-                                     : fo_json_each(s, size, NULL, count_only, &n, NULL);
+  int each = doc != NULL && is_array ? fo_json_each(s, size, NULL, same_element, &c, &ee)
+                                     : fo_json_each(s, size, NULL, count_only, &n, &ee);
   REQUIRE(documented(each));
-  if (is_array)
-    REQUIRE(each == rc); /* the same checks, streamed */
-  else
+  check_position(&ee, each, s, size);
+  if (is_array) {
+    REQUIRE(each == rc); /* the same checks, streamed, placed at the same byte */
+    REQUIRE(each == FO_ETOOBIG || ee.offset == pe.offset);
+  } else
     REQUIRE(each == (rc == 0 ? FO_EJSONTYPE : rc) || (rc != 0 && each == FO_EJSONTYPE));
 
   if (doc != NULL) {
