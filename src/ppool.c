@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -29,12 +30,8 @@ enum { KILLED_ITEM = 1, KILLED_MAP = 2 };
  * worker), rather than fork replacements forever when workers cannot even start. */
 #define IDLE_DEATHS_PER_WORKER 4
 
-static size_t align_up(size_t n) {
-  return (n + FO__PPOOL_ALIGN - 1) & ~(size_t)(FO__PPOOL_ALIGN - 1);
-}
-
 static size_t ctx_offset(const fo_ppool *p) {
-  return align_up(FO__PPOOL_HDR_SPACE + (size_t)p->nslots * sizeof(fo__ppool_slot));
+  return fo__ppool_ctx_offset(p->nslots);
 }
 
 /* ------------------------------------------------------------------------------------------------
@@ -141,10 +138,11 @@ int fo_ppool_create(fo_ppool **pool, const fo_ppool_opts *opts) {
   if (pool == NULL)
     return -EINVAL;
   *pool = NULL;
+  int rc = fo_ppool_opts_check(opts, NULL);
+  if (rc != 0)
+    return rc;
   unsigned workers = opts != NULL ? opts->workers : 0;
   size_t arena = opts != NULL && opts->arena_size > 0 ? opts->arena_size : FO_PPOOL_ARENA_DEFAULT;
-  if (workers > FO_PPOOL_WORKERS_MAX || arena < FO_PPOOL_ARENA_MIN)
-    return -EINVAL;
   if (workers == 0) {
     int n = fo_cpu_count();
     workers = n > FO_PPOOL_WORKERS_MAX ? FO_PPOOL_WORKERS_MAX : (unsigned)n;
@@ -168,7 +166,7 @@ int fo_ppool_create(fo_ppool **pool, const fo_ppool_opts *opts) {
   for (unsigned i = 0; i < workers; i++)
     p->w[i].fd = -1;
   void *addr;
-  int rc = ctx_offset(p) + FO__PPOOL_ALIGN > arena ? -EINVAL : fo__port_shm_anon(arena, &addr);
+  rc = ctx_offset(p) + FO__PPOOL_ALIGN > arena ? -EINVAL : fo__port_shm_anon(arena, &addr);
   if (rc == 0) {
     p->arena = addr;
     ((fo__ppool_hdr *)addr)->magic = FO__PPOOL_MAGIC;
@@ -187,11 +185,29 @@ int fo_ppool_create(fo_ppool **pool, const fo_ppool_opts *opts) {
   return 0;
 }
 
+/* A rule broken in a way that cannot be answered with a code: say which, and stop. write(2),
+ * not stdio: the program may be in any state. */
+static void contract_violated(const char *msg) {
+  size_t n = strlen(msg);
+  while (n > 0) {
+    ssize_t w = write(2, msg, n);
+    if (w <= 0)
+      break;
+    msg += w;
+    n -= (size_t)w;
+  }
+  abort();
+}
+
 void fo_ppool_destroy(fo_ppool *p) {
   if (p == NULL)
     return;
-  if (p->owner == getpid())
+  if (p->owner == getpid()) {
+    if (__atomic_load_n(&p->busy, __ATOMIC_ACQUIRE) != 0)
+      contract_violated("fanout: fo_ppool_destroy called while a map runs on the pool: a pool is "
+                        "used by one thread at a time, and destroyed after its map returns\n");
     stop_workers(p);
+  }
   release_pool(p);
 }
 
@@ -225,8 +241,16 @@ typedef struct mapper {
   unsigned idle_deaths;  /* deaths of workers that held no chunk */
   double run_ns, run_items;
   int aborting;
+  int fail_fast;     /* FO_PPOOL_FAIL_FAST */
+  int cancel_wanted; /* an item failed under fail-fast: cancel at the next turn of the loop */
+  int cancelled;     /* nothing more starts; chunks in progress end after their current item */
   int rc; /* why the map ends early; 0 while it runs */
   fo_ppool_report *rep;
+  fo_ppool_progress_fn progress;
+  void *progress_arg;
+  int64_t progress_every; /* ns between calls */
+  int64_t progress_due;   /* the next call, at the earliest */
+  size_t progress_told;   /* the last count passed on */
 } mapper;
 
 static fo__ppool_slot *rec(const mapper *m, unsigned s) {
@@ -255,6 +279,8 @@ static void fail(mapper *m, size_t first, size_t n, int cause, int code, unsigne
   fo_ppool_report *r = m->rep;
   r->failed += n;
   m->resolved += n;
+  if (m->fail_fast && cause != FO_PPOOL_NOT_RUN)
+    m->cancel_wanted = 1;
   if (r->failures == NULL)
     return;
   if (r->nfailures > 0) {
@@ -303,11 +329,43 @@ static void queue(mapper *m, unsigned s) {
   r->first = ps->first;
   r->count = ps->count;
   r->start = ps->start;
+  r->code = 0;
   __atomic_store_n(&r->progress, (uint64_t)ps->start, __ATOMIC_RELAXED);
   __atomic_store_n(&r->stamp, 0, __ATOMIC_RELAXED);
   ps->ticket = next_ticket(m->p);
   __atomic_store_n(&r->state, fo__slot_state(ps->ticket, 0, FO__SLOT_QUEUED), __ATOMIC_RELEASE);
   ps->busy = ps->unsent = 1;
+}
+
+/* Slot s's chunk is DONE: all of it, or up to an item whose function returned an error, or up
+ * to where a cancel stopped it. Report the failed item and re-queue the rest, or, when nothing
+ * more may start, report the rest not run. */
+static void finish(mapper *m, unsigned s, uint64_t ns) {
+  fo__ppool_pslot *ps = &m->p->ps[s];
+  fo__ppool_slot *r = rec(m, s);
+  size_t k = (size_t)__atomic_load_n(&r->progress, __ATOMIC_ACQUIRE);
+  if (k >= ps->count) {
+    complete(m, s, ns);
+    return;
+  }
+  if (k < ps->start)
+    k = ps->start;
+  m->resolved += k - ps->start;
+  ps->start = k;
+  if (r->code != 0) {
+    fail(m, ps->first + k, 1, FO_PPOOL_ERROR, (int)r->code, ps->culprit == k ? ps->tries + 1 : 1);
+    ps->start = k + 1;
+    ps->culprit = k + 1;
+    ps->tries = 0;
+  }
+  if (ps->start >= ps->count) {
+    release(m, s, ps->count);
+  } else if (m->aborting || m->cancelled || m->cancel_wanted) {
+    fail(m, ps->first + ps->start, ps->count - ps->start, FO_PPOOL_NOT_RUN, 0, 0);
+    release(m, s, ps->start);
+  } else {
+    queue(m, s);
+  }
 }
 
 /* Send slot s's descriptor without waiting. 1: sent; 0: the queue is full; < 0: it failed. */
@@ -393,7 +451,7 @@ static void on_done(mapper *m) {
       continue; /* stale: from before a re-queue, or from an earlier map */
     uint64_t st = __atomic_load_n(&rec(m, msg.slot)->state, __ATOMIC_ACQUIRE);
     if (fo__slot_ticket(st) == msg.ticket && fo__slot_st(st) == FO__SLOT_DONE)
-      complete(m, msg.slot, msg.ns);
+      finish(m, msg.slot, msg.ns);
   }
 }
 
@@ -422,7 +480,7 @@ static void died_in_item(mapper *m, unsigned s, size_t k, int killed, int kill_s
     ps->culprit = k;
     ps->tries = 0;
   }
-  if (m->aborting) {
+  if (m->aborting || m->cancelled) {
     /* The map is over: this item ran out of time with it (or died), the rest never ran. */
     unsigned attempts = ps->tries + 1;
     if (killed)
@@ -470,7 +528,7 @@ static void on_death(mapper *m, unsigned i) {
       continue;
     if (fo__slot_st(st) == FO__SLOT_DONE) {
       held = 1;
-      complete(m, s, 0); /* finished, but died before its message went out */
+      finish(m, s, 0); /* finished, but died before its message went out */
       continue;
     }
     if (fo__slot_st(st) != FO__SLOT_TAKEN)
@@ -490,7 +548,7 @@ static void on_death(mapper *m, unsigned i) {
   }
   if (!held)
     m->idle_deaths++;
-  if (!m->aborting)
+  if (!m->aborting && !m->cancelled)
     requeue_waiting(m);
 }
 
@@ -532,6 +590,58 @@ static int64_t watch_items(mapper *m, int64_t now) {
   return wake;
 }
 
+/* Fail-fast: start nothing more. Chunks still queued are taken back and reported not run; the
+ * workers in the others see the header's flag after their current item and hand back the rest,
+ * so nobody is killed for it. */
+static void cancel_map(mapper *m) {
+  fo_ppool *p = m->p;
+  m->cancelled = 1;
+  __atomic_store_n(&m->h->cancel, 1u, __ATOMIC_RELAXED);
+  for (unsigned s = 0; s < m->nslots; s++) {
+    fo__ppool_pslot *ps = &p->ps[s];
+    if (!ps->busy)
+      continue;
+    uint64_t want = fo__slot_state(ps->ticket, 0, FO__SLOT_QUEUED);
+    if (__atomic_compare_exchange_n(&rec(m, s)->state, &want, 0, 0, __ATOMIC_ACQ_REL,
+                                    __ATOMIC_ACQUIRE)) {
+      fail(m, ps->first + ps->start, ps->count - ps->start, FO_PPOOL_NOT_RUN, 0, 0);
+      release(m, s, ps->start);
+    }
+  }
+  fail(m, m->next, m->count - m->next, FO_PPOOL_NOT_RUN, 0, 0);
+  m->next = m->count;
+}
+
+/* Items done so far, counting those finished inside chunks still running. */
+static size_t items_done(const mapper *m) {
+  size_t done = m->resolved;
+  for (unsigned s = 0; s < m->nslots; s++) {
+    const fo__ppool_pslot *ps = &m->p->ps[s];
+    if (!ps->busy)
+      continue;
+    uint64_t st = __atomic_load_n(&rec(m, s)->state, __ATOMIC_ACQUIRE);
+    if (fo__slot_ticket(st) != ps->ticket || fo__slot_st(st) < FO__SLOT_TAKEN)
+      continue;
+    size_t k = (size_t)__atomic_load_n(&rec(m, s)->progress, __ATOMIC_ACQUIRE);
+    if (k > ps->start && k <= ps->count)
+      done += k - ps->start;
+  }
+  return done < m->count ? done : m->count;
+}
+
+/* Tell the caller how far the map is, at most once per progress_ms; returns the next wake-up. */
+static int64_t tell_progress(mapper *m, int64_t now) {
+  if (now < m->progress_due)
+    return m->progress_due;
+  size_t done = items_done(m);
+  if (done < m->progress_told)
+    done = m->progress_told; /* an item finished twice (its worker died after) counts once */
+  m->progress_told = done;
+  m->progress(m->progress_arg, done, m->count);
+  m->progress_due = now + m->progress_every;
+  return m->progress_due;
+}
+
 /* End the map now: cancel queued chunks, kill the workers in the others, report the rest. */
 static void abort_map(mapper *m) {
   fo_ppool *p = m->p;
@@ -564,7 +674,7 @@ static void abort_map(mapper *m) {
     fo__ppool_pslot *ps = &p->ps[s];
     uint64_t st = __atomic_load_n(&rec(m, s)->state, __ATOMIC_ACQUIRE);
     if (ps->busy && fo__slot_ticket(st) == ps->ticket && fo__slot_st(st) == FO__SLOT_DONE)
-      complete(m, s, 0);
+      finish(m, s, 0);
   }
   fail(m, m->next, m->count - m->next, FO_PPOOL_NOT_RUN, 0, 0);
   m->next = m->count;
@@ -582,7 +692,11 @@ static void run_map(mapper *m) {
   fo_ppool *p = m->p;
   unsigned nfds = p->nworkers + 2;
   while (m->resolved < m->count) {
-    if (m->rc == 0)
+    if (m->cancel_wanted && !m->cancelled && !m->aborting)
+      cancel_map(m);
+    if (m->resolved >= m->count)
+      break;
+    if (m->rc == 0 && !m->cancelled)
       fill(m);
     int64_t now = fo__now_ns();
     if (m->rc == 0 && m->deadline != FO__FOREVER && now >= m->deadline)
@@ -594,6 +708,8 @@ static void run_map(mapper *m) {
     int64_t wake = m->deadline;
     if (m->item_limit_ns > 0)
       wake = min64(wake, watch_items(m, now));
+    if (m->progress != NULL)
+      wake = min64(wake, tell_progress(m, now));
     p->pfd[0].fd = p->done.recv_fd;
     p->pfd[0].events = POLLIN;
     p->pfd[1].fd = any_unsent(m) ? p->todo.send_fd : -1;
@@ -641,11 +757,6 @@ static void sort_failures(fo_ppool_report *r) {
   }
 }
 
-static int overlaps(const void *a, size_t alen, const void *b, size_t blen) {
-  uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
-  return alen > 0 && blen > 0 && x < y + blen && y < x + alen;
-}
-
 /* Settle workers that died since the last map (nobody watched them between maps). */
 static int refresh_workers(fo_ppool *p) {
   for (unsigned i = 0; i < p->nworkers; i++) {
@@ -657,19 +768,70 @@ static int refresh_workers(fo_ppool *p) {
   return ensure_workers(p);
 }
 
-int fo_ppool_map(fo_ppool *p, fo_ppool_fn fn, const void *ctx, size_t ctx_size, const void *in,
-                 size_t in_size, void *out, size_t out_size, size_t count,
-                 const fo_ppool_map_opts *opts, fo_ppool_report *report) {
-  if (p == NULL || fn == NULL)
+/* Set the arena up for the job, run the map, tidy up after it. */
+static int run(mapper *m, const fo_ppool_job *job, const fo__ppool_layout *l) {
+  fo_ppool *p = m->p;
+  /* "done" messages left from an earlier map would only be dropped later; drop them now. */
+  fo__ppool_done stale;
+  while (fo__port_mq_recv(&p->done, &stale, sizeof stale, 0) >= 0)
+    ;
+
+  /* No worker owns a slot between maps, so none reads the header while it changes. */
+  fo__ppool_hdr *h = m->h;
+  h->fn = job->fn;
+  if (job->ctx_size > 0) {
+    memcpy(p->arena + l->ctx_off, job->ctx, job->ctx_size);
+    h->ctx = p->arena + l->ctx_off;
+  } else {
+    h->ctx = NULL;
+  }
+  h->in_size = job->in_size;
+  h->out_size = job->out_size;
+  h->data_off = l->data_off;
+  h->slot_bytes = l->slot_bytes;
+  h->out_off = l->out_off;
+  h->timed = m->item_limit_ns > 0;
+  h->t0_ns = fo__now_ns();
+  __atomic_store_n(&h->cancel, 0u, __ATOMIC_RELAXED);
+  for (unsigned s = 0; s < p->nslots; s++)
+    p->ps[s].busy = p->ps[s].unsent = 0;
+  for (unsigned i = 0; i < p->nworkers; i++)
+    p->w[i].killed = 0;
+
+  m->progress_due = fo__now_ns() + m->progress_every;
+  run_map(m);
+  if (m->cancelled) {
+    /* Descriptors of the chunks taken back are stale; take them off the queue. */
+    fo__ppool_desc d;
+    while (fo__port_mq_recv(&p->todo, &d, sizeof d, 0) >= 0)
+      ;
+  }
+  if (live_workers(p) < p->nworkers)
+    ensure_workers(p); /* replace the workers killed at the end; a failure is retried next map */
+
+  if (m->run_items > 0) {
+    p->est_fn = job->fn;
+    p->est_ns = m->run_ns / m->run_items;
+  }
+  if (m->progress != NULL)
+    m->progress(m->progress_arg, m->resolved, m->count);
+  if (m->rc != 0)
+    return m->rc;
+  return m->rep->failed > 0 ? FO_EPARTIAL : 0;
+}
+
+int fo_ppool_map(fo_ppool *p, const fo_ppool_job *job, fo_ppool_report *report) {
+  if (p == NULL || job == NULL)
     return -EINVAL;
   if (p->owner != getpid())
     return FO_ETASK;
-  if ((count > 0 && ((in_size > 0 && in == NULL) || (out_size > 0 && out == NULL))) ||
-      (ctx_size > 0 && ctx == NULL) || (in_size > 0 && count > SIZE_MAX / in_size) ||
-      (out_size > 0 && count > SIZE_MAX / out_size))
-    return -EINVAL;
-  if (!(in == out && in_size == out_size) && overlaps(in, count * in_size, out, count * out_size))
-    return -EINVAL;
+  fo__ppool_layout l;
+  int rc = fo__ppool_job_layout(p, job, NULL, &l);
+  if (rc != 0)
+    return rc;
+  int idle = 0;
+  if (!__atomic_compare_exchange_n(&p->busy, &idle, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+    return -EBUSY;
   fo_ppool_report scratch;
   memset(&scratch, 0, sizeof scratch);
   fo_ppool_report *rep = report != NULL ? report : &scratch;
@@ -678,81 +840,43 @@ int fo_ppool_map(fo_ppool *p, fo_ppool_fn fn, const void *ctx, size_t ctx_size, 
   if (rep->failures == NULL)
     rep->cap = 0;
 
-  size_t ctx_off = ctx_offset(p);
-  size_t data_off = align_up(ctx_off + ctx_size);
-  size_t slot_items = 0, slot_bytes = 0, out_off = 0;
-  unsigned nslots = 0;
-  if (ctx_size < p->arena_size && data_off < p->arena_size)
-    nslots = fo__ppool_geometry(p->arena_size - data_off, p->nslots, in_size, out_size, &slot_items,
-                                &slot_bytes, &out_off);
-  if (nslots == 0)
-    return FO_ETOOBIG;
-  if (count == 0)
-    return 0;
-
   mapper m;
   memset(&m, 0, sizeof m);
   m.p = p;
   m.h = (fo__ppool_hdr *)(void *)p->arena;
-  m.fn = fn;
-  m.in = in;
-  m.out = out;
-  m.in_size = in_size;
-  m.out_size = out_size;
-  m.count = count;
+  m.fn = job->fn;
+  m.in = job->in;
+  m.out = job->out;
+  m.in_size = job->in_size;
+  m.out_size = job->out_size;
+  m.count = job->count;
   m.rep = rep;
-  m.nslots = nslots;
-  m.fixed = opts != NULL ? opts->chunk : 0;
-  m.max_attempts = opts != NULL && opts->max_attempts > 0 ? opts->max_attempts : FO_PPOOL_ATTEMPTS;
-  m.item_limit_ns =
-      opts != NULL && opts->item_timeout_ms > 0 ? (int64_t)opts->item_timeout_ms * 1000000 : 0;
-  m.deadline = opts != NULL && opts->timeout_ms > 0 ? fo__deadline(opts->timeout_ms) : FO__FOREVER;
-  m.chunk_cap = slot_items;
+  m.nslots = l.nslots;
+  m.fixed = job->chunk;
+  m.fail_fast = (job->flags & FO_PPOOL_FAIL_FAST) != 0;
+  m.max_attempts = m.fail_fast ? 1 : job->max_attempts;
+  m.item_limit_ns = job->item_timeout_ms > 0 ? (int64_t)job->item_timeout_ms * 1000000 : 0;
+  m.deadline = job->timeout_ms > 0 ? fo__deadline(job->timeout_ms) : FO__FOREVER;
+  m.chunk_cap = l.slot_items;
   if (m.item_limit_ns > 0 && m.chunk_cap > FO__PPOOL_TIMED_CHUNK_MAX)
     m.chunk_cap = FO__PPOOL_TIMED_CHUNK_MAX;
+  m.progress = job->count > 0 ? job->progress : NULL;
+  m.progress_arg = job->progress_arg;
+  m.progress_every = (int64_t)job->progress_ms * 1000000;
 
-  int rc = refresh_workers(p);
-  if (rc < 0) {
-    fail(&m, 0, count, FO_PPOOL_NOT_RUN, 0, 0);
-    sort_failures(rep);
-    return rc;
-  }
-  /* "done" messages left from an earlier map would only be dropped later; drop them now. */
-  fo__ppool_done stale;
-  while (fo__port_mq_recv(&p->done, &stale, sizeof stale, 0) >= 0)
-    ;
-
-  /* No worker owns a slot between maps, so none reads the header while it changes. */
-  fo__ppool_hdr *h = m.h;
-  h->fn = fn;
-  if (ctx_size > 0) {
-    memcpy(p->arena + ctx_off, ctx, ctx_size);
-    h->ctx = p->arena + ctx_off;
+  if (job->count == 0) {
+    rc = 0;
+  } else if (job->timeout_ms == 0) {
+    fail(&m, 0, job->count, FO_PPOOL_NOT_RUN, 0, 0); /* would have to wait for the workers */
+    rc = -EAGAIN;
   } else {
-    h->ctx = ctx;
-  }
-  h->in_size = in_size;
-  h->out_size = out_size;
-  h->data_off = data_off;
-  h->slot_bytes = slot_bytes;
-  h->out_off = out_off;
-  h->timed = m.item_limit_ns > 0;
-  h->t0_ns = fo__now_ns();
-  for (unsigned s = 0; s < p->nslots; s++)
-    p->ps[s].busy = p->ps[s].unsent = 0;
-  for (unsigned i = 0; i < p->nworkers; i++)
-    p->w[i].killed = 0;
-
-  run_map(&m);
-  if (live_workers(p) < p->nworkers)
-    ensure_workers(p); /* replace the workers killed at the end; a failure is retried next map */
-
-  if (m.run_items > 0) {
-    p->est_fn = fn;
-    p->est_ns = m.run_ns / m.run_items;
+    rc = refresh_workers(p);
+    if (rc < 0)
+      fail(&m, 0, job->count, FO_PPOOL_NOT_RUN, 0, 0);
+    else
+      rc = run(&m, job, &l);
   }
   sort_failures(rep);
-  if (m.rc != 0)
-    return m.rc;
-  return rep->failed > 0 ? FO_EPARTIAL : 0;
+  __atomic_store_n(&p->busy, 0, __ATOMIC_RELEASE);
+  return rc;
 }

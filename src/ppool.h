@@ -60,6 +60,7 @@ struct fo_ppool {
   struct pollfd *pfd;   /* nworkers + 2 */
   fo_ppool_fn est_fn;   /* the last map's function and what an item of it cost (ns) */
   double est_ns;
+  int busy; /* atomic: a map runs (1); how map and destroy notice a second thread */
 };
 
 /* Offsets in the arena. */
@@ -69,6 +70,23 @@ struct fo_ppool {
 static inline fo__ppool_slot *fo__ppool_slot_rec(const fo_ppool *p, unsigned s) {
   return (fo__ppool_slot *)(void *)(p->arena + FO__PPOOL_HDR_SPACE) + s;
 }
+
+/* Where a job's data goes in the arena. */
+typedef struct fo__ppool_layout {
+  size_t ctx_off;    /* the context copy */
+  size_t data_off;   /* data slot 0 */
+  size_t slot_items; /* items a slot holds */
+  size_t slot_bytes; /* distance between slots */
+  size_t out_off;    /* outputs within a slot */
+  unsigned nslots;   /* slots the job uses (1 to the pool's) */
+} fo__ppool_layout;
+
+/* Offset of the context in the arena of a pool with nslots slots. */
+size_t fo__ppool_ctx_offset(unsigned nslots);
+
+/* fo_ppool_job_check, filling the layout on success (ppool_job.c). */
+int fo__ppool_job_layout(const fo_ppool *p, const fo_ppool_job *j, fo_opt_error *why,
+                         fo__ppool_layout *l);
 
 /* The worker's life: wait for descriptors, run chunks, report them done. Runs in the child
  * forked for place self; never returns. */

@@ -61,6 +61,17 @@ enum fo_error { FO_ERRNO_MAP(FO__ERR_ENUM) FO__ERR_END = -(FO_ERRBASE + 1000) };
 #undef FO__ERR_ENUM
 
 /**
+ * Why an options struct was refused. The *_opts_check() calls fill it when they return -EINVAL,
+ * so a program can say which field was wrong and what it accepts.
+ */
+typedef struct fo_opt_error {
+  const char *field; /**< the field's name as spelled in the header, e.g. "threads" */
+  long long min;     /**< smallest accepted value */
+  long long max;     /**< largest accepted value */
+  long long value;   /**< the value that was passed */
+} fo_opt_error;
+
+/**
  * Describe an error code.
  * @param err 0, a negative errno, or one of fanout's codes. A positive errno (a caller that
  *            forgot the sign) is described like its negation.
