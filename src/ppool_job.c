@@ -92,12 +92,12 @@ int fo__ppool_job_layout(const fo_ppool *p, const fo_ppool_job *j, fo_opt_error 
   if (!(j->in == j->out && j->in_size == j->out_size) &&
       overlaps(j->in, j->count * j->in_size, j->out, j->count * j->out_size))
     return refuse(why, "out", 0, 0, 0); /* overlaps in without being it */
+  if (j->max_attempts < 1)
+    return refuse(why, "max_attempts", 1, UINT_MAX, j->max_attempts);
   if (j->item_timeout_ms != FO_FOREVER && j->item_timeout_ms < 1)
     return refuse(why, "item_timeout_ms", 1, INT_MAX, j->item_timeout_ms);
   if (j->timeout_ms < FO_FOREVER)
     return refuse(why, "timeout_ms", FO_FOREVER, INT_MAX, j->timeout_ms);
-  if (j->max_attempts < 1)
-    return refuse(why, "max_attempts", 1, UINT_MAX, j->max_attempts);
   if ((j->flags & ~FO_PPOOL_FAIL_FAST) != 0)
     return refuse(why, "flags", 0, FO_PPOOL_FAIL_FAST, j->flags);
   if (j->progress != NULL && j->progress_ms < 1)

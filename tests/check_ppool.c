@@ -1052,6 +1052,8 @@ START_TEST(a_killed_parent_leaves_no_orphans) {
 }
 END_TEST
 
+void ppool_job_cases(Suite *s); /* tests/check_ppool_job.c */
+
 Suite *ppool_suite(void) {
   Suite *s = suite_create("ppool");
   TCase *tc = fo_tcase("proc", 30);
@@ -1092,5 +1094,6 @@ Suite *ppool_suite(void) {
   tcase_add_test(tc, the_map_deadline_bounds_the_call);
   tcase_add_test(tc, a_killed_parent_leaves_no_orphans);
   suite_add_tcase(s, tc);
+  ppool_job_cases(s);
   return s;
 }
