@@ -1,5 +1,7 @@
 /* fo_ppool: the parent's side of the process pool. ppool_arena.h describes what the parent and
- * the workers share; ppool_worker.c is the workers' loop; ppool_sched.c picks chunk sizes.
+ * the workers share; ppool_life.c creates and destroys the pool and keeps its workers' places
+ * filled; ppool_worker.c is the workers' loop; ppool_sched.c picks chunk sizes; ppool_job.c
+ * checks jobs and lays them out in the arena.
  *
  * A map is one loop in the parent: fill free slots with chunks and queue their descriptors, then
  * sleep in poll(2) on the done queue, the workers' watch pipes and (while a descriptor waits for
@@ -10,18 +12,12 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
-#include "alloc.h"
 #include "deadline.h"
 #include "ppool.h"
 #include "proc.h"
-
-/* Messages each queue holds: the default kernel limit, which unprivileged users cannot raise. */
-#define QUEUE_DEPTH 10
 
 /* Why the pool killed a worker. */
 enum { KILLED_ITEM = 1, KILLED_MAP = 2 };
@@ -29,195 +25,6 @@ enum { KILLED_ITEM = 1, KILLED_MAP = 2 };
 /* A map gives up with FO_EWORKER after this many deaths of workers that held no chunk (per
  * worker), rather than fork replacements forever when workers cannot even start. */
 #define IDLE_DEATHS_PER_WORKER 4
-
-static size_t ctx_offset(const fo_ppool *p) {
-  return fo__ppool_ctx_offset(p->nslots);
-}
-
-/* ------------------------------------------------------------------------------------------------
- * Workers
- */
-
-/* Fork the worker for place i. */
-static int spawn(fo_ppool *p, unsigned i) {
-  int fd;
-  pid_t pid = fo__proc_fork(&fd);
-  if (pid < 0)
-    return (int)pid;
-  if (pid == 0) {
-    if (fo__port_die_with_parent(p->owner) != 0)
-      _exit(0);
-    for (unsigned j = 0; j < p->nworkers; j++) {
-      if (p->w[j].fd >= 0)
-        close(p->w[j].fd); /* the parent's ends of the other watch pipes */
-      p->w[j].fd = -1;
-    }
-    fo__ppool_worker_run(p, i); /* keeps fd, the write end of its own pipe, until it dies */
-  }
-  p->w[i].pid = pid;
-  p->w[i].fd = fd;
-  p->w[i].killed = 0;
-  return 0;
-}
-
-/* Reap the worker in place i, whose watch pipe ended, and free the place. */
-static void bury(fo_ppool *p, unsigned i, int *sig, int *code) {
-  int st = 0;
-  if (fo__proc_reap_exiting(p->w[i].pid, &st) == 0) {
-    fo__proc_decode(st, sig, code);
-  } else {
-    *sig = 0;
-    *code = -1; /* reaped by someone else: the status is lost */
-  }
-  close(p->w[i].fd);
-  p->w[i].fd = -1;
-  p->w[i].pid = 0;
-}
-
-static unsigned live_workers(const fo_ppool *p) {
-  unsigned n = 0;
-  for (unsigned i = 0; i < p->nworkers; i++)
-    n += p->w[i].pid > 0;
-  return n;
-}
-
-/* Fill every empty place. Returns 0 when at least one worker lives, else the fork error. */
-static int ensure_workers(fo_ppool *p) {
-  int err = 0;
-  for (unsigned i = 0; i < p->nworkers; i++) {
-    if (p->w[i].pid == 0) {
-      int rc = spawn(p, i);
-      if (rc < 0)
-        err = rc;
-    }
-  }
-  return live_workers(p) > 0 ? 0 : (err != 0 ? err : -EAGAIN);
-}
-
-static void stop_workers(fo_ppool *p) {
-  for (unsigned i = 0; i < p->nworkers; i++)
-    if (p->w[i].pid > 0)
-      kill(p->w[i].pid, SIGKILL);
-  for (unsigned i = 0; i < p->nworkers; i++) {
-    if (p->w[i].pid > 0) {
-      int st;
-      fo__proc_waitpid(p->w[i].pid, &st, 0);
-      p->w[i].pid = 0;
-    }
-  }
-}
-
-/* ------------------------------------------------------------------------------------------------
- * Create and destroy
- */
-
-static void release_pool(fo_ppool *p) {
-  for (unsigned i = 0; p->w != NULL && i < p->nworkers; i++)
-    if (p->w[i].fd >= 0)
-      close(p->w[i].fd);
-  fo__port_mq_close(&p->todo);
-  fo__port_mq_close(&p->done);
-  if (p->arena != NULL)
-    munmap(p->arena, p->arena_size);
-  fo__free(p->w);
-  fo__free(p->ps);
-  fo__free(p->pfd);
-  fo__free(p);
-}
-
-static int open_queue(fo__port_mq *q, size_t msg_size) {
-  int rc = fo__port_mq_create(q, msg_size, QUEUE_DEPTH, FO__PORT_MQ_CLAMP);
-  if (rc == 0 && q->msg_size < msg_size) {
-    fo__port_mq_close(q);
-    rc = FO_EMQLIMIT;
-  }
-  return rc;
-}
-
-int fo_ppool_create(fo_ppool **pool, const fo_ppool_opts *opts) {
-  if (pool == NULL)
-    return -EINVAL;
-  *pool = NULL;
-  int rc = fo_ppool_opts_check(opts, NULL);
-  if (rc != 0)
-    return rc;
-  unsigned workers = opts != NULL ? opts->workers : 0;
-  size_t arena = opts != NULL && opts->arena_size > 0 ? opts->arena_size : FO_PPOOL_ARENA_DEFAULT;
-  if (workers == 0) {
-    int n = fo_cpu_count();
-    workers = n > FO_PPOOL_WORKERS_MAX ? FO_PPOOL_WORKERS_MAX : (unsigned)n;
-  }
-  fo_ppool *p = fo__calloc(1, sizeof *p);
-  if (p == NULL)
-    return -ENOMEM;
-  p->todo.send_fd = p->todo.recv_fd = p->done.send_fd = p->done.recv_fd = -1;
-  p->nworkers = workers;
-  p->nslots = workers + 2;
-  p->arena_size = arena;
-  p->owner = getpid();
-  p->check_ms = fo__port_orphan_check_ms();
-  p->w = fo__calloc(workers, sizeof *p->w);
-  p->ps = fo__calloc(p->nslots, sizeof *p->ps);
-  p->pfd = fo__calloc((size_t)workers + 2, sizeof *p->pfd);
-  if (p->w == NULL || p->ps == NULL || p->pfd == NULL) {
-    release_pool(p);
-    return -ENOMEM;
-  }
-  for (unsigned i = 0; i < workers; i++)
-    p->w[i].fd = -1;
-  void *addr;
-  rc = ctx_offset(p) + FO__PPOOL_ALIGN > arena ? -EINVAL : fo__port_shm_anon(arena, &addr);
-  if (rc == 0) {
-    p->arena = addr;
-    ((fo__ppool_hdr *)addr)->magic = FO__PPOOL_MAGIC;
-    rc = open_queue(&p->todo, sizeof(fo__ppool_desc));
-  }
-  if (rc == 0)
-    rc = open_queue(&p->done, sizeof(fo__ppool_done));
-  for (unsigned i = 0; rc == 0 && i < workers; i++)
-    rc = spawn(p, i);
-  if (rc != 0) {
-    stop_workers(p);
-    release_pool(p);
-    return rc;
-  }
-  *pool = p;
-  return 0;
-}
-
-/* A rule broken in a way that cannot be answered with a code: say which, and stop. write(2),
- * not stdio: the program may be in any state. */
-static void contract_violated(const char *msg) {
-  size_t n = strlen(msg);
-  while (n > 0) {
-    ssize_t w = write(2, msg, n);
-    if (w <= 0)
-      break;
-    msg += w;
-    n -= (size_t)w;
-  }
-  abort();
-}
-
-void fo_ppool_destroy(fo_ppool *p) {
-  if (p == NULL)
-    return;
-  if (p->owner == getpid()) {
-    if (__atomic_load_n(&p->busy, __ATOMIC_ACQUIRE) != 0)
-      contract_violated("fanout: fo_ppool_destroy called while a map runs on the pool: a pool is "
-                        "used by one thread at a time, and destroyed after its map returns\n");
-    stop_workers(p);
-  }
-  release_pool(p);
-}
-
-unsigned fo_ppool_workers(const fo_ppool *p) {
-  return p != NULL ? p->nworkers : 0;
-}
-
-pid_t fo_ppool_worker_pid(const fo_ppool *p, unsigned i) {
-  return p != NULL && i < p->nworkers ? p->w[i].pid : 0;
-}
 
 /* ------------------------------------------------------------------------------------------------
  * One map
@@ -513,7 +320,7 @@ static void on_death(mapper *m, unsigned i) {
   fo_ppool *p = m->p;
   fo__ppool_worker w = p->w[i];
   int sig, code;
-  bury(p, i, &sig, &code);
+  fo__ppool_bury(p, i, &sig, &code);
   m->rep->deaths++;
   int cause = sig != 0 ? FO_PPOOL_SIGNAL : FO_PPOOL_EXIT;
   if (sig != 0)
@@ -733,8 +540,8 @@ static void run_map(mapper *m) {
         on_death(m, i);
     if (m->idle_deaths > IDLE_DEATHS_PER_WORKER * p->nworkers)
       stop(m, FO_EWORKER);
-    if (m->rc == 0 && live_workers(p) < p->nworkers) {
-      int rc = ensure_workers(p);
+    if (m->rc == 0 && fo__ppool_live_workers(p) < p->nworkers) {
+      int rc = fo__ppool_ensure_workers(p);
       if (rc < 0)
         stop(m, rc);
     }
@@ -755,17 +562,6 @@ static void sort_failures(fo_ppool_report *r) {
       r->failures[j] = t;
     }
   }
-}
-
-/* Settle workers that died since the last map (nobody watched them between maps). */
-static int refresh_workers(fo_ppool *p) {
-  for (unsigned i = 0; i < p->nworkers; i++) {
-    if (p->w[i].pid > 0 && fo__proc_watch_ended(p->w[i].fd)) {
-      int sig, code;
-      bury(p, i, &sig, &code);
-    }
-  }
-  return ensure_workers(p);
 }
 
 /* Set the arena up for the job, run the map, tidy up after it. */
@@ -806,8 +602,9 @@ static int run(mapper *m, const fo_ppool_job *job, const fo__ppool_layout *l) {
     while (fo__port_mq_recv(&p->todo, &d, sizeof d, 0) >= 0)
       ;
   }
-  if (live_workers(p) < p->nworkers)
-    ensure_workers(p); /* replace the workers killed at the end; a failure is retried next map */
+  /* Replace the workers killed at the end; a failure is retried at the next map. */
+  if (fo__ppool_live_workers(p) < p->nworkers)
+    fo__ppool_ensure_workers(p);
 
   if (m->run_items > 0) {
     p->est_fn = job->fn;
@@ -870,7 +667,7 @@ int fo_ppool_map(fo_ppool *p, const fo_ppool_job *job, fo_ppool_report *report) 
     fail(&m, 0, job->count, FO_PPOOL_NOT_RUN, 0, 0); /* would have to wait for the workers */
     rc = -EAGAIN;
   } else {
-    rc = refresh_workers(p);
+    rc = fo__ppool_refresh_workers(p);
     if (rc < 0)
       fail(&m, 0, job->count, FO_PPOOL_NOT_RUN, 0, 0);
     else

@@ -88,6 +88,15 @@ size_t fo__ppool_ctx_offset(unsigned nslots);
 int fo__ppool_job_layout(const fo_ppool *p, const fo_ppool_job *j, fo_opt_error *why,
                          fo__ppool_layout *l);
 
+/* The workers' places (ppool_life.c). bury: reap the worker in place i, whose watch pipe ended,
+ * and free the place, giving how it ended; live_workers: places with a worker; ensure_workers:
+ * fill every empty place, 0 when at least one worker lives, else the fork error;
+ * refresh_workers: settle the workers that died since the last map, then ensure_workers. */
+void fo__ppool_bury(fo_ppool *p, unsigned i, int *sig, int *code);
+unsigned fo__ppool_live_workers(const fo_ppool *p);
+int fo__ppool_ensure_workers(fo_ppool *p);
+int fo__ppool_refresh_workers(fo_ppool *p);
+
 /* The worker's life: wait for descriptors, run chunks, report them done. Runs in the child
  * forked for place self; never returns. */
 void fo__ppool_worker_run(const fo_ppool *p, unsigned self) __attribute__((noreturn));

@@ -107,8 +107,8 @@ int fo__ppool_job_layout(const fo_ppool *p, const fo_ppool_job *j, fo_opt_error 
   l->ctx_off = fo__ppool_ctx_offset(p->nslots);
   l->data_off = align_up(l->ctx_off + j->ctx_size);
   if (j->ctx_size < p->arena_size && l->data_off < p->arena_size)
-    l->nslots = fo__ppool_geometry(p->arena_size - l->data_off, p->nslots, j->in_size,
-                                   j->out_size, &l->slot_items, &l->slot_bytes, &l->out_off);
+    l->nslots = fo__ppool_geometry(p->arena_size - l->data_off, p->nslots, j->in_size, j->out_size,
+                                   &l->slot_items, &l->slot_bytes, &l->out_off);
   if (l->nslots == 0) {
     if (why != NULL) {
       why->field = "arena_size";

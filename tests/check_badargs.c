@@ -287,7 +287,13 @@ START_TEST(ppool) {
       R(tp_map(p, copy8, NULL, 0, a, 8, a + 1, 8, 4, NULL, NULL), -EINVAL),
       R(tp_map(p, copy8, big_ctx, sizeof big_ctx, a, 8, b, 8, 8, NULL, NULL), FO_ETOOBIG),
       R(tp_map(p, copy8, NULL, 0, big_ctx, sizeof big_ctx, b, 8, 1, NULL, NULL), FO_ETOOBIG),
-      R(tp_map(p, copy8, NULL, 0, a, 8, b, 8, 0, NULL, NULL), 0));
+      R(tp_map(p, copy8, NULL, 0, a, 8, b, 8, 0, NULL, NULL), 0),
+      R(tp_map(p, copy8, a, 0, a, 8, b, 8, 8, NULL, NULL), -EINVAL),
+      R(fo_ppool_map(p, NULL, NULL), -EINVAL), R(fo_ppool_map(NULL, NULL, NULL), -EINVAL),
+      R(fo_ppool_job_check(NULL, NULL, NULL), -EINVAL),
+      R(fo_ppool_job_check(p, NULL, NULL), -EINVAL), R(fo_ppool_opts_check(NULL, NULL), 0),
+      R(fo_ppool_opts_check(&(fo_ppool_opts){UINT_MAX, 0}, NULL), -EINVAL),
+      R((fo_ppool_job_init(NULL), 0), 0));
   ck_assert_ptr_null(x);
   /* the pool still works after all that */
   ck_assert_int_eq(tp_map(p, copy8, NULL, 0, a, 8, b, 8, 8, NULL, NULL), 0);

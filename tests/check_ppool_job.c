@@ -49,9 +49,9 @@ typedef struct {
   board *b;
   int64_t fail_every; /* items i with i % fail_every == fail_at return -EDOM */
   int64_t fail_at;
-  int64_t crash_at;   /* this item kills its worker (once when crash_once), -1 for none */
+  int64_t crash_at; /* this item kills its worker (once when crash_once), -1 for none */
   int64_t crash_once;
-  int64_t sleep_us;   /* every item sleeps this long */
+  int64_t sleep_us; /* every item sleeps this long */
 } jctx;
 
 /* out[i] = in[i] * 10 + the index the pool gave, so a wrong index shows in every output. */
@@ -64,8 +64,8 @@ static int indexed(const void *c, size_t index, const void *in, void *out) {
   if (ctx != NULL && ctx->sleep_us > 0)
     nap_us((long)ctx->sleep_us);
   if (ctx != NULL && (int64_t)index == ctx->crash_at &&
-      (!ctx->crash_once || __atomic_exchange_n(&ctx->b->fired[index % 256], 1u,
-                                               __ATOMIC_SEQ_CST) == 0))
+      (!ctx->crash_once ||
+       __atomic_exchange_n(&ctx->b->fired[index % 256], 1u, __ATOMIC_SEQ_CST) == 0))
     kill(getpid(), SIGKILL);
   if (ctx != NULL && ctx->fail_every > 0 && (int64_t)index % ctx->fail_every == ctx->fail_at)
     return -EDOM;

@@ -38,10 +38,10 @@
  * Memory written by the parent after a worker was forked is invisible to it, and a worker forked
  * later to replace a dead one sees more than the others: pass what the function needs in the
  * context blob (copied into the arena for every map) or in shared memory mapped before
- * fo_ppool_create; the pool never passes the parent's pointers on as they are. The worker function runs in a child of a process that may have had threads,
- * so it must not rely on locks another thread of the parent may have held at the fork (malloc is
- * safe with glibc and musl; stdio output should be flushed by the function itself, since workers
- * leave with _exit).
+ * fo_ppool_create; the pool never passes the parent's pointers on as they are. The worker function
+ * runs in a child of a process that may have had threads, so it must not rely on locks another
+ * thread of the parent may have held at the fork (malloc is safe with glibc and musl; stdio output
+ * should be flushed by the function itself, since workers leave with _exit).
  */
 #ifndef FANOUT_PPOOL_H
 #define FANOUT_PPOOL_H
@@ -174,24 +174,37 @@ typedef struct fo_ppool_opts {
  * "do not wait").
  */
 typedef struct fo_ppool_job {
-  fo_ppool_fn fn;   /**< the function the workers run (required) */
-  const void *ctx;  /**< context, copied into the arena for each map, or NULL */
-  size_t ctx_size;  /**< its bytes: > 0 with ctx, 0 with NULL (no pointer is passed on as is) */
-  const void *in;   /**< count inputs of in_size bytes (NULL allowed when nothing to read) */
-  size_t in_size;   /**< bytes per input, 0 allowed */
-  void *out;        /**< count outputs of out_size bytes; may be in itself when the sizes match */
-  size_t out_size;  /**< bytes per output, 0 allowed */
-  size_t count;     /**< items */
-  size_t chunk;     /**< items per chunk; 0 = chosen as the map runs (see fo_ppool_map) */
-  int item_timeout_ms; /**< longest one item may run: FO_FOREVER or 1 to INT_MAX ms */
-  int timeout_ms;      /**< longest the whole map may run: FO_FOREVER, 0 (do not wait: run
-                            nothing, -EAGAIN) or ms */
-  unsigned max_attempts; /**< times an item is started before its worker's death is final:
-                              1 (no retry) or more; FO_PPOOL_FAIL_FAST makes the first final */
-  unsigned flags;        /**< 0 or FO_PPOOL_FAIL_FAST */
-  fo_ppool_progress_fn progress; /**< NULL, or called in the parent as the map runs */
-  void *progress_arg;            /**< passed to progress untouched */
-  int progress_ms; /**< least time between progress calls, 1 to INT_MAX ms (with progress) */
+  /** The function the workers run (required). */
+  fo_ppool_fn fn;
+  /** The context, copied into the arena for each map, or NULL. */
+  const void *ctx;
+  /** Its bytes: > 0 with a context, 0 without (no pointer is passed on as it is). */
+  size_t ctx_size;
+  /** count inputs of in_size bytes (may be NULL when there is nothing to read). */
+  const void *in;
+  size_t in_size;
+  /** count outputs of out_size bytes; may be in itself when the sizes match, else must not
+   * overlap it. */
+  void *out;
+  size_t out_size;
+  /** Items in the map. */
+  size_t count;
+  /** Items per chunk; 0 = chosen as the map runs (see fo_ppool_map). */
+  size_t chunk;
+  /** Longest one item may run: FO_FOREVER, or 1 to INT_MAX ms. */
+  int item_timeout_ms;
+  /** Longest the whole map may run: FO_FOREVER, 0 (do not wait: run nothing, -EAGAIN), or ms. */
+  int timeout_ms;
+  /** Times an item is started before its worker's death is final: 1 (no retry) or more. */
+  unsigned max_attempts;
+  /** 0 or FO_PPOOL_FAIL_FAST (which makes an item's first failure final). */
+  unsigned flags;
+  /** NULL, or called in the parent as the map runs. */
+  fo_ppool_progress_fn progress;
+  /** Passed to progress untouched. */
+  void *progress_arg;
+  /** Least time between two progress calls: 1 to INT_MAX ms (checked only with progress). */
+  int progress_ms;
 } fo_ppool_job;
 
 /** Why an item failed. */
