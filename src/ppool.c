@@ -1,5 +1,7 @@
 /* fo_ppool: the parent's side of the process pool. ppool_arena.h describes what the parent and
- * the workers share; ppool_worker.c is the workers' loop; ppool_sched.c picks chunk sizes.
+ * the workers share; ppool_life.c creates and destroys the pool and keeps its workers' places
+ * filled; ppool_worker.c is the workers' loop; ppool_sched.c picks chunk sizes; ppool_job.c
+ * checks jobs and lays them out in the arena.
  *
  * A map is one loop in the parent: fill free slots with chunks and queue their descriptors, then
  * sleep in poll(2) on the done queue, the workers' watch pipes and (while a descriptor waits for
@@ -11,16 +13,11 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
-#include "alloc.h"
 #include "deadline.h"
 #include "ppool.h"
 #include "proc.h"
-
-/* Messages each queue holds: the default kernel limit, which unprivileged users cannot raise. */
-#define QUEUE_DEPTH 10
 
 /* Why the pool killed a worker. */
 enum { KILLED_ITEM = 1, KILLED_MAP = 2 };
@@ -28,180 +25,6 @@ enum { KILLED_ITEM = 1, KILLED_MAP = 2 };
 /* A map gives up with FO_EWORKER after this many deaths of workers that held no chunk (per
  * worker), rather than fork replacements forever when workers cannot even start. */
 #define IDLE_DEATHS_PER_WORKER 4
-
-static size_t align_up(size_t n) {
-  return (n + FO__PPOOL_ALIGN - 1) & ~(size_t)(FO__PPOOL_ALIGN - 1);
-}
-
-static size_t ctx_offset(const fo_ppool *p) {
-  return align_up(FO__PPOOL_HDR_SPACE + (size_t)p->nslots * sizeof(fo__ppool_slot));
-}
-
-/* ------------------------------------------------------------------------------------------------
- * Workers
- */
-
-/* Fork the worker for place i. */
-static int spawn(fo_ppool *p, unsigned i) {
-  int fd;
-  pid_t pid = fo__proc_fork(&fd);
-  if (pid < 0)
-    return (int)pid;
-  if (pid == 0) {
-    if (fo__port_die_with_parent(p->owner) != 0)
-      _exit(0);
-    for (unsigned j = 0; j < p->nworkers; j++) {
-      if (p->w[j].fd >= 0)
-        close(p->w[j].fd); /* the parent's ends of the other watch pipes */
-      p->w[j].fd = -1;
-    }
-    fo__ppool_worker_run(p, i); /* keeps fd, the write end of its own pipe, until it dies */
-  }
-  p->w[i].pid = pid;
-  p->w[i].fd = fd;
-  p->w[i].killed = 0;
-  return 0;
-}
-
-/* Reap the worker in place i, whose watch pipe ended, and free the place. */
-static void bury(fo_ppool *p, unsigned i, int *sig, int *code) {
-  int st = 0;
-  if (fo__proc_reap_exiting(p->w[i].pid, &st) == 0) {
-    fo__proc_decode(st, sig, code);
-  } else {
-    *sig = 0;
-    *code = -1; /* reaped by someone else: the status is lost */
-  }
-  close(p->w[i].fd);
-  p->w[i].fd = -1;
-  p->w[i].pid = 0;
-}
-
-static unsigned live_workers(const fo_ppool *p) {
-  unsigned n = 0;
-  for (unsigned i = 0; i < p->nworkers; i++)
-    n += p->w[i].pid > 0;
-  return n;
-}
-
-/* Fill every empty place. Returns 0 when at least one worker lives, else the fork error. */
-static int ensure_workers(fo_ppool *p) {
-  int err = 0;
-  for (unsigned i = 0; i < p->nworkers; i++) {
-    if (p->w[i].pid == 0) {
-      int rc = spawn(p, i);
-      if (rc < 0)
-        err = rc;
-    }
-  }
-  return live_workers(p) > 0 ? 0 : (err != 0 ? err : -EAGAIN);
-}
-
-static void stop_workers(fo_ppool *p) {
-  for (unsigned i = 0; i < p->nworkers; i++)
-    if (p->w[i].pid > 0)
-      kill(p->w[i].pid, SIGKILL);
-  for (unsigned i = 0; i < p->nworkers; i++) {
-    if (p->w[i].pid > 0) {
-      int st;
-      fo__proc_waitpid(p->w[i].pid, &st, 0);
-      p->w[i].pid = 0;
-    }
-  }
-}
-
-/* ------------------------------------------------------------------------------------------------
- * Create and destroy
- */
-
-static void release_pool(fo_ppool *p) {
-  for (unsigned i = 0; p->w != NULL && i < p->nworkers; i++)
-    if (p->w[i].fd >= 0)
-      close(p->w[i].fd);
-  fo__port_mq_close(&p->todo);
-  fo__port_mq_close(&p->done);
-  if (p->arena != NULL)
-    munmap(p->arena, p->arena_size);
-  fo__free(p->w);
-  fo__free(p->ps);
-  fo__free(p->pfd);
-  fo__free(p);
-}
-
-static int open_queue(fo__port_mq *q, size_t msg_size) {
-  int rc = fo__port_mq_create(q, msg_size, QUEUE_DEPTH, FO__PORT_MQ_CLAMP);
-  if (rc == 0 && q->msg_size < msg_size) {
-    fo__port_mq_close(q);
-    rc = FO_EMQLIMIT;
-  }
-  return rc;
-}
-
-int fo_ppool_create(fo_ppool **pool, const fo_ppool_opts *opts) {
-  if (pool == NULL)
-    return -EINVAL;
-  *pool = NULL;
-  unsigned workers = opts != NULL ? opts->workers : 0;
-  size_t arena = opts != NULL && opts->arena_size > 0 ? opts->arena_size : FO_PPOOL_ARENA_DEFAULT;
-  if (workers > FO_PPOOL_WORKERS_MAX || arena < FO_PPOOL_ARENA_MIN)
-    return -EINVAL;
-  if (workers == 0) {
-    int n = fo_cpu_count();
-    workers = n > FO_PPOOL_WORKERS_MAX ? FO_PPOOL_WORKERS_MAX : (unsigned)n;
-  }
-  fo_ppool *p = fo__calloc(1, sizeof *p);
-  if (p == NULL)
-    return -ENOMEM;
-  p->todo.send_fd = p->todo.recv_fd = p->done.send_fd = p->done.recv_fd = -1;
-  p->nworkers = workers;
-  p->nslots = workers + 2;
-  p->arena_size = arena;
-  p->owner = getpid();
-  p->check_ms = fo__port_orphan_check_ms();
-  p->w = fo__calloc(workers, sizeof *p->w);
-  p->ps = fo__calloc(p->nslots, sizeof *p->ps);
-  p->pfd = fo__calloc((size_t)workers + 2, sizeof *p->pfd);
-  if (p->w == NULL || p->ps == NULL || p->pfd == NULL) {
-    release_pool(p);
-    return -ENOMEM;
-  }
-  for (unsigned i = 0; i < workers; i++)
-    p->w[i].fd = -1;
-  void *addr;
-  int rc = ctx_offset(p) + FO__PPOOL_ALIGN > arena ? -EINVAL : fo__port_shm_anon(arena, &addr);
-  if (rc == 0) {
-    p->arena = addr;
-    ((fo__ppool_hdr *)addr)->magic = FO__PPOOL_MAGIC;
-    rc = open_queue(&p->todo, sizeof(fo__ppool_desc));
-  }
-  if (rc == 0)
-    rc = open_queue(&p->done, sizeof(fo__ppool_done));
-  for (unsigned i = 0; rc == 0 && i < workers; i++)
-    rc = spawn(p, i);
-  if (rc != 0) {
-    stop_workers(p);
-    release_pool(p);
-    return rc;
-  }
-  *pool = p;
-  return 0;
-}
-
-void fo_ppool_destroy(fo_ppool *p) {
-  if (p == NULL)
-    return;
-  if (p->owner == getpid())
-    stop_workers(p);
-  release_pool(p);
-}
-
-unsigned fo_ppool_workers(const fo_ppool *p) {
-  return p != NULL ? p->nworkers : 0;
-}
-
-pid_t fo_ppool_worker_pid(const fo_ppool *p, unsigned i) {
-  return p != NULL && i < p->nworkers ? p->w[i].pid : 0;
-}
 
 /* ------------------------------------------------------------------------------------------------
  * One map
@@ -225,8 +48,16 @@ typedef struct mapper {
   unsigned idle_deaths;  /* deaths of workers that held no chunk */
   double run_ns, run_items;
   int aborting;
+  int fail_fast;     /* FO_PPOOL_FAIL_FAST */
+  int cancel_wanted; /* an item failed under fail-fast: cancel at the next turn of the loop */
+  int cancelled;     /* nothing more starts; chunks in progress end after their current item */
   int rc; /* why the map ends early; 0 while it runs */
   fo_ppool_report *rep;
+  fo_ppool_progress_fn progress;
+  void *progress_arg;
+  int64_t progress_every; /* ns between calls */
+  int64_t progress_due;   /* the next call, at the earliest */
+  size_t progress_told;   /* the last count passed on */
 } mapper;
 
 static fo__ppool_slot *rec(const mapper *m, unsigned s) {
@@ -255,6 +86,8 @@ static void fail(mapper *m, size_t first, size_t n, int cause, int code, unsigne
   fo_ppool_report *r = m->rep;
   r->failed += n;
   m->resolved += n;
+  if (m->fail_fast && cause != FO_PPOOL_NOT_RUN)
+    m->cancel_wanted = 1;
   if (r->failures == NULL)
     return;
   if (r->nfailures > 0) {
@@ -303,11 +136,43 @@ static void queue(mapper *m, unsigned s) {
   r->first = ps->first;
   r->count = ps->count;
   r->start = ps->start;
+  r->code = 0;
   __atomic_store_n(&r->progress, (uint64_t)ps->start, __ATOMIC_RELAXED);
   __atomic_store_n(&r->stamp, 0, __ATOMIC_RELAXED);
   ps->ticket = next_ticket(m->p);
   __atomic_store_n(&r->state, fo__slot_state(ps->ticket, 0, FO__SLOT_QUEUED), __ATOMIC_RELEASE);
   ps->busy = ps->unsent = 1;
+}
+
+/* Slot s's chunk is DONE: all of it, or up to an item whose function returned an error, or up
+ * to where a cancel stopped it. Report the failed item and re-queue the rest, or, when nothing
+ * more may start, report the rest not run. */
+static void finish(mapper *m, unsigned s, uint64_t ns) {
+  fo__ppool_pslot *ps = &m->p->ps[s];
+  fo__ppool_slot *r = rec(m, s);
+  size_t k = (size_t)__atomic_load_n(&r->progress, __ATOMIC_ACQUIRE);
+  if (k >= ps->count) {
+    complete(m, s, ns);
+    return;
+  }
+  if (k < ps->start)
+    k = ps->start;
+  m->resolved += k - ps->start;
+  ps->start = k;
+  if (r->code != 0) {
+    fail(m, ps->first + k, 1, FO_PPOOL_ERROR, (int)r->code, ps->culprit == k ? ps->tries + 1 : 1);
+    ps->start = k + 1;
+    ps->culprit = k + 1;
+    ps->tries = 0;
+  }
+  if (ps->start >= ps->count) {
+    release(m, s, ps->count);
+  } else if (m->aborting || m->cancelled || m->cancel_wanted) {
+    fail(m, ps->first + ps->start, ps->count - ps->start, FO_PPOOL_NOT_RUN, 0, 0);
+    release(m, s, ps->start);
+  } else {
+    queue(m, s);
+  }
 }
 
 /* Send slot s's descriptor without waiting. 1: sent; 0: the queue is full; < 0: it failed. */
@@ -393,7 +258,7 @@ static void on_done(mapper *m) {
       continue; /* stale: from before a re-queue, or from an earlier map */
     uint64_t st = __atomic_load_n(&rec(m, msg.slot)->state, __ATOMIC_ACQUIRE);
     if (fo__slot_ticket(st) == msg.ticket && fo__slot_st(st) == FO__SLOT_DONE)
-      complete(m, msg.slot, msg.ns);
+      finish(m, msg.slot, msg.ns);
   }
 }
 
@@ -422,7 +287,7 @@ static void died_in_item(mapper *m, unsigned s, size_t k, int killed, int kill_s
     ps->culprit = k;
     ps->tries = 0;
   }
-  if (m->aborting) {
+  if (m->aborting || m->cancelled) {
     /* The map is over: this item ran out of time with it (or died), the rest never ran. */
     unsigned attempts = ps->tries + 1;
     if (killed)
@@ -455,7 +320,7 @@ static void on_death(mapper *m, unsigned i) {
   fo_ppool *p = m->p;
   fo__ppool_worker w = p->w[i];
   int sig, code;
-  bury(p, i, &sig, &code);
+  fo__ppool_bury(p, i, &sig, &code);
   m->rep->deaths++;
   int cause = sig != 0 ? FO_PPOOL_SIGNAL : FO_PPOOL_EXIT;
   if (sig != 0)
@@ -470,7 +335,7 @@ static void on_death(mapper *m, unsigned i) {
       continue;
     if (fo__slot_st(st) == FO__SLOT_DONE) {
       held = 1;
-      complete(m, s, 0); /* finished, but died before its message went out */
+      finish(m, s, 0); /* finished, but died before its message went out */
       continue;
     }
     if (fo__slot_st(st) != FO__SLOT_TAKEN)
@@ -490,7 +355,7 @@ static void on_death(mapper *m, unsigned i) {
   }
   if (!held)
     m->idle_deaths++;
-  if (!m->aborting)
+  if (!m->aborting && !m->cancelled)
     requeue_waiting(m);
 }
 
@@ -532,6 +397,58 @@ static int64_t watch_items(mapper *m, int64_t now) {
   return wake;
 }
 
+/* Fail-fast: start nothing more. Chunks still queued are taken back and reported not run; the
+ * workers in the others see the header's flag after their current item and hand back the rest,
+ * so nobody is killed for it. */
+static void cancel_map(mapper *m) {
+  fo_ppool *p = m->p;
+  m->cancelled = 1;
+  __atomic_store_n(&m->h->cancel, 1u, __ATOMIC_RELAXED);
+  for (unsigned s = 0; s < m->nslots; s++) {
+    fo__ppool_pslot *ps = &p->ps[s];
+    if (!ps->busy)
+      continue;
+    uint64_t want = fo__slot_state(ps->ticket, 0, FO__SLOT_QUEUED);
+    if (__atomic_compare_exchange_n(&rec(m, s)->state, &want, 0, 0, __ATOMIC_ACQ_REL,
+                                    __ATOMIC_ACQUIRE)) {
+      fail(m, ps->first + ps->start, ps->count - ps->start, FO_PPOOL_NOT_RUN, 0, 0);
+      release(m, s, ps->start);
+    }
+  }
+  fail(m, m->next, m->count - m->next, FO_PPOOL_NOT_RUN, 0, 0);
+  m->next = m->count;
+}
+
+/* Items done so far, counting those finished inside chunks still running. */
+static size_t items_done(const mapper *m) {
+  size_t done = m->resolved;
+  for (unsigned s = 0; s < m->nslots; s++) {
+    const fo__ppool_pslot *ps = &m->p->ps[s];
+    if (!ps->busy)
+      continue;
+    uint64_t st = __atomic_load_n(&rec(m, s)->state, __ATOMIC_ACQUIRE);
+    if (fo__slot_ticket(st) != ps->ticket || fo__slot_st(st) < FO__SLOT_TAKEN)
+      continue;
+    size_t k = (size_t)__atomic_load_n(&rec(m, s)->progress, __ATOMIC_ACQUIRE);
+    if (k > ps->start && k <= ps->count)
+      done += k - ps->start;
+  }
+  return done < m->count ? done : m->count;
+}
+
+/* Tell the caller how far the map is, at most once per progress_ms; returns the next wake-up. */
+static int64_t tell_progress(mapper *m, int64_t now) {
+  if (now < m->progress_due)
+    return m->progress_due;
+  size_t done = items_done(m);
+  if (done < m->progress_told)
+    done = m->progress_told; /* an item finished twice (its worker died after) counts once */
+  m->progress_told = done;
+  m->progress(m->progress_arg, done, m->count);
+  m->progress_due = now + m->progress_every;
+  return m->progress_due;
+}
+
 /* End the map now: cancel queued chunks, kill the workers in the others, report the rest. */
 static void abort_map(mapper *m) {
   fo_ppool *p = m->p;
@@ -564,7 +481,7 @@ static void abort_map(mapper *m) {
     fo__ppool_pslot *ps = &p->ps[s];
     uint64_t st = __atomic_load_n(&rec(m, s)->state, __ATOMIC_ACQUIRE);
     if (ps->busy && fo__slot_ticket(st) == ps->ticket && fo__slot_st(st) == FO__SLOT_DONE)
-      complete(m, s, 0);
+      finish(m, s, 0);
   }
   fail(m, m->next, m->count - m->next, FO_PPOOL_NOT_RUN, 0, 0);
   m->next = m->count;
@@ -582,7 +499,11 @@ static void run_map(mapper *m) {
   fo_ppool *p = m->p;
   unsigned nfds = p->nworkers + 2;
   while (m->resolved < m->count) {
-    if (m->rc == 0)
+    if (m->cancel_wanted && !m->cancelled && !m->aborting)
+      cancel_map(m);
+    if (m->resolved >= m->count)
+      break;
+    if (m->rc == 0 && !m->cancelled)
       fill(m);
     int64_t now = fo__now_ns();
     if (m->rc == 0 && m->deadline != FO__FOREVER && now >= m->deadline)
@@ -594,6 +515,8 @@ static void run_map(mapper *m) {
     int64_t wake = m->deadline;
     if (m->item_limit_ns > 0)
       wake = min64(wake, watch_items(m, now));
+    if (m->progress != NULL)
+      wake = min64(wake, tell_progress(m, now));
     p->pfd[0].fd = p->done.recv_fd;
     p->pfd[0].events = POLLIN;
     p->pfd[1].fd = any_unsent(m) ? p->todo.send_fd : -1;
@@ -617,8 +540,8 @@ static void run_map(mapper *m) {
         on_death(m, i);
     if (m->idle_deaths > IDLE_DEATHS_PER_WORKER * p->nworkers)
       stop(m, FO_EWORKER);
-    if (m->rc == 0 && live_workers(p) < p->nworkers) {
-      int rc = ensure_workers(p);
+    if (m->rc == 0 && fo__ppool_live_workers(p) < p->nworkers) {
+      int rc = fo__ppool_ensure_workers(p);
       if (rc < 0)
         stop(m, rc);
     }
@@ -641,35 +564,71 @@ static void sort_failures(fo_ppool_report *r) {
   }
 }
 
-static int overlaps(const void *a, size_t alen, const void *b, size_t blen) {
-  uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
-  return alen > 0 && blen > 0 && x < y + blen && y < x + alen;
-}
+/* Set the arena up for the job, run the map, tidy up after it. */
+static int run(mapper *m, const fo_ppool_job *job, const fo__ppool_layout *l) {
+  fo_ppool *p = m->p;
+  /* "done" messages left from an earlier map would only be dropped later; drop them now. */
+  fo__ppool_done stale;
+  while (fo__port_mq_recv(&p->done, &stale, sizeof stale, 0) >= 0)
+    ;
 
-/* Settle workers that died since the last map (nobody watched them between maps). */
-static int refresh_workers(fo_ppool *p) {
-  for (unsigned i = 0; i < p->nworkers; i++) {
-    if (p->w[i].pid > 0 && fo__proc_watch_ended(p->w[i].fd)) {
-      int sig, code;
-      bury(p, i, &sig, &code);
-    }
+  /* No worker owns a slot between maps, so none reads the header while it changes. */
+  fo__ppool_hdr *h = m->h;
+  h->fn = job->fn;
+  if (job->ctx_size > 0) {
+    memcpy(p->arena + l->ctx_off, job->ctx, job->ctx_size);
+    h->ctx = p->arena + l->ctx_off;
+  } else {
+    h->ctx = NULL;
   }
-  return ensure_workers(p);
+  h->in_size = job->in_size;
+  h->out_size = job->out_size;
+  h->data_off = l->data_off;
+  h->slot_bytes = l->slot_bytes;
+  h->out_off = l->out_off;
+  h->timed = m->item_limit_ns > 0;
+  h->t0_ns = fo__now_ns();
+  __atomic_store_n(&h->cancel, 0u, __ATOMIC_RELAXED);
+  for (unsigned s = 0; s < p->nslots; s++)
+    p->ps[s].busy = p->ps[s].unsent = 0;
+  for (unsigned i = 0; i < p->nworkers; i++)
+    p->w[i].killed = 0;
+
+  m->progress_due = fo__now_ns() + m->progress_every;
+  run_map(m);
+  if (m->cancelled) {
+    /* Descriptors of the chunks taken back are stale; take them off the queue. */
+    fo__ppool_desc d;
+    while (fo__port_mq_recv(&p->todo, &d, sizeof d, 0) >= 0)
+      ;
+  }
+  /* Replace the workers killed at the end; a failure is retried at the next map. */
+  if (fo__ppool_live_workers(p) < p->nworkers)
+    fo__ppool_ensure_workers(p);
+
+  if (m->run_items > 0) {
+    p->est_fn = job->fn;
+    p->est_ns = m->run_ns / m->run_items;
+  }
+  if (m->progress != NULL)
+    m->progress(m->progress_arg, m->resolved, m->count);
+  if (m->rc != 0)
+    return m->rc;
+  return m->rep->failed > 0 ? FO_EPARTIAL : 0;
 }
 
-int fo_ppool_map(fo_ppool *p, fo_ppool_fn fn, const void *ctx, size_t ctx_size, const void *in,
-                 size_t in_size, void *out, size_t out_size, size_t count,
-                 const fo_ppool_map_opts *opts, fo_ppool_report *report) {
-  if (p == NULL || fn == NULL)
+int fo_ppool_map(fo_ppool *p, const fo_ppool_job *job, fo_ppool_report *report) {
+  if (p == NULL || job == NULL)
     return -EINVAL;
   if (p->owner != getpid())
     return FO_ETASK;
-  if ((count > 0 && ((in_size > 0 && in == NULL) || (out_size > 0 && out == NULL))) ||
-      (ctx_size > 0 && ctx == NULL) || (in_size > 0 && count > SIZE_MAX / in_size) ||
-      (out_size > 0 && count > SIZE_MAX / out_size))
-    return -EINVAL;
-  if (!(in == out && in_size == out_size) && overlaps(in, count * in_size, out, count * out_size))
-    return -EINVAL;
+  fo__ppool_layout l;
+  int rc = fo__ppool_job_layout(p, job, NULL, &l);
+  if (rc != 0)
+    return rc;
+  int idle = 0;
+  if (!__atomic_compare_exchange_n(&p->busy, &idle, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+    return -EBUSY;
   fo_ppool_report scratch;
   memset(&scratch, 0, sizeof scratch);
   fo_ppool_report *rep = report != NULL ? report : &scratch;
@@ -678,81 +637,43 @@ int fo_ppool_map(fo_ppool *p, fo_ppool_fn fn, const void *ctx, size_t ctx_size, 
   if (rep->failures == NULL)
     rep->cap = 0;
 
-  size_t ctx_off = ctx_offset(p);
-  size_t data_off = align_up(ctx_off + ctx_size);
-  size_t slot_items = 0, slot_bytes = 0, out_off = 0;
-  unsigned nslots = 0;
-  if (ctx_size < p->arena_size && data_off < p->arena_size)
-    nslots = fo__ppool_geometry(p->arena_size - data_off, p->nslots, in_size, out_size, &slot_items,
-                                &slot_bytes, &out_off);
-  if (nslots == 0)
-    return FO_ETOOBIG;
-  if (count == 0)
-    return 0;
-
   mapper m;
   memset(&m, 0, sizeof m);
   m.p = p;
   m.h = (fo__ppool_hdr *)(void *)p->arena;
-  m.fn = fn;
-  m.in = in;
-  m.out = out;
-  m.in_size = in_size;
-  m.out_size = out_size;
-  m.count = count;
+  m.fn = job->fn;
+  m.in = job->in;
+  m.out = job->out;
+  m.in_size = job->in_size;
+  m.out_size = job->out_size;
+  m.count = job->count;
   m.rep = rep;
-  m.nslots = nslots;
-  m.fixed = opts != NULL ? opts->chunk : 0;
-  m.max_attempts = opts != NULL && opts->max_attempts > 0 ? opts->max_attempts : FO_PPOOL_ATTEMPTS;
-  m.item_limit_ns =
-      opts != NULL && opts->item_timeout_ms > 0 ? (int64_t)opts->item_timeout_ms * 1000000 : 0;
-  m.deadline = opts != NULL && opts->timeout_ms > 0 ? fo__deadline(opts->timeout_ms) : FO__FOREVER;
-  m.chunk_cap = slot_items;
+  m.nslots = l.nslots;
+  m.fixed = job->chunk;
+  m.fail_fast = (job->flags & FO_PPOOL_FAIL_FAST) != 0;
+  m.max_attempts = m.fail_fast ? 1 : job->max_attempts;
+  m.item_limit_ns = job->item_timeout_ms > 0 ? (int64_t)job->item_timeout_ms * 1000000 : 0;
+  m.deadline = job->timeout_ms > 0 ? fo__deadline(job->timeout_ms) : FO__FOREVER;
+  m.chunk_cap = l.slot_items;
   if (m.item_limit_ns > 0 && m.chunk_cap > FO__PPOOL_TIMED_CHUNK_MAX)
     m.chunk_cap = FO__PPOOL_TIMED_CHUNK_MAX;
+  m.progress = job->count > 0 ? job->progress : NULL;
+  m.progress_arg = job->progress_arg;
+  m.progress_every = (int64_t)job->progress_ms * 1000000;
 
-  int rc = refresh_workers(p);
-  if (rc < 0) {
-    fail(&m, 0, count, FO_PPOOL_NOT_RUN, 0, 0);
-    sort_failures(rep);
-    return rc;
-  }
-  /* "done" messages left from an earlier map would only be dropped later; drop them now. */
-  fo__ppool_done stale;
-  while (fo__port_mq_recv(&p->done, &stale, sizeof stale, 0) >= 0)
-    ;
-
-  /* No worker owns a slot between maps, so none reads the header while it changes. */
-  fo__ppool_hdr *h = m.h;
-  h->fn = fn;
-  if (ctx_size > 0) {
-    memcpy(p->arena + ctx_off, ctx, ctx_size);
-    h->ctx = p->arena + ctx_off;
+  if (job->count == 0) {
+    rc = 0;
+  } else if (job->timeout_ms == 0) {
+    fail(&m, 0, job->count, FO_PPOOL_NOT_RUN, 0, 0); /* would have to wait for the workers */
+    rc = -EAGAIN;
   } else {
-    h->ctx = ctx;
-  }
-  h->in_size = in_size;
-  h->out_size = out_size;
-  h->data_off = data_off;
-  h->slot_bytes = slot_bytes;
-  h->out_off = out_off;
-  h->timed = m.item_limit_ns > 0;
-  h->t0_ns = fo__now_ns();
-  for (unsigned s = 0; s < p->nslots; s++)
-    p->ps[s].busy = p->ps[s].unsent = 0;
-  for (unsigned i = 0; i < p->nworkers; i++)
-    p->w[i].killed = 0;
-
-  run_map(&m);
-  if (live_workers(p) < p->nworkers)
-    ensure_workers(p); /* replace the workers killed at the end; a failure is retried next map */
-
-  if (m.run_items > 0) {
-    p->est_fn = fn;
-    p->est_ns = m.run_ns / m.run_items;
+    rc = fo__ppool_refresh_workers(p);
+    if (rc < 0)
+      fail(&m, 0, job->count, FO_PPOOL_NOT_RUN, 0, 0);
+    else
+      rc = run(&m, job, &l);
   }
   sort_failures(rep);
-  if (m.rc != 0)
-    return m.rc;
-  return rep->failed > 0 ? FO_EPARTIAL : 0;
+  __atomic_store_n(&p->busy, 0, __ATOMIC_RELEASE);
+  return rc;
 }

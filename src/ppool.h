@@ -60,6 +60,7 @@ struct fo_ppool {
   struct pollfd *pfd;   /* nworkers + 2 */
   fo_ppool_fn est_fn;   /* the last map's function and what an item of it cost (ns) */
   double est_ns;
+  int busy; /* atomic: a map runs (1); how map and destroy notice a second thread */
 };
 
 /* Offsets in the arena. */
@@ -69,6 +70,32 @@ struct fo_ppool {
 static inline fo__ppool_slot *fo__ppool_slot_rec(const fo_ppool *p, unsigned s) {
   return (fo__ppool_slot *)(void *)(p->arena + FO__PPOOL_HDR_SPACE) + s;
 }
+
+/* Where a job's data goes in the arena. */
+typedef struct fo__ppool_layout {
+  size_t ctx_off;    /* the context copy */
+  size_t data_off;   /* data slot 0 */
+  size_t slot_items; /* items a slot holds */
+  size_t slot_bytes; /* distance between slots */
+  size_t out_off;    /* outputs within a slot */
+  unsigned nslots;   /* slots the job uses (1 to the pool's) */
+} fo__ppool_layout;
+
+/* Offset of the context in the arena of a pool with nslots slots. */
+size_t fo__ppool_ctx_offset(unsigned nslots);
+
+/* fo_ppool_job_check, filling the layout on success (ppool_job.c). */
+int fo__ppool_job_layout(const fo_ppool *p, const fo_ppool_job *j, fo_opt_error *why,
+                         fo__ppool_layout *l);
+
+/* The workers' places (ppool_life.c). bury: reap the worker in place i, whose watch pipe ended,
+ * and free the place, giving how it ended; live_workers: places with a worker; ensure_workers:
+ * fill every empty place, 0 when at least one worker lives, else the fork error;
+ * refresh_workers: settle the workers that died since the last map, then ensure_workers. */
+void fo__ppool_bury(fo_ppool *p, unsigned i, int *sig, int *code);
+unsigned fo__ppool_live_workers(const fo_ppool *p);
+int fo__ppool_ensure_workers(fo_ppool *p);
+int fo__ppool_refresh_workers(fo_ppool *p);
 
 /* The worker's life: wait for descriptors, run chunks, report them done. Runs in the child
  * forked for place self; never returns. */

@@ -16,7 +16,11 @@
  * worker owns a chunk only by swapping QUEUED(ticket) for TAKEN(ticket, itself): a descriptor that
  * went stale (the map ended, or the chunk was re-queued under a new ticket after a death) fails
  * the swap and is dropped. So no message can make a worker touch a slot it does not own, and a
- * "done" message counts only if the slot still holds DONE under the same ticket. */
+ * "done" message counts only if the slot still holds DONE under the same ticket.
+ *
+ * A chunk can end DONE before its last item: at an item whose function returned an error (the
+ * record's code says which, progress points at it), or after the parent set the header's cancel
+ * flag (code 0). The parent reports or re-queues what is left. */
 #ifndef FO_SRC_PPOOL_ARENA_H
 #define FO_SRC_PPOOL_ARENA_H
 
@@ -44,11 +48,12 @@ static inline unsigned fo__slot_st(uint64_t s) {
   return (unsigned)(s & 0xffu);
 }
 
-/* Written by the parent at the start of each map; read-only for workers during it. */
+/* Written by the parent at the start of each map; read-only for workers during it but for
+ * cancel. */
 typedef struct fo__ppool_hdr {
   uint64_t magic;
   fo_ppool_fn fn;      /* a plain function pointer: the same in every process after fork() */
-  const void *ctx;     /* the arena's copy of the context, or the caller's pointer (size 0) */
+  const void *ctx;     /* the arena's copy of the context, or NULL */
   uint64_t in_size;    /* bytes per input item */
   uint64_t out_size;   /* bytes per output item */
   uint64_t data_off;   /* offset of data slot 0 */
@@ -56,6 +61,8 @@ typedef struct fo__ppool_hdr {
   uint64_t out_off;    /* offset of the outputs within a data slot */
   uint64_t timed;      /* nonzero: workers stamp each item's start (item deadlines) */
   int64_t t0_ns;       /* when the map began (monotonic ns): stamps count from here */
+  uint32_t cancel;     /* atomic, set by the parent mid-map: stop after the item in progress */
+  uint32_t reserved;
 } fo__ppool_hdr;
 
 /* One per slot, one cache line each. first, count and start are written by the parent before it
@@ -70,7 +77,9 @@ typedef struct fo__ppool_slot {
   uint64_t stamp;    /* atomic, only when the header says timed: the item in progress, as
                         (microseconds since t0_ns + 1) << 20 | its index within the chunk; 0
                         until the owner stamps its first item */
-  uint64_t reserved[2];
+  int64_t code;      /* nonzero: the function returned it for the item at progress, which
+                        ended the chunk there (written before DONE is published) */
+  uint64_t reserved[1];
 } fo__ppool_slot;
 
 /* On the work queue: "slot 3 under ticket 812: items 4096-4351". */

@@ -27,35 +27,39 @@ static void leave_if_orphaned(const fo_ppool *p) {
  * of items between two clock reads, which keeps those reads off the path of tiny items). */
 #define BLOCK_NS 1000000
 
-/* Run items [start, count) of the chunk in slot s. Where the port cannot have the system kill
- * orphans, the items run in blocks that double while they take under BLOCK_NS, with a look at
- * getppid() every check interval, so an orphan leaves after at most one item and one interval. */
+/* Run items [start, count) of the chunk in slot s, until one returns an error (its code goes
+ * in the record, and progress stays at it) or the parent cancels the map (checked after each
+ * item: one relaxed load of a line nobody writes meanwhile). Where the port cannot have the
+ * system kill orphans, the items run in blocks that double while they take under BLOCK_NS, with
+ * a look at getppid() every check interval, so an orphan leaves after at most one item and one
+ * interval. */
 static void run_chunk(const fo_ppool *p, const fo__ppool_hdr *h, unsigned s, fo__ppool_slot *r) {
   unsigned char *base = p->arena + h->data_off + (size_t)s * h->slot_bytes;
   const unsigned char *in = base;
   unsigned char *out = base + h->out_off;
   size_t in_size = (size_t)h->in_size, out_size = (size_t)h->out_size;
-  size_t count = (size_t)r->count, i = (size_t)r->start, block = 1;
+  size_t count = (size_t)r->count, i = (size_t)r->start, block = 1, first = (size_t)r->first;
   fo_ppool_fn fn = h->fn;
   const void *ctx = h->ctx;
-  int checks = p->check_ms >= 0;
+  int checks = p->check_ms >= 0, timed = h->timed != 0;
   int64_t t_block = checks ? fo__now_ns() : 0, t_check = t_block;
   while (i < count) {
     size_t end = checks && count - i > block ? i + block : count;
-    if (h->timed) {
-      for (; i < end; i++) {
+    for (; i < end; i++) {
+      if (timed) {
         /* Start time (us since the map began, plus one so 0 means "not yet") and item index in
          * one word, so the parent never pairs one item's index with another's time. */
         uint64_t us = (uint64_t)(fo__now_ns() - (int64_t)h->t0_ns) / 1000 + 1;
         __atomic_store_n(&r->stamp, us << 20 | (i & 0xfffff), __ATOMIC_RELEASE);
-        fn(ctx, in + i * in_size, out + i * out_size);
-        __atomic_store_n(&r->progress, i + 1, __ATOMIC_RELEASE);
       }
-    } else {
-      for (; i < end; i++) {
-        fn(ctx, in + i * in_size, out + i * out_size);
-        __atomic_store_n(&r->progress, i + 1, __ATOMIC_RELEASE);
+      int rc = fn(ctx, first + i, in + i * in_size, out + i * out_size);
+      if (rc != 0) {
+        r->code = rc;
+        return;
       }
+      __atomic_store_n(&r->progress, i + 1, __ATOMIC_RELEASE);
+      if (__atomic_load_n(&h->cancel, __ATOMIC_RELAXED) != 0)
+        return;
     }
     if (checks) {
       int64_t t = fo__now_ns();

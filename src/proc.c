@@ -181,7 +181,7 @@ int fo_proc_join(fo_proc *p, int timeout_ms, fo_proc_status *status) {
         continue;
       }
       if (fo__deadline_passed(deadline))
-        return -ETIMEDOUT;
+        return timeout_ms == 0 ? -EAGAIN : -ETIMEDOUT;
       continue;
     }
     /* The pipe ended: the child is exiting (or closed it, or exec'd). Look with growing naps. */
@@ -192,7 +192,7 @@ int fo_proc_join(fo_proc *p, int timeout_ms, fo_proc_status *status) {
       break;
     int64_t left = deadline == FO__FOREVER ? ns : deadline - fo__now_ns();
     if (left <= 0)
-      return -ETIMEDOUT;
+      return timeout_ms == 0 ? -EAGAIN : -ETIMEDOUT;
     nap(left < ns ? (long)left : ns);
     ns = ns < 10000000 ? ns * 2 : ns;
   }

@@ -21,6 +21,7 @@
 #include "fanout/shmdict.h"
 #include "fanout/tpool.h"
 #include "helpers/fixture.h"
+#include "helpers/ppmap.h"
 #include "helpers/procs.h"
 #include "helpers/testalloc.h"
 #include "inject_suites.h"
@@ -287,9 +288,11 @@ static int exit_3(void *arg) {
   return 3;
 }
 
-static void copy8(const void *ctx, const void *in, void *out) {
+static int copy8(const void *ctx, size_t index, const void *in, void *out) {
+  (void)index;
   (void)ctx;
   memcpy(out, in, 8);
+  return 0;
 }
 
 START_TEST(proc) {
@@ -329,20 +332,26 @@ START_TEST(ppool) {
       R((fo_ppool_destroy(NULL), 0), 0), R(fo_ppool_workers(NULL), 0),
       R(fo_ppool_worker_pid(NULL, 0), 0), R(fo_ppool_worker_pid(p, 1), 0),
       R(fo_ppool_worker_pid(p, UINT_MAX), 0),
-      R(fo_ppool_map(NULL, copy8, NULL, 0, a, 8, b, 8, 8, NULL, NULL), -EINVAL),
-      R(fo_ppool_map(p, NULL, NULL, 0, a, 8, b, 8, 8, NULL, NULL), -EINVAL),
-      R(fo_ppool_map(p, copy8, NULL, 0, NULL, 8, b, 8, 8, NULL, NULL), -EINVAL),
-      R(fo_ppool_map(p, copy8, NULL, 0, a, 8, NULL, 8, 8, NULL, NULL), -EINVAL),
-      R(fo_ppool_map(p, copy8, NULL, 4, a, 8, b, 8, 8, NULL, NULL), -EINVAL),
-      R(fo_ppool_map(p, copy8, NULL, 0, a, 8, b, 8, SIZE_MAX, NULL, NULL), -EINVAL),
-      R(fo_ppool_map(p, copy8, NULL, 0, a, SIZE_MAX, b, 8, 2, NULL, NULL), -EINVAL),
-      R(fo_ppool_map(p, copy8, NULL, 0, a, 8, a + 1, 8, 4, NULL, NULL), -EINVAL),
-      R(fo_ppool_map(p, copy8, big_ctx, sizeof big_ctx, a, 8, b, 8, 8, NULL, NULL), FO_ETOOBIG),
-      R(fo_ppool_map(p, copy8, NULL, 0, big_ctx, sizeof big_ctx, b, 8, 1, NULL, NULL), FO_ETOOBIG),
-      R(fo_ppool_map(p, copy8, NULL, 0, a, 8, b, 8, 0, NULL, NULL), 0));
+      R(tp_map(NULL, copy8, NULL, 0, a, 8, b, 8, 8, NULL, NULL), -EINVAL),
+      R(tp_map(p, NULL, NULL, 0, a, 8, b, 8, 8, NULL, NULL), -EINVAL),
+      R(tp_map(p, copy8, NULL, 0, NULL, 8, b, 8, 8, NULL, NULL), -EINVAL),
+      R(tp_map(p, copy8, NULL, 0, a, 8, NULL, 8, 8, NULL, NULL), -EINVAL),
+      R(tp_map(p, copy8, NULL, 4, a, 8, b, 8, 8, NULL, NULL), -EINVAL),
+      R(tp_map(p, copy8, NULL, 0, a, 8, b, 8, SIZE_MAX, NULL, NULL), -EINVAL),
+      R(tp_map(p, copy8, NULL, 0, a, SIZE_MAX, b, 8, 2, NULL, NULL), -EINVAL),
+      R(tp_map(p, copy8, NULL, 0, a, 8, a + 1, 8, 4, NULL, NULL), -EINVAL),
+      R(tp_map(p, copy8, big_ctx, sizeof big_ctx, a, 8, b, 8, 8, NULL, NULL), FO_ETOOBIG),
+      R(tp_map(p, copy8, NULL, 0, big_ctx, sizeof big_ctx, b, 8, 1, NULL, NULL), FO_ETOOBIG),
+      R(tp_map(p, copy8, NULL, 0, a, 8, b, 8, 0, NULL, NULL), 0),
+      R(tp_map(p, copy8, a, 0, a, 8, b, 8, 8, NULL, NULL), -EINVAL),
+      R(fo_ppool_map(p, NULL, NULL), -EINVAL), R(fo_ppool_map(NULL, NULL, NULL), -EINVAL),
+      R(fo_ppool_job_check(NULL, NULL, NULL), -EINVAL),
+      R(fo_ppool_job_check(p, NULL, NULL), -EINVAL), R(fo_ppool_opts_check(NULL, NULL), 0),
+      R(fo_ppool_opts_check(&(fo_ppool_opts){UINT_MAX, 0}, NULL), -EINVAL),
+      R((fo_ppool_job_init(NULL), 0), 0));
   ck_assert_ptr_null(x);
   /* the pool still works after all that */
-  ck_assert_int_eq(fo_ppool_map(p, copy8, NULL, 0, a, 8, b, 8, 8, NULL, NULL), 0);
+  ck_assert_int_eq(tp_map(p, copy8, NULL, 0, a, 8, b, 8, 8, NULL, NULL), 0);
   ck_assert(b[7] == 8);
   fo_ppool_destroy(p);
 }

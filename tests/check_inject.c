@@ -20,6 +20,7 @@
 #include "fanout/tpool.h"
 #include "helpers/faults.h"
 #include "helpers/fixture.h"
+#include "helpers/ppmap.h"
 #include "helpers/procs.h"
 #include "inject_suites.h"
 #ifdef FO_HAVE_CURL
@@ -86,10 +87,12 @@ START_TEST(proc_spawn_fork) {
 }
 END_TEST
 
-static void square(const void *ctx, const void *in, void *out) {
+static int square(const void *ctx, size_t index, const void *in, void *out) {
+  (void)index;
   (void)ctx;
   int64_t v = *(const int64_t *)in;
   *(int64_t *)out = v * v;
+  return 0;
 }
 
 #define MAP_N 64
@@ -100,7 +103,7 @@ static void map_all(fo_ppool *p) {
   for (int i = 0; i < MAP_N; i++)
     in[i] = i - 10;
   fo_ppool_report rep = {0};
-  ck_assert_int_eq(fo_ppool_map(p, square, NULL, 0, in, 8, out, 8, MAP_N, NULL, &rep), 0);
+  ck_assert_int_eq(tp_map(p, square, NULL, 0, in, 8, out, 8, MAP_N, NULL, &rep), 0);
   ck_assert_uint_eq(rep.failed, 0);
   for (int i = 0; i < MAP_N; i++)
     ck_assert(out[i] == in[i] * in[i]);
@@ -169,7 +172,7 @@ static int map_op(void *arg) {
     in[i] = i;
   fo_ppool_failure fails[4];
   fo_ppool_report rep = {fails, 4, 0, 0, 0};
-  int rc = fo_ppool_map(p, square, NULL, 0, in, 8, out, 8, MAP_N, NULL, &rep);
+  int rc = tp_map(p, square, NULL, 0, in, 8, out, 8, MAP_N, NULL, &rep);
   fault_off();
   if (rc == 0) {
     for (int i = 0; i < MAP_N; i++)

@@ -23,6 +23,7 @@
 #include "fanout/shmdict.h"
 #include "helpers/fixture.h"
 #include "helpers/ipccheck.h"
+#include "helpers/ppmap.h"
 #include "helpers/procs.h"
 #include "suites.h"
 
@@ -83,7 +84,8 @@ typedef struct {
   int32_t pad;
 } kout;
 
-static void work(const void *c, const void *i, void *o) {
+static int work(const void *c, size_t index, const void *i, void *o) {
+  (void)index;
   const kctx *ctx = c;
   const kitem *it = i;
   kout *r = o;
@@ -93,6 +95,7 @@ static void work(const void *c, const void *i, void *o) {
     sleep_us(it->us);
   r->y = it->x * ctx->mul;
   r->pid = (int32_t)getpid();
+  return 0;
 }
 
 /* In a child: kill workers of parent that lately started an item, each once, at random moments,
@@ -194,12 +197,12 @@ START_TEST(workers_killed_mid_map_every_item_accounted_for) {
     memset(out, 0xff, sizeof out);
     /* deadlines far off but kept, so their bookkeeping meets the deaths too */
     int far = (int)(tp_scaled(30) * 1000);
-    fo_ppool_map_opts mo = {pick(&seed, 3) == 0 ? 0 : 1 + (size_t)pick(&seed, 16),
+    tp_map_opts mo = {pick(&seed, 3) == 0 ? 0 : 1 + (size_t)pick(&seed, 16),
                             pick(&seed, 2) ? far : 0, pick(&seed, 2) ? far : 0,
                             1 + (unsigned)pick(&seed, 3)};
     fo_ppool_report rep = {fails, N + 1, 0, 0, 0};
     int rc =
-        fo_ppool_map(p, work, &ctx, sizeof ctx, in, sizeof *in, out, sizeof *out, n, &mo, &rep);
+        tp_map(p, work, &ctx, sizeof ctx, in, sizeof *in, out, sizeof *out, n, &mo, &rep);
     account(in, out, n, rc, &rep, mo.max_attempts, seed0, maps);
     deaths += rep.deaths;
     failed += (long)rep.failed;
@@ -213,7 +216,7 @@ START_TEST(workers_killed_mid_map_every_item_accounted_for) {
   for (size_t i = 0; i < n; i++)
     in[i] = (kitem){(int64_t)i, 0, 0};
   fo_ppool_report rep = {fails, N + 1, 0, 0, 0};
-  int rc = fo_ppool_map(p, work, &ctx, sizeof ctx, in, sizeof *in, out, sizeof *out, n, NULL, &rep);
+  int rc = tp_map(p, work, &ctx, sizeof ctx, in, sizeof *in, out, sizeof *out, n, NULL, &rep);
   ck_assert_msg(rc == 0, "seed %u: after the kills: %s", seed0, fo_strerror(rc));
   account(in, out, n, rc, &rep, FO_PPOOL_ATTEMPTS, seed0, maps);
   deaths += rep.deaths;
@@ -264,7 +267,7 @@ static int owner(unsigned seed, int ready) {
       size_t n = 1 + (size_t)pick(&seed, N);
       for (size_t i = 0; i < n; i++)
         in[i] = (kitem){(int64_t)i, (int32_t)pick(&seed, 300), 0};
-      if (fo_ppool_map(p, work, &ctx, sizeof ctx, in, sizeof *in, out, sizeof *out, n, NULL,
+      if (tp_map(p, work, &ctx, sizeof ctx, in, sizeof *in, out, sizeof *out, n, NULL,
                        NULL) != 0)
         return 4;
     }

@@ -19,6 +19,7 @@
 #include "fanout/shmdict.h"
 #include "fanout/tpool.h"
 #include "helpers/fixture.h"
+#include "helpers/ppmap.h"
 #include "helpers/procs.h"
 #include "helpers/testalloc.h"
 #include "inject_suites.h"
@@ -151,9 +152,11 @@ static void nop(void *arg) {
   (void)arg;
 }
 
-static void twice(const void *ctx, const void *in, void *out) {
+static int twice(const void *ctx, size_t index, const void *in, void *out) {
+  (void)index;
   (void)ctx;
   *(long *)out = 2 * *(const long *)in;
+  return 0;
 }
 
 static int count_entry(const char *key, int64_t value, void *arg) {
@@ -220,10 +223,10 @@ START_TEST(the_rest_does_not_allocate) {
   for (int i = 0; i < 16; i++)
     in[i] = i;
   ck_assert_int_eq(
-      fo_ppool_map(o.pp, twice, NULL, 0, in, sizeof *in, out, sizeof *out, 16, NULL, NULL), 0);
+      tp_map(o.pp, twice, NULL, 0, in, sizeof *in, out, sizeof *out, 16, NULL, NULL), 0);
   ck_assert_int_eq(kill(fo_ppool_worker_pid(o.pp, 0), SIGKILL), 0);
   ck_assert_int_eq(
-      fo_ppool_map(o.pp, twice, NULL, 0, in, sizeof *in, out, sizeof *out, 16, NULL, NULL), 0);
+      tp_map(o.pp, twice, NULL, 0, in, sizeof *in, out, sizeof *out, 16, NULL, NULL), 0);
   ck_assert(out[15] == 30);
   fo_proc_status st;
   ck_assert_int_eq(fo_proc_join(o.pr, (int)(10000 * tp_scaled(1)), &st), 0);

@@ -151,11 +151,15 @@ done
 run map --count=500 --procs=2
 ok "map with --flag=value"
 check map 500 2 0
+run map --count 300 --procs 2 --attempts 1 --fail-fast
+ok "map --attempts 1 --fail-fast"
+check map 300 2 0
 
-# map with workers killed as they run: after three attempts an item is reported failed, the
-# checksum counts the others, and the exit status is 1.
-if command -v pgrep >/dev/null 2>&1; then
-  env "$mark" "$demo" map --count 3 --procs 1 --work-ms 1000 >"$work/out" 2>"$work/err" &
+# map with workers killed as they run: after three attempts an item is reported failed (with
+# --fail-fast, after the first kill, and the items after it are not run), the checksum counts
+# the others, and the exit status is 1.
+killed_map() { # FLAGS...
+  env "$mark" "$demo" map --count 3 --procs 1 --work-ms 1000 "$@" >"$work/out" 2>"$work/err" &
   pid=$!
   i=0
   while [ $i -lt $((limit * 20)) ] && ! grep -q '^State:.*Z' /proc/$pid/status 2>/dev/null &&
@@ -169,11 +173,16 @@ if command -v pgrep >/dev/null 2>&1; then
   kill -9 $pid 2>/dev/null
   wait $pid
   st=$?
-  [ "$st" -eq 1 ] || bad "map with killed workers: exit $st, expected 1"
-  python3 "$work/check.py" map-failed "$work/out" 3 "$work/err" || bad "map with killed workers"
+  [ "$st" -eq 1 ] || bad "map $* with killed workers: exit $st, expected 1"
+  python3 "$work/check.py" map-failed "$work/out" 3 "$work/err" || bad "map $* with killed workers"
   sleep 0.2 # the demo reaped its workers; give a stray one (there should be none) time to show
   left=$(leftovers)
   [ -z "$left" ] || { bad "map with killed workers left processes: $left"; kill -9 $left; }
+}
+if command -v pgrep >/dev/null 2>&1; then
+  killed_map
+  killed_map --fail-fast
+  grep -q "not run" "$work/err" || bad "map --fail-fast with a killed worker: nothing reported not run"
 else
   echo "note: no pgrep; the map with killed workers is not checked" >&2
 fi

@@ -12,15 +12,20 @@
  * and reuses the slot. Inputs and outputs larger than the arena flow through it slot by slot, so
  * the arena's size bounds memory, not the map's size.
  *
- * Failures. A worker that dies in a chunk (a signal, exit() in the function) is seen at once:
- * each worker holds the write end of a pipe whose read end the parent polls, so the kernel
- * closing it is the news. The item it was running is the culprit: it is run again on another
- * worker up to max_attempts times in all, then reported failed; the items of the chunk it had
- * finished are kept and the rest are run as usual. A dead worker is replaced at once. The map
- * returns with a report of every item it could not produce and why.
+ * Failures. The function names an item's own failure by returning a code; the item is reported
+ * with it and the map goes on. A worker that dies in a chunk (a signal, exit() in the function)
+ * is seen at once: each worker holds the write end of a pipe whose read end the parent polls, so
+ * the kernel closing it is the news. The item it was running is the culprit: it is run again on
+ * another worker up to max_attempts times in all, then reported failed; the items of the chunk it
+ * had finished are kept and the rest are run as usual. A dead worker is replaced at once. With
+ * FO_PPOOL_FAIL_FAST the first failure ends the map instead. The map returns with a report of
+ * every item it could not produce and why.
  *
  * Threads and processes. A pool belongs to the process that created it: map and destroy must be
  * called there, by one thread at a time (a pool is not thread-safe; use one pool per thread).
+ * The pool notices the cheap cases of breaking this rule: a second map while one runs returns
+ * -EBUSY, and destroy while a map runs stops the program with a message (abort()) rather than
+ * free memory the map is using.
  * Workers are forked from the thread that calls create or map, and on the linux port they die
  * with that thread (PR_SET_PDEATHSIG), so use a pool from a thread that outlives it. Workers
  * never outlive the process that created the pool: on the linux port the kernel kills them with
@@ -30,16 +35,18 @@
  * The calling process must not ignore SIGCHLD or reap children it did not fork (waitpid(-1)):
  * the pool reaps its workers itself to learn why they died.
  * Workers inherit what a fork() passes on: open descriptors, memory as it was at the fork.
- * Memory written by the parent after a worker was forked is invisible to it: pass what the
- * function needs in the context blob (copied per map) or in shared memory mapped before
- * fo_ppool_create. The worker function runs in a child of a process that may have had threads,
- * so it must not rely on locks another thread of the parent may have held at the fork (malloc is
- * safe with glibc and musl; stdio output should be flushed by the function itself, since workers
- * leave with _exit).
+ * Memory written by the parent after a worker was forked is invisible to it, and a worker forked
+ * later to replace a dead one sees more than the others: pass what the function needs in the
+ * context blob (copied into the arena for every map) or in shared memory mapped before
+ * fo_ppool_create; the pool never passes the parent's pointers on as they are. The worker function
+ * runs in a child of a process that may have had threads, so it must not rely on locks another
+ * thread of the parent may have held at the fork (malloc is safe with glibc and musl; stdio output
+ * should be flushed by the function itself, since workers leave with _exit).
  */
 #ifndef FANOUT_PPOOL_H
 #define FANOUT_PPOOL_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -82,7 +89,8 @@ int fo_proc_spawn(fo_proc **proc, fo_proc_fn fn, void *arg, unsigned flags);
  * Wait for the child to end and reap it. Once reaped, later calls return the same status at once.
  * @param timeout_ms FO_FOREVER (-1), 0 to look without waiting, or milliseconds.
  * @param status receives how it ended (may be NULL).
- * @return 0, -EINVAL (NULL proc, timeout_ms below FO_FOREVER), -ETIMEDOUT (still running),
+ * @return 0, -EINVAL (NULL proc, timeout_ms below FO_FOREVER), -EAGAIN (timeout_ms 0 and still
+ *         running), -ETIMEDOUT (waited timeout_ms and still running),
  *         -ECHILD (called from another process than the one that spawned it, or the child was
  *         reaped by someone else).
  */
@@ -117,38 +125,86 @@ void fo_proc_destroy(fo_proc *proc);
 /** Smallest arena accepted: its bookkeeping plus some room for data. */
 #define FO_PPOOL_ARENA_MIN ((size_t)64 << 10)
 
-/** Default for fo_ppool_map_opts.max_attempts: an item whose worker dies is run three times in
- * all before it is reported failed. */
+/** What fo_ppool_job_init() puts in max_attempts: an item whose worker dies is started three
+ * times in all before it is reported failed. */
 #ifndef FO_PPOOL_ATTEMPTS
 #define FO_PPOOL_ATTEMPTS 3
+#endif
+
+/** What fo_ppool_job_init() puts in progress_ms: the least time between two progress calls. */
+#ifndef FO_PPOOL_PROGRESS_MS
+#define FO_PPOOL_PROGRESS_MS 100
 #endif
 
 /** A pool of worker processes. */
 typedef struct fo_ppool fo_ppool;
 
 /**
- * The function a worker runs for each item: read the item at in (in_size bytes), write its result
- * at out (out_size bytes). ctx is the map's context. An item's own errors belong in its output;
- * the map's report is about items whose worker died or ran out of time. When in_size or out_size
- * is 0 the pointer is valid but points to nothing.
+ * The function a worker runs for each item: read the item at in (the job's in_size bytes), write
+ * its result at out (out_size bytes). ctx is the worker's view of the job's context (NULL when
+ * the job has none); index is the item's place in the map, 0 to count - 1. When in_size or
+ * out_size is 0 the pointer is valid but points to nothing. None of the pointers is aligned
+ * beyond a byte: copy rather than cast.
+ * @return 0 when the item is produced; any other value reports the item failed with cause
+ *         FO_PPOOL_ERROR and that code (a negative errno or a fanout code keeps the report
+ *         readable with fo_strerror). An item that returned an error is not run again.
  */
-typedef void (*fo_ppool_fn)(const void *ctx, const void *in, void *out);
+typedef int (*fo_ppool_fn)(const void *ctx, size_t index, const void *in, void *out);
+
+/** Progress of a map, called in the parent (the thread running fo_ppool_map, from its wait
+ * loop): done items (produced or reported failed) of total. Called at most once per progress_ms,
+ * and once more at the end with the final count. It must not call fo_ppool_map or
+ * fo_ppool_destroy on the pool (refused with -EBUSY, and a stop with a message, respectively). */
+typedef void (*fo_ppool_progress_fn)(void *arg, size_t done, size_t total);
 
 /** Pool options; a zeroed struct (or NULL) means every default. */
 typedef struct fo_ppool_opts {
-  unsigned workers;  /**< worker processes; 0 = fo_cpu_count() */
-  size_t arena_size; /**< bytes of shared memory for context, inputs and outputs in flight;
-                          0 = FO_PPOOL_ARENA_DEFAULT */
+  unsigned workers;  /**< worker processes, 0 to FO_PPOOL_WORKERS_MAX; 0 = fo_cpu_count() */
+  size_t arena_size; /**< bytes of shared memory for context, inputs and outputs in flight:
+                          FO_PPOOL_ARENA_MIN or more; 0 = FO_PPOOL_ARENA_DEFAULT */
 } fo_ppool_opts;
 
-/** Options of one map; a zeroed struct (or NULL) means every default. */
-typedef struct fo_ppool_map_opts {
-  size_t chunk;          /**< items per chunk; 0 = automatic (see fo_ppool_map) */
-  int item_timeout_ms;   /**< longest one item may run; 0 or FO_FOREVER (< 0) = no limit */
-  int timeout_ms;        /**< longest the whole map may run; 0 or < 0 = no limit */
-  unsigned max_attempts; /**< times an item is started before its worker's death is final;
-                              0 = FO_PPOOL_ATTEMPTS, 1 = no retry */
-} fo_ppool_map_opts;
+/** fo_ppool_job flag: stop the map at the first item that fails (see fo_ppool_map). */
+#define FO_PPOOL_FAIL_FAST 1u
+
+/**
+ * One map: out[i] = fn(ctx, i, in[i]) for i in [0, count). Start from fo_ppool_job_init() and
+ * set what you need: a zeroed struct is refused (max_attempts 0, and a map timeout of 0 means
+ * "do not wait").
+ */
+typedef struct fo_ppool_job {
+  /** The function the workers run (required). */
+  fo_ppool_fn fn;
+  /** The context, copied into the arena for each map, or NULL. */
+  const void *ctx;
+  /** Its bytes: > 0 with a context, 0 without (no pointer is passed on as it is). */
+  size_t ctx_size;
+  /** count inputs of in_size bytes (may be NULL when there is nothing to read). */
+  const void *in;
+  size_t in_size;
+  /** count outputs of out_size bytes; may be in itself when the sizes match, else must not
+   * overlap it. */
+  void *out;
+  size_t out_size;
+  /** Items in the map. */
+  size_t count;
+  /** Items per chunk; 0 = chosen as the map runs (see fo_ppool_map). */
+  size_t chunk;
+  /** Longest one item may run: FO_FOREVER, or 1 to INT_MAX ms. */
+  int item_timeout_ms;
+  /** Longest the whole map may run: FO_FOREVER, 0 (do not wait: run nothing, -EAGAIN), or ms. */
+  int timeout_ms;
+  /** Times an item is started before its worker's death is final: 1 (no retry) or more. */
+  unsigned max_attempts;
+  /** 0 or FO_PPOOL_FAIL_FAST (which makes an item's first failure final). */
+  unsigned flags;
+  /** NULL, or called in the parent as the map runs. */
+  fo_ppool_progress_fn progress;
+  /** Passed to progress untouched. */
+  void *progress_arg;
+  /** Least time between two progress calls: 1 to INT_MAX ms (checked only with progress). */
+  int progress_ms;
+} fo_ppool_job;
 
 /** Why an item failed. */
 typedef enum fo_ppool_cause {
@@ -157,8 +213,9 @@ typedef enum fo_ppool_cause {
                             when SIGCHLD set to SIG_IGN or another waitpid took the status) */
   FO_PPOOL_TIMEOUT = 3, /**< it was still running at its deadline (the item's, or the map's) and
                              its worker was killed */
-  FO_PPOOL_NOT_RUN = 4  /**< the map ended before it ran (the map's deadline passed, or no
-                             worker could be started) */
+  FO_PPOOL_NOT_RUN = 4, /**< the map ended before it ran (its deadline passed, fail-fast stopped
+                             it, or no worker could be started) */
+  FO_PPOOL_ERROR = 5    /**< the function returned nonzero (code: what it returned) */
 } fo_ppool_cause;
 
 /** A run of failed items with one cause. */
@@ -166,7 +223,7 @@ typedef struct fo_ppool_failure {
   size_t first;      /**< index of the first item */
   size_t count;      /**< items in the run (1 except for FO_PPOOL_NOT_RUN) */
   int cause;         /**< an fo_ppool_cause */
-  int code;          /**< the signal or exit status; 0 for the other causes */
+  int code;          /**< the signal, exit status or function's code; 0 for the other causes */
   unsigned attempts; /**< times the item was started */
 } fo_ppool_failure;
 
@@ -180,16 +237,25 @@ typedef struct fo_ppool_report {
 } fo_ppool_report;
 
 /**
+ * Check pool options without creating anything: the rules fo_ppool_create applies.
+ * @param why may be NULL; on -EINVAL receives the field ("workers", "arena_size"), the range it
+ *            accepts and the value given.
+ * @return 0 (NULL opts included), -EINVAL (workers above FO_PPOOL_WORKERS_MAX, arena_size
+ *         nonzero and below FO_PPOOL_ARENA_MIN).
+ */
+int fo_ppool_opts_check(const fo_ppool_opts *opts, fo_opt_error *why);
+
+/**
  * Start a pool: map the arena, create the queues, fork the workers. Workers wait on the work
  * queue using no CPU. The shared objects have no name anywhere (memfd or anonymous mapping,
  * queues unlinked at creation), so nothing is left in /dev/shm or /dev/mqueue whatever happens,
  * but for a SIGKILL landing between a queue's creation and its unlink, two system calls apart
  * (linux port): that queue stays in /dev/mqueue as "fanout-mq-<pid of the creator>-...".
  * The two queues hold 10 messages of a few dozen bytes each: within the default limits.
- * @return 0, -EINVAL (NULL pool, workers above FO_PPOOL_WORKERS_MAX, arena_size below
- *         FO_PPOOL_ARENA_MIN), -ENOMEM (also arena_size above the machine's physical memory,
- *         refused before anything is reserved), -ENOSPC (no room for the arena), FO_EMQLIMIT,
- *         FO_EMQCOUNT, -EMFILE, -EAGAIN (process limit reached while forking).
+ * @return 0, -EINVAL (NULL pool, or options fo_ppool_opts_check refuses), -ENOMEM (also
+ *         arena_size above the machine's physical memory, refused before anything is reserved),
+ *         -ENOSPC (no room for the arena), FO_EMQLIMIT, FO_EMQCOUNT, -EMFILE, -EAGAIN (process
+ *         limit reached while forking).
  *         A failed create leaves no process, descriptor or allocation behind.
  */
 int fo_ppool_create(fo_ppool **pool, const fo_ppool_opts *opts);
@@ -198,6 +264,9 @@ int fo_ppool_create(fo_ppool **pool, const fo_ppool_opts *opts);
  * Stop every worker (SIGKILL: they hold nothing of their own between maps) and reap it, then
  * release the arena and the queues. No zombie is left. In a process other than the creator (a
  * child that inherited the handle), only this process's copy is released. NULL is a no-op.
+ * Called while a map runs on the pool (from another thread, or from a progress callback) it
+ * writes "fanout: fo_ppool_destroy while a map runs on the pool ..." to stderr and calls abort():
+ * carrying on would free what the map is using.
  */
 void fo_ppool_destroy(fo_ppool *pool);
 
@@ -208,40 +277,67 @@ unsigned fo_ppool_workers(const fo_ppool *pool);
  * no worker in that place right now). Workers that die are replaced under new ids. */
 pid_t fo_ppool_worker_pid(const fo_ppool *pool, unsigned i);
 
+/** Fill job with the defaults: everything zero or NULL but item_timeout_ms and timeout_ms
+ * (FO_FOREVER), max_attempts (FO_PPOOL_ATTEMPTS) and progress_ms (FO_PPOOL_PROGRESS_MS).
+ * NULL is a no-op. */
+void fo_ppool_job_init(fo_ppool_job *job);
+
 /**
- * out[i] = fn(ctx, in[i]) for i in [0, count), on the workers; outputs land in input order.
+ * Check a job against a pool without running it: the rules fo_ppool_map applies.
+ * @param why may be NULL. On -EINVAL it receives the field at fault as spelled in fo_ppool_job
+ *            and the range it accepts (for a pointer: "fn", "ctx", "in", "out", with min, max and
+ *            value 0). On FO_ETOOBIG: field "arena_size", min the smallest arena that would hold
+ *            the context and one item, max LLONG_MAX, value the pool's arena size.
+ * @return 0, -EINVAL (NULL pool, job or fn; ctx and ctx_size not both set or both unset; NULL in
+ *         or out with a nonzero size and count; overlapping in and out; sizes that overflow;
+ *         item_timeout_ms, timeout_ms, max_attempts, flags or progress_ms out of range),
+ *         FO_ETOOBIG (the context and one item do not fit in the pool's arena).
+ */
+int fo_ppool_job_check(const fo_ppool *pool, const fo_ppool_job *job, fo_opt_error *why);
+
+/**
+ * Run a job: out[i] = fn(ctx, i, in[i]) for every item, on the workers; outputs land in input
+ * order.
  *
- * The context: ctx_size bytes at ctx are copied into the arena and fn receives the copy. With
- * ctx_size 0, ctx is passed on as it is: a pointer that is valid in the workers (static data, or
- * shared memory mapped before the pool was created), or NULL.
+ * The context: ctx_size bytes at ctx are copied into the arena for each map and fn receives the
+ * copy. A pointer is never passed on as it is: memory the parent allocated after the pool was
+ * created does not exist in workers forked before it, but does in workers forked later to replace
+ * dead ones, so such a pointer would crash some workers and not others and could end in a map
+ * that looks successful. Pointers inside the context are the caller's to keep valid: point them
+ * only at data that existed before fo_ppool_create (static data, or shared memory mapped first).
  *
- * Chunks: with opts->chunk 0 the size is chosen per chunk. Chunks start large and shrink as
- * the map nears its end (guided scheduling: a chunk is about the remaining items over twice the
+ * Chunks: with chunk 0 the size is chosen per chunk. Chunks start large and shrink as the map
+ * nears its end (guided scheduling: a chunk is about the remaining items over twice the
  * workers), so uneven items still finish together; they never shrink below what a worker runs
  * in about half a millisecond (measured as the map runs, remembered for the next map of the same
  * function), so tiny items cost little beyond the copies. A chunk never exceeds what one slot
  * of the arena holds: about the arena over (workers + 2), divided by in_size + out_size.
  *
- * Deadlines: with item_timeout_ms, a worker still in one item after that long is killed and the
- * item reported (FO_PPOOL_TIMEOUT, not retried). With timeout_ms, the map returns by then: the
- * workers still busy are killed and replaced, and every item not produced is reported.
+ * Failures: an item fails when fn returns nonzero (FO_PPOOL_ERROR, not retried), when its
+ * worker dies in it max_attempts times (FO_PPOOL_SIGNAL or FO_PPOOL_EXIT: the item is started
+ * again on another worker until then), or when it runs past item_timeout_ms (its worker is
+ * killed: FO_PPOOL_TIMEOUT, not retried). With FO_PPOOL_FAIL_FAST the first failure of an item,
+ * of any cause and at its first attempt, ends the map: nothing more is started, the items other
+ * workers are running finish (or reach their item deadline), and every item not produced is
+ * reported FO_PPOOL_NOT_RUN; a worker killed from outside counts as its item's failure too.
+ * With timeout_ms, the map returns by then: the workers still busy are killed and replaced, and
+ * every item not produced is reported.
  *
- * in and out may be the same array (in_size == out_size); otherwise they must not overlap.
  * Outputs of failed items are unspecified (a worker may have written part of one).
  *
- * @param report may be NULL. Filled in on every return except -EINVAL and FO_ETASK.
+ * @param report may be NULL. Filled in on every return but -EINVAL, -EBUSY, FO_ETASK and
+ *        FO_ETOOBIG.
  * @return 0 (every item produced), FO_EPARTIAL (some items failed: the report says which and
  *         why), -ETIMEDOUT (the map's deadline passed; the report lists what was not produced),
- *         -EINVAL (NULL pool or fn; NULL in, out or ctx with a nonzero size and count; overlapping
- *         in and out; sizes that overflow), FO_ETASK (called in another process than the
- *         pool's creator, e.g. from a worker function), FO_ETOOBIG (the context and one item do
- *         not fit in the arena), or the negative errno of fork() when no worker could be started
- *         (the remaining items are reported FO_PPOOL_NOT_RUN).
+ *         -EAGAIN (timeout_ms 0 with count > 0: every item reported FO_PPOOL_NOT_RUN),
+ *         -EINVAL and FO_ETOOBIG (the job fo_ppool_job_check refuses), -EBUSY (a map already
+ *         runs on this pool: from another thread, or from the progress callback), FO_ETASK
+ *         (called in another process than the pool's creator, e.g. from a worker function),
+ *         or the negative errno of fork() when no worker could be started (the remaining items
+ *         are reported FO_PPOOL_NOT_RUN).
  * Allocates nothing.
  */
-int fo_ppool_map(fo_ppool *pool, fo_ppool_fn fn, const void *ctx, size_t ctx_size, const void *in,
-                 size_t in_size, void *out, size_t out_size, size_t count,
-                 const fo_ppool_map_opts *opts, fo_ppool_report *report);
+int fo_ppool_map(fo_ppool *pool, const fo_ppool_job *job, fo_ppool_report *report);
 
 #ifdef __cplusplus
 }

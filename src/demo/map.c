@@ -18,11 +18,13 @@
  * past about 3.8 million), and the array takes 8 MB. */
 #define MAP_COUNT_MAX 1000000ul
 #define MAP_WORK_MS_MAX 10000ul
+#define MAP_ATTEMPTS_MAX 100ul
 /* Runs of failed items the report can list; more are counted but not listed. */
 #define MAP_FAILURES_LISTED 16
 
 static const char help[] =
-    "usage: fanout-demo map [--procs N] [--count N] [--work-ms MS]\n"
+    "usage: fanout-demo map [--procs N] [--count N] [--work-ms MS] [--attempts N]\n"
+    "                       [--fail-fast]\n"
     "\n"
     "Square the numbers 0 .. N-1 on a pool of worker processes (Pool.map), as the\n"
     "lesson does, and sum the squares into a checksum.\n"
@@ -32,11 +34,15 @@ static const char help[] =
     "  --count N     items, 0 to 1000000 (default 10000)\n"
     "  --work-ms MS  each item also sleeps MS milliseconds, 0 to 10000 (default 0),\n"
     "                to stand for real work: compare --procs 1 with more\n"
+    "  --attempts N  times an item is started when its worker dies, 1 to 100\n"
+    "                (default 3)\n"
+    "  --fail-fast   stop at the first item that fails; the rest are not run\n"
     "\n"
     "output (stdout):\n"
     "  procs N       worker processes used\n"
     "  checksum S    sum of the squares produced; (N-1)*N*(2N-1)/6 when none failed\n"
-    "  failed F      items that could not be produced (their worker died)\n"
+    "  failed F      items that could not be produced (their worker died, or\n"
+    "                they were not run after a failure with --fail-fast)\n"
     "  wall T s      seconds from starting the pool to the last result\n"
     "\n"
     "exit status: 0 all items produced, 1 some failed (listed on stderr),\n"
@@ -50,7 +56,8 @@ typedef struct map_ctx {
 
 /* Runs in a worker process, once per item. The pool does not promise any alignment for the
  * context, the input or the output, so they are copied rather than cast. */
-static void square(const void *ctx, const void *in, void *out) {
+static int square(const void *ctx, size_t index, const void *in, void *out) {
+  (void)index; /* the input holds the number already */
   map_ctx c;
   uint64_t x;
   memcpy(&c, ctx, sizeof c);
@@ -62,6 +69,7 @@ static void square(const void *ctx, const void *in, void *out) {
   }
   uint64_t y = x * x;
   memcpy(out, &y, sizeof y);
+  return 0;
 }
 
 static const char *cause_name(int cause) {
@@ -72,6 +80,8 @@ static const char *cause_name(int cause) {
     return "worker exited with status";
   case FO_PPOOL_TIMEOUT:
     return "timed out";
+  case FO_PPOOL_ERROR:
+    return "failed with code";
   default:
     return "not run";
   }
@@ -90,6 +100,8 @@ static void report_failures(const fo_ppool_report *r, uint64_t *out) {
               cause_name(f->cause));
     if (f->cause == FO_PPOOL_SIGNAL || f->cause == FO_PPOOL_EXIT)
       fprintf(stderr, " %d", f->code);
+    else if (f->cause == FO_PPOOL_ERROR)
+      fprintf(stderr, " %d (%s)", f->code, fo_strerror(f->code));
     fprintf(stderr, " (%u attempts)\n", f->attempts);
     memset(out + f->first, 0, f->count * sizeof *out);
     listed += f->count;
@@ -104,6 +116,8 @@ int demo_map(int argc, char **argv) {
   /* One worker per usable CPU, as the lesson's Pool(processes=mp.cpu_count()), within what a
    * pool accepts. */
   unsigned long procs = (unsigned long)fo_cpu_count(), count = 10000, work_ms = 0;
+  unsigned long attempts = FO_PPOOL_ATTEMPTS;
+  unsigned flags = 0;
   if (procs > FO_PPOOL_WORKERS_MAX)
     procs = FO_PPOOL_WORKERS_MAX;
   demo_args a;
@@ -119,6 +133,10 @@ int demo_map(int argc, char **argv) {
       status = demo_uint(&a, 0, MAP_COUNT_MAX, &count);
     } else if (demo_is(&a, "--work-ms")) {
       status = demo_uint(&a, 0, MAP_WORK_MS_MAX, &work_ms);
+    } else if (demo_is(&a, "--attempts")) {
+      status = demo_uint(&a, 1, MAP_ATTEMPTS_MAX, &attempts);
+    } else if (demo_is(&a, "--fail-fast")) {
+      flags |= FO_PPOOL_FAIL_FAST;
     } else {
       return demo_unknown(&a);
     }
@@ -138,7 +156,15 @@ int demo_map(int argc, char **argv) {
   double t0 = demo_now();
   fo_ppool *pool;
   fo_ppool_opts opts = {.workers = (unsigned)procs};
-  int rc = fo_ppool_create(&pool, &opts);
+  fo_opt_error why;
+  int rc = fo_ppool_opts_check(&opts, &why);
+  if (rc != 0) {
+    fprintf(stderr, "fanout-demo map: pool option %s is %lld, accepted %lld to %lld\n", why.field,
+            why.value, why.min, why.max);
+    free(items);
+    return DEMO_PARTIAL;
+  }
+  rc = fo_ppool_create(&pool, &opts);
   if (rc != 0) {
     fprintf(stderr, "fanout-demo map: cannot start %lu worker processes: %s\n", procs,
             fo_strerror(rc));
@@ -148,8 +174,19 @@ int demo_map(int argc, char **argv) {
   map_ctx ctx = {.work_ms = (unsigned)work_ms};
   fo_ppool_failure failures[MAP_FAILURES_LISTED];
   fo_ppool_report report = {.failures = failures, .cap = MAP_FAILURES_LISTED};
-  rc = fo_ppool_map(pool, square, &ctx, sizeof ctx, items, sizeof *items, items, sizeof *items,
-                    count, NULL, &report);
+  fo_ppool_job job;
+  fo_ppool_job_init(&job);
+  job.fn = square;
+  job.ctx = &ctx;
+  job.ctx_size = sizeof ctx;
+  job.in = items;
+  job.in_size = sizeof *items;
+  job.out = items;
+  job.out_size = sizeof *items;
+  job.count = count;
+  job.max_attempts = (unsigned)attempts;
+  job.flags = flags;
+  rc = fo_ppool_map(pool, &job, &report);
   double wall = demo_now() - t0;
   fo_ppool_destroy(pool);
   if (rc != 0 && rc != FO_EPARTIAL)

@@ -41,23 +41,28 @@ static void die(const char *what, int rc) {
   exit(1);
 }
 
-static void wait5(const void *ctx, const void *in, void *out) {
+static int wait5(const void *ctx, size_t index, const void *in, void *out) {
   (void)ctx;
+  (void)index;
   (void)in;
   (void)out;
   struct timespec ts = {0, SLEEP_NS};
   while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
     ;
+  return 0;
 }
 
-static void square(const void *ctx, const void *in, void *out) {
+static int square(const void *ctx, size_t index, const void *in, void *out) {
   (void)ctx;
+  (void)index;
   int64_t x = *(const int64_t *)in;
   *(int64_t *)out = x * x;
+  return 0;
 }
 
 /* xorshift rounds: work the compiler cannot fold, in registers only. */
-static void spin(const void *ctx, const void *in, void *out) {
+static int spin(const void *ctx, size_t index, const void *in, void *out) {
+  (void)index;
   uint64_t n = *(const uint64_t *)ctx, x = *(const uint64_t *)in | 1;
   for (uint64_t i = 0; i < n; i++) {
     x ^= x << 13;
@@ -65,6 +70,7 @@ static void spin(const void *ctx, const void *in, void *out) {
     x ^= x << 17;
   }
   *(uint64_t *)out = x;
+  return 0;
 }
 
 static fo_ppool *start(unsigned workers) {
@@ -78,8 +84,18 @@ static fo_ppool *start(unsigned workers) {
 
 static double map_once(fo_ppool *p, fo_ppool_fn fn, const void *ctx, size_t ctx_size,
                        const void *in, size_t in_size, void *out, size_t out_size, size_t n) {
+  fo_ppool_job job;
+  fo_ppool_job_init(&job);
+  job.fn = fn;
+  job.ctx = ctx;
+  job.ctx_size = ctx_size;
+  job.in = in;
+  job.in_size = in_size;
+  job.out = out;
+  job.out_size = out_size;
+  job.count = n;
   double t = bench_now();
-  int rc = fo_ppool_map(p, fn, ctx, ctx_size, in, in_size, out, out_size, n, NULL, NULL);
+  int rc = fo_ppool_map(p, &job, NULL);
   t = bench_now() - t;
   if (rc != 0)
     die("fo_ppool_map", rc);
@@ -111,7 +127,7 @@ static int peer(const char *args, const char *const names[], double *values, int
 }
 
 /* The same items on procs plain forked processes, each running its even share of
- * fn(ctx, in[i], out[i]) in a loop: no pool, no queues. Returns the wall time. */
+ * fn(ctx, i, in[i], out[i]) in a loop: no pool, no queues. Returns the wall time. */
 static double raw_fork(unsigned procs, fo_ppool_fn fn, const void *ctx, const void *in,
                        size_t in_size, void *out, size_t out_size, size_t n) {
   double t = bench_now();
@@ -121,7 +137,7 @@ static double raw_fork(unsigned procs, fo_ppool_fn fn, const void *ctx, const vo
       die("fork", -errno);
     if (pid == 0) {
       for (size_t i = n * k / procs; i < n * (k + 1) / procs; i++)
-        fn(ctx, (const char *)in + i * in_size, (char *)out + i * out_size);
+        fn(ctx, i, (const char *)in + i * in_size, (char *)out + i * out_size);
       _exit(0);
     }
   }
@@ -174,7 +190,7 @@ static void tiny_case(void) {
     fo_ppool_fn fn = fn_slot;
     t = bench_now();
     for (size_t i = 0; i < TINY_ITEMS; i++)
-      fn(NULL, &in[i], &out[i]);
+      fn(NULL, i, &in[i], &out[i]);
     t = bench_now() - t;
     best_loop = t < best_loop ? t : best_loop;
   }
@@ -209,7 +225,7 @@ static uint64_t calibrate(void) {
     double best = 1e9;
     for (int r = 0; r < 5; r++) {
       double t = bench_now();
-      spin(&n, &x, &y);
+      spin(&n, 0, &x, &y);
       sink = y;
       t = bench_now() - t;
       best = t < best ? t : best;

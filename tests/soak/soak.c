@@ -187,9 +187,12 @@ static _Noreturn void die(const char *what, int rc) {
 
 /* ---------------------------------------------------------------- maps */
 
-static void square(const void *ctx, const void *in, void *out) {
+static int square(const void *ctx, size_t index, const void *in, void *out) {
   long k = *(const long *)ctx, x = *(const long *)in;
+  if (x != (long)index + k)
+    return FO_EINTERNAL; /* the pool gave the item under a wrong index */
   *(long *)out = x * x + k;
+  return 0;
 }
 
 /* One map of ITEMS items on pool, every output checked; k varies so no stale output passes. */
@@ -199,8 +202,17 @@ static void one_map(fo_ppool *pool, long *in, long *out, long k) {
     out[i] = -1;
   }
   fo_ppool_report rep = {0};
-  int rc =
-      fo_ppool_map(pool, square, &k, sizeof k, in, sizeof *in, out, sizeof *out, ITEMS, NULL, &rep);
+  fo_ppool_job job;
+  fo_ppool_job_init(&job);
+  job.fn = square;
+  job.ctx = &k;
+  job.ctx_size = sizeof k;
+  job.in = in;
+  job.in_size = sizeof *in;
+  job.out = out;
+  job.out_size = sizeof *out;
+  job.count = ITEMS;
+  int rc = fo_ppool_map(pool, &job, &rep);
   if (rc != 0 || rep.failed != 0 || rep.deaths != 0)
     die("fo_ppool_map", rc);
   for (long i = 0; i < ITEMS; i++)
