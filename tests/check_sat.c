@@ -511,28 +511,37 @@ END_TEST
 typedef struct {
   const char *s;
   size_t n;
+  const fo_json_limits *limits;
 } text_arg;
 
 static int op_parse_one(void *arg) {
   text_arg *a = arg;
   fo_sat_record rec;
-  return fo_sat_parse(a->s, a->n, NULL, &rec, NULL);
+  return fo_sat_parse(a->s, a->n, a->limits, &rec, NULL);
 }
 
 static int op_parse_list(void *arg) {
   text_arg *a = arg;
   size_t count;
-  return fo_sat_list_ids(a->s, a->n, NULL, NULL, 0, &count, NULL);
+  return fo_sat_list_ids(a->s, a->n, a->limits, NULL, 0, &count, NULL);
 }
 
 START_TEST(out_of_memory_fails_cleanly) {
+  /* Good records are read straight from the text and need no memory at all. A depth limit
+   * above what the selective reader tracks sends them the way of the tree, whose every
+   * allocation must fail cleanly. */
+  const fo_json_limits deep = {0, 100000};
   char doc[GEN_DOC_MAX];
-  text_arg one = {doc, gen_starlink_doc(doc, 11)};
+  text_arg one = {doc, gen_starlink_doc(doc, 11), NULL};
+  ck_assert_int_eq(ta_oom_loop(op_parse_one, NULL, &one), 0);
+  one.limits = &deep;
   ck_assert_int_ge(ta_oom_loop(op_parse_one, NULL, &one), 2);
   size_t len;
   char *list = gen_starlink_list(20, &len);
   ck_assert_ptr_nonnull(list);
-  text_arg all = {list, len};
+  text_arg all = {list, len, NULL};
+  ck_assert_int_eq(ta_oom_loop(op_parse_list, NULL, &all), 0);
+  all.limits = &deep;
   ck_assert_int_ge(ta_oom_loop(op_parse_list, NULL, &all), 1);
   free(list);
 }

@@ -1,0 +1,92 @@
+/* Finding the bytes a string scan must stop at, many bytes at a time. The kernel is chosen when
+ * compiling, never at run time: SSE2 on x86-64, NEON on little-endian AArch64, and elsewhere
+ * (or with FO_JSON_SCAN_SWAR defined) a portable 64-bit SWAR word test. Not installed. */
+#ifndef FO_SRC_JSON_SCAN_H
+#define FO_SRC_JSON_SCAN_H
+
+#include <stdint.h>
+#include <string.h>
+
+#if !defined(FO_JSON_SCAN_SWAR) && defined(__SSE2__)
+#include <emmintrin.h>
+#define FO__JSON_SCAN_KERNEL "sse2"
+#elif !defined(FO_JSON_SCAN_SWAR) && defined(__aarch64__) && defined(__ARM_NEON) &&              \
+    defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#include <arm_neon.h>
+#define FO__JSON_SCAN_KERNEL "neon"
+#else
+#define FO__JSON_SCAN_KERNEL "swar"
+#endif
+
+/* A word with the high bit of each byte set where the byte is '"', '\\', below 0x20 or above
+ * 0x7f, and no other bit. Every test is done on the low seven bits, where adding a constant of
+ * at most 0x80 cannot carry into the next byte, so no byte disturbs its neighbours. */
+static inline uint64_t fo__json_swar_stops(uint64_t x) {
+  const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+  uint64_t low = x & ~high;
+  uint64_t from_space = (low + ones * (0x80 - 0x20)) & high; /* low >= 0x20 */
+  uint64_t quote = low ^ (ones * '"'), backslash = low ^ (ones * '\\');
+  uint64_t is_quote = ~(quote + ones * 0x7f) & high; /* quote byte == 0 */
+  uint64_t is_backslash = ~(backslash + ones * 0x7f) & high;
+  return (x & high) | (~from_space & high) | is_quote | is_backslash;
+}
+
+/* Index of the first byte, in memory order, whose high bit is set in a nonzero stop word. The
+ * word was loaded with memcpy, so where the first byte lands depends on the byte order. */
+static inline unsigned fo__json_swar_first(uint64_t stops) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  return (unsigned)__builtin_clzll(stops) / 8;
+#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  return (unsigned)__builtin_ctzll(stops) / 8;
+#else
+#error "unknown byte order"
+#endif
+}
+
+/* The first byte in [p, end) that is '"', '\\', a control byte or above 0x7f; end if none. */
+static inline const char *fo__json_scan_string(const char *p, const char *end) {
+#if defined(__SSE2__) && !defined(FO_JSON_SCAN_SWAR)
+  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+  const __m128i space = _mm_set1_epi8(0x20);
+  while (end - p >= 16) {
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    /* signed compare: bytes above 0x7f are negative, so below 0x20 too */
+    __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
+                             _mm_cmplt_epi8(x, space));
+    unsigned bits = (unsigned)_mm_movemask_epi8(m);
+    if (bits != 0)
+      return p + __builtin_ctz(bits);
+    p += 16;
+  }
+#elif defined(__aarch64__) && defined(__ARM_NEON) && !defined(FO_JSON_SCAN_SWAR) &&             \
+    defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  const uint8x16_t quote = vdupq_n_u8('"'), backslash = vdupq_n_u8('\\');
+  const uint8x16_t space = vdupq_n_u8(0x20), high = vdupq_n_u8(0x80);
+  while (end - p >= 16) {
+    uint8x16_t x = vld1q_u8((const uint8_t *)p);
+    uint8x16_t m = vorrq_u8(vorrq_u8(vceqq_u8(x, quote), vceqq_u8(x, backslash)),
+                            vorrq_u8(vcltq_u8(x, space), vcgeq_u8(x, high)));
+    /* four bits a byte, in order: shift each 16-bit lane right by 4 and keep the low byte */
+    uint64_t bits = vget_lane_u64(vreinterpret_u64_u8(vshrn_n_u16(vreinterpretq_u16_u8(m), 4)), 0);
+    if (bits != 0)
+      return p + (__builtin_ctzll(bits) >> 2);
+    p += 16;
+  }
+#endif
+  while (end - p >= 8) {
+    uint64_t x;
+    memcpy(&x, p, sizeof x);
+    uint64_t stops = fo__json_swar_stops(x);
+    if (stops != 0)
+      return p + fo__json_swar_first(stops);
+    p += 8;
+  }
+  for (; p < end; p++) {
+    unsigned char c = (unsigned char)*p;
+    if (c == '"' || c == '\\' || c < 0x20 || c > 0x7f)
+      break;
+  }
+  return p;
+}
+
+#endif /* FO_SRC_JSON_SCAN_H */
