@@ -506,6 +506,45 @@ START_TEST(list_errors_and_early_stop) {
 }
 END_TEST
 
+/* Every record handed out once, in order, whoever reads it: good records are read straight
+ * from the text, and when a later element is bad the tree path goes over the input again. */
+typedef struct {
+  size_t calls;
+  char ids[8][FO_SAT_ID_LEN + 1];
+} calls_arg;
+
+static int count_calls(const fo_sat_record *r, size_t index, void *arg) {
+  calls_arg *c = arg;
+  ck_assert_uint_eq(index, c->calls);
+  if (index < 8)
+    memcpy(c->ids[index], r->id, sizeof c->ids[index]);
+  c->calls++;
+  return 0;
+}
+
+START_TEST(records_handed_out_once_before_an_error) {
+  const char *cases[][2] = {
+      {"[{\"id\":\"5eed770f096e59000698560d\"},{\"id\":\"5eed770f096e59000698560e\"},7]", "2"},
+      {"[{\"id\":\"5eed770f096e59000698560d\"},{\"id\":\"5eed770f096e59000698560e\"} 1]", "2"},
+      {"[{\"id\":\"5eed770f096e59000698560d\"},{\"id\":\"5eed770f096e59000698560e\",\"x\":tru}]",
+       "1"},
+      {"[{\"id\":\"5eed770f096e59000698560d\"},{\"id\":\"5eed770f096e59000698560e\"}", "2"},
+      {"[{\"id\":\"5eed770f096e59000698560d\"},{\"id\":\"5eed770f096e59000698560e\"}]x", "2"},
+  };
+  const int want[] = {FO_EJSONTYPE, FO_EJSON, FO_EJSON, FO_EJSONTRUNC, FO_EJSON};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    calls_arg c = {0};
+    fo_json_error err;
+    int rc = fo_sat_list_parse(cases[i][0], strlen(cases[i][0]), NULL, count_calls, &c, &err);
+    ck_assert_msg(rc == want[i], "case %zu: %d", i, rc);
+    ck_assert_int_eq(err.code, rc);
+    ck_assert_uint_gt(err.line, 0);
+    ck_assert_uint_eq(c.calls, (size_t)(cases[i][1][0] - '0'));
+    ck_assert_str_eq(c.ids[0], "5eed770f096e59000698560d");
+  }
+}
+END_TEST
+
 /* ---------------------------------------------------------------- out of memory */
 
 typedef struct {
@@ -566,6 +605,7 @@ Suite *sat_suite(void) {
   tcase_add_test(tc, text_longer_than_its_buffer_is_an_error);
   tcase_add_test(tc, repeated_keys_take_the_last);
   tcase_add_test(tc, list_errors_and_early_stop);
+  tcase_add_test(tc, records_handed_out_once_before_an_error);
   suite_add_tcase(s, tc);
   tc = fo_tcase("oom", 60);
   tcase_add_test(tc, out_of_memory_fails_cleanly);
