@@ -120,3 +120,36 @@ double peer_python(const char *file, int rounds) {
     return -1;
   return best;
 }
+
+double peer_simdjson(const char *file, const char *kernel, int rounds, unsigned long long *hash) {
+  char cmd[8192];
+  snprintf(cmd, sizeof cmd, "sh '%s/peer_simdjson.sh' '%s' '%s' '%s' %d 2>/dev/null", FO_BENCH_DIR,
+           FO_BENCH_DIR, file, kernel, rounds);
+  FILE *p = popen(cmd, "r");
+  if (p == NULL)
+    return -1;
+  double best = -1;
+  char name[64];
+  if (fscanf(p, "%lf %llx %63s", &best, hash, name) != 3)
+    best = -1;
+  if (pclose(p) != 0)
+    return -1;
+  return best;
+}
+
+static unsigned long long mix(unsigned long long h, const char *s) {
+  for (; *s != '\0'; s++)
+    h = (h ^ (unsigned char)*s) * 1099511628211ull;
+  return (h ^ 0xff) * 1099511628211ull;
+}
+
+unsigned long long bench_fields_hash(const bench_fields *f, size_t n) {
+  unsigned long long h = 14695981039346656037ull;
+  for (size_t i = 0; i < n; i++) {
+    h = mix(h, f[i].id);
+    h = mix(h, f[i].name);
+    h = mix(h, f[i].launch);
+    h = mix(h, f[i].decay);
+  }
+  return h;
+}
