@@ -378,6 +378,14 @@ static int deliver_before_error(pstate *st, int err) {
     upto = st->next; /* the token that failed, and what follows, were never checked */
   if (upto <= st->delivered)
     return err;
+  /* jsmn counted the tokens it made from there on as children of their parents; a parent inside
+   * a complete element (as after "},:9", where ':' makes the element's last token a parent)
+   * must not seem to have them, or the element would read wrong. */
+  for (int j = st->next; j < (int)st->p.toknext; j++) {
+    int up = st->tok[j].parent;
+    if (up >= st->delivered && up < upto && st->tok[up].size > 0)
+      st->tok[up].size--;
+  }
   int rc = deliver(st, upto);
   return rc != 0 ? rc : err;
 }

@@ -53,7 +53,7 @@ static inline int count_token(reader *r) {
 }
 
 /* A string, the reader on its opening quote: its contents and whether they hold an escape. */
-static int read_string(reader *r, fo__sat_value *v) {
+static inline int read_string(reader *r, fo__sat_value *v) {
   const char *start = ++r->p, *q = start;
   int escaped = 0, wide = 0;
   for (;;) {
@@ -88,17 +88,73 @@ static int read_string(reader *r, fo__sat_value *v) {
   return count_token(r);
 }
 
-/* A number or literal: the bytes up to the next delimiter must be exactly one. */
+static inline int is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+static inline const char *digits(const char *p, const char *end) {
+  while (p < end && is_digit(*p))
+    p++;
+  return p;
+}
+
+/* Past a number's text by the grammar -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, checked
+ * as it is read (one pass instead of a scan for its end and a check); NULL when there is none. */
+static const char *number_end(const char *p, const char *end) {
+  if (p < end && *p == '-')
+    p++;
+  if (p >= end)
+    return NULL;
+  if (*p == '0')
+    p++;
+  else if (*p >= '1' && *p <= '9')
+    p = digits(p + 1, end);
+  else
+    return NULL;
+  if (p < end && *p == '.') {
+    if (++p >= end || !is_digit(*p))
+      return NULL;
+    p = digits(p + 1, end);
+  }
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    if (++p < end && (*p == '+' || *p == '-'))
+      p++;
+    if (p >= end || !is_digit(*p))
+      return NULL;
+    p = digits(p + 1, end);
+  }
+  return p;
+}
+
+static const char *literal_end(const char *p, const char *end, const char *word, size_t n) {
+  return (size_t)(end - p) >= n && memcmp(p, word, n) == 0 ? p + n : NULL;
+}
+
+/* A number or literal, which a delimiter must follow: the tree path takes the bytes up to the
+ * next one as the token and wants them to be exactly one number or literal. */
 static int read_primitive(reader *r, fo__sat_value *v) {
-  const char *s = r->p, *q = s;
-  while (q < r->end && *q != ',' && *q != ']' && *q != '}' && !is_ws(*q))
-    q++;
-  if (q >= r->end || fo__json_check_primitive(s, (size_t)(q - s)) != FO__TEXT_OK)
-    return GIVE_UP; /* cut off (inside a container nothing may end the input), or not one */
-  v->type = *s == 't'   ? FO_JSON_TRUE
-            : *s == 'f' ? FO_JSON_FALSE
-            : *s == 'n' ? FO_JSON_NULL
-                        : FO_JSON_NUMBER;
+  const char *s = r->p, *q;
+  switch (*s) {
+  case 't':
+    v->type = FO_JSON_TRUE;
+    q = literal_end(s, r->end, "true", 4);
+    break;
+  case 'f':
+    v->type = FO_JSON_FALSE;
+    q = literal_end(s, r->end, "false", 5);
+    break;
+  case 'n':
+    v->type = FO_JSON_NULL;
+    q = literal_end(s, r->end, "null", 4);
+    break;
+  default:
+    v->type = FO_JSON_NUMBER;
+    q = number_end(s, r->end);
+    break;
+  }
+  /* cut off (inside a container nothing may end the input), or not one */
+  if (q == NULL || q >= r->end || (*q != ',' && *q != ']' && *q != '}' && !is_ws(*q)))
+    return GIVE_UP;
   v->s = s;
   v->n = (size_t)(q - s);
   v->escaped = 0;

@@ -545,6 +545,27 @@ START_TEST(records_handed_out_once_before_an_error) {
 }
 END_TEST
 
+/* A record handed out by fo_json_each() before an error reads as it is written, whatever jsmn
+ * made of the bad bytes after it: in "}:," the ':' makes the record's last token a parent. */
+static int record_reads_whole(const fo_json *doc, int v, size_t index, void *arg) {
+  (void)index;
+  fo_sat_record rec;
+  ck_assert_int_eq(fo_sat_from_json(doc, v, &rec), 0);
+  ck_assert_str_eq(rec.id, "5eed770f096e59000698560e");
+  ++*(size_t *)arg;
+  return 0;
+}
+
+START_TEST(records_before_an_error_read_whole) {
+  const char *l = "[{\"id\":\"5eed770f096e59000698560e\"}:,\"\"";
+  size_t seen = 0;
+  fo_json_error err;
+  ck_assert_int_eq(fo_json_each(l, strlen(l), NULL, record_reads_whole, &seen, &err), FO_EJSON);
+  ck_assert_uint_eq(seen, 1);
+  ck_assert_uint_eq(err.offset, 34); /* the colon */
+}
+END_TEST
+
 /* ---------------------------------------------------------------- out of memory */
 
 typedef struct {
@@ -606,6 +627,7 @@ Suite *sat_suite(void) {
   tcase_add_test(tc, repeated_keys_take_the_last);
   tcase_add_test(tc, list_errors_and_early_stop);
   tcase_add_test(tc, records_handed_out_once_before_an_error);
+  tcase_add_test(tc, records_before_an_error_read_whole);
   suite_add_tcase(s, tc);
   tc = fo_tcase("oom", 60);
   tcase_add_test(tc, out_of_memory_fails_cleanly);
