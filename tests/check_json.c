@@ -895,6 +895,7 @@ Suite *json_suite(void) {
   tcase_add_test(tc, every_prefix_is_truncated_and_never_read_past);
   suite_add_tcase(s, tc);
   json_error_cases(s);
+  json_scan_cases(s);
   tc = fo_tcase("read", 10);
   tcase_add_test(tc, types_and_navigation);
   tcase_add_test(tc, members_in_one_call_each);

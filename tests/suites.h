@@ -18,6 +18,8 @@ Suite *fetch_tls_suite(void);
 Suite *json_suite(void);
 /* tests/check_json_error.c: error positions of the JSON and satellite layers, in the json suite */
 void json_error_cases(Suite *s);
+/* tests/check_json_scan.c: the selective reader's string scan, in the json suite */
+void json_scan_cases(Suite *s);
 Suite *sat_suite(void);
 /* hostile input to the JSON and satellite layers */
 Suite *hostile_suite(void);
