@@ -243,7 +243,8 @@ static void stop(mapper *m, int rc) {
 }
 
 static uint32_t next_ticket(fo_ppool *p) {
-  if (++p->ticket == 0)
+  p->ticket = (p->ticket + 1) & FO__TICKET_MASK; /* the width of the slot state's ticket */
+  if (p->ticket == 0)
     p->ticket = 1; /* 0 never names a chunk */
   return p->ticket;
 }
@@ -280,7 +281,7 @@ static void release(mapper *m, unsigned s, size_t upto) {
   fo__ppool_pslot *ps = &m->p->ps[s];
   if (m->out_size > 0 && upto > 0)
     memcpy(m->out + ps->first * m->out_size, slot_data(m, s) + m->h->out_off, upto * m->out_size);
-  __atomic_store_n(&rec(m, s)->state, 0, __ATOMIC_RELEASE);
+  fo__st(&rec(m, s)->state, 0, FO__RELEASE);
   ps->busy = ps->unsent = 0;
 }
 
@@ -303,10 +304,10 @@ static void queue(mapper *m, unsigned s) {
   r->first = ps->first;
   r->count = ps->count;
   r->start = ps->start;
-  __atomic_store_n(&r->progress, (uint64_t)ps->start, __ATOMIC_RELAXED);
-  __atomic_store_n(&r->stamp, 0, __ATOMIC_RELAXED);
+  fo__st(&r->progress, (fo__word)ps->start, FO__RELAXED);
+  fo__owned64_st(&r->stamp, 0);
   ps->ticket = next_ticket(m->p);
-  __atomic_store_n(&r->state, fo__slot_state(ps->ticket, 0, FO__SLOT_QUEUED), __ATOMIC_RELEASE);
+  fo__st(&r->state, fo__slot_state(ps->ticket, 0, FO__SLOT_QUEUED), FO__RELEASE);
   ps->busy = ps->unsent = 1;
 }
 
@@ -391,7 +392,7 @@ static void on_done(mapper *m) {
     fo__ppool_pslot *ps = &m->p->ps[msg.slot];
     if (!ps->busy || ps->ticket != msg.ticket)
       continue; /* stale: from before a re-queue, or from an earlier map */
-    uint64_t st = __atomic_load_n(&rec(m, msg.slot)->state, __ATOMIC_ACQUIRE);
+    fo__word st = fo__ld(&rec(m, msg.slot)->state, FO__ACQUIRE);
     if (fo__slot_ticket(st) == msg.ticket && fo__slot_st(st) == FO__SLOT_DONE)
       complete(m, msg.slot, msg.ns);
   }
@@ -405,9 +406,9 @@ static void requeue_waiting(mapper *m) {
     if (!ps->busy || ps->unsent)
       continue;
     uint32_t t = next_ticket(m->p);
-    uint64_t want = fo__slot_state(ps->ticket, 0, FO__SLOT_QUEUED);
-    if (__atomic_compare_exchange_n(&rec(m, s)->state, &want, fo__slot_state(t, 0, FO__SLOT_QUEUED),
-                                    0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+    fo__word want = fo__slot_state(ps->ticket, 0, FO__SLOT_QUEUED);
+    if (fo__cas(&rec(m, s)->state, &want, fo__slot_state(t, 0, FO__SLOT_QUEUED), FO__ACQ_REL,
+                FO__RELAXED)) {
       ps->ticket = t;
       ps->unsent = 1;
     }
@@ -465,7 +466,7 @@ static void on_death(mapper *m, unsigned i) {
     fo__ppool_pslot *ps = &p->ps[s];
     if (!ps->busy)
       continue;
-    uint64_t st = __atomic_load_n(&rec(m, s)->state, __ATOMIC_ACQUIRE);
+    fo__word st = fo__ld(&rec(m, s)->state, FO__ACQUIRE);
     if (fo__slot_ticket(st) != ps->ticket || fo__slot_owner(st) != i)
       continue;
     if (fo__slot_st(st) == FO__SLOT_DONE) {
@@ -476,7 +477,7 @@ static void on_death(mapper *m, unsigned i) {
     if (fo__slot_st(st) != FO__SLOT_TAKEN)
       continue;
     held = 1;
-    size_t k = (size_t)__atomic_load_n(&rec(m, s)->progress, __ATOMIC_ACQUIRE);
+    size_t k = fo__ld(&rec(m, s)->progress, FO__ACQUIRE);
     if (k > ps->count)
       k = ps->count;
     if (k < ps->start)
@@ -505,7 +506,7 @@ static int64_t watch_items(mapper *m, int64_t now) {
     fo__ppool_pslot *ps = &p->ps[s];
     if (!ps->busy)
       continue;
-    uint64_t st = __atomic_load_n(&rec(m, s)->state, __ATOMIC_ACQUIRE);
+    fo__word st = fo__ld(&rec(m, s)->state, FO__ACQUIRE);
     if (fo__slot_ticket(st) != ps->ticket || fo__slot_st(st) != FO__SLOT_TAKEN) {
       if (fo__slot_st(st) != FO__SLOT_DONE && unstarted < wake)
         wake = unstarted;
@@ -514,8 +515,8 @@ static int64_t watch_items(mapper *m, int64_t now) {
     fo__ppool_worker *w = &p->w[fo__slot_owner(st)];
     if (w->killed || w->pid <= 0)
       continue; /* its death is on the way */
-    uint64_t stamp = __atomic_load_n(&rec(m, s)->stamp, __ATOMIC_ACQUIRE);
-    if (stamp == 0) {
+    uint64_t stamp;
+    if (fo__owned64_ld(&rec(m, s)->stamp, &stamp) < 0 || stamp == 0) {
       wake = unstarted < wake ? unstarted : wake;
       continue;
     }
@@ -540,9 +541,8 @@ static void abort_map(mapper *m) {
     fo__ppool_pslot *ps = &p->ps[s];
     if (!ps->busy)
       continue;
-    uint64_t want = fo__slot_state(ps->ticket, 0, FO__SLOT_QUEUED);
-    if (__atomic_compare_exchange_n(&rec(m, s)->state, &want, 0, 0, __ATOMIC_ACQ_REL,
-                                    __ATOMIC_ACQUIRE)) {
+    fo__word want = fo__slot_state(ps->ticket, 0, FO__SLOT_QUEUED);
+    if (fo__cas(&rec(m, s)->state, &want, 0, FO__ACQ_REL, FO__ACQUIRE)) {
       fail(m, ps->first + ps->start, ps->count - ps->start, FO_PPOOL_NOT_RUN, 0, 0);
       release(m, s, ps->start);
       continue;
@@ -562,7 +562,7 @@ static void abort_map(mapper *m) {
       on_death(m, i);
   for (unsigned s = 0; s < m->nslots; s++) {
     fo__ppool_pslot *ps = &p->ps[s];
-    uint64_t st = __atomic_load_n(&rec(m, s)->state, __ATOMIC_ACQUIRE);
+    fo__word st = fo__ld(&rec(m, s)->state, FO__ACQUIRE);
     if (ps->busy && fo__slot_ticket(st) == ps->ticket && fo__slot_st(st) == FO__SLOT_DONE)
       complete(m, s, 0);
   }
@@ -708,6 +708,8 @@ int fo_ppool_map(fo_ppool *p, fo_ppool_fn fn, const void *ctx, size_t ctx_size, 
       opts != NULL && opts->item_timeout_ms > 0 ? (int64_t)opts->item_timeout_ms * 1000000 : 0;
   m.deadline = opts != NULL && opts->timeout_ms > 0 ? fo__deadline(opts->timeout_ms) : FO__FOREVER;
   m.chunk_cap = slot_items;
+  if (m.chunk_cap > FO__PPOOL_CHUNK_MAX)
+    m.chunk_cap = FO__PPOOL_CHUNK_MAX;
   if (m.item_limit_ns > 0 && m.chunk_cap > FO__PPOOL_TIMED_CHUNK_MAX)
     m.chunk_cap = FO__PPOOL_TIMED_CHUNK_MAX;
 
