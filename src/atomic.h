@@ -106,11 +106,13 @@ static inline void fo__owned64_st(fo__owned64 *p, uint64_t v) {
 #ifdef FO_HAVE_ATOMIC_8
   fo__st64(&p->v, v, FO__RELEASE);
 #else
-  fo__word g = fo__ld(&p->gen, FO__RELAXED);
-  fo__st(&p->gen, g + 1, FO__RELAXED);
+  /* Odd whatever the word held: a writer that died mid-write left it odd, and the next one
+   * (the parent resetting the slot) must not turn the parity round. */
+  fo__word g = fo__ld(&p->gen, FO__RELAXED) | 1;
+  fo__st(&p->gen, g, FO__RELAXED);
   fo__fence(FO__RELEASE);
   fo__split64_st(&p->v, v);
-  fo__st(&p->gen, g + 2, FO__RELEASE);
+  fo__st(&p->gen, g + 1, FO__RELEASE);
 #endif
 }
 
