@@ -23,7 +23,7 @@ host=aarch64-linux-gnu
 jobs=${JOBS:-2}
 mkdir -p "$top"
 
-mips=mips-linux-gnu
+mips='mips-linux-gnu'
 for tool in "$host-gcc" "$host-size" "qemu-aarch64-static" "$mips-gcc"; do
   command -v "$tool" >/dev/null ||
     { echo "footprint: $tool is missing: run ./quickstart deps --host=$host and" \
