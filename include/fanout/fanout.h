@@ -175,6 +175,15 @@ int fo_set_allocator(const fo_allocator *alloc);
  */
 int fo_cpu_count(void);
 
+/**
+ * The number of CPUs online in the machine, whatever this process may use (the kernel's list in
+ * /sys/devices/system/cpu/online; sysconf(_SC_NPROCESSORS_ONLN) where /sys is not mounted). Not
+ * sysconf alone: on musl that counts the affinity mask instead.
+ * @return the count, always >= 1 (1 when nothing can be read).
+ * Thread-safe; safe after fork().
+ */
+int fo_cpu_online(void);
+
 #ifdef __cplusplus
 }
 #endif
