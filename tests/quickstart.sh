@@ -94,8 +94,9 @@ mkdir -p "$c"
 [ ! -e "$c/curl-test" ] || bad "a killed build left its prefix in place"
 ls -d "$c"/.stage-* >/dev/null 2>&1 || bad "the killed build left no stage (the stand-in did not run?)"
 # An older quickstart built straight into the prefix: one without its stamp must not be used.
-mkdir -p "$c/curl-test/lib"
+mkdir -p "$c/curl-test/lib/pkgconfig"
 printf 'half\n' >"$c/curl-test/lib/libcurl.a"
+printf 'Name: libcurl\n' >"$c/curl-test/lib/pkgconfig/libcurl.pc"
 QS=$qs bash -c 'source "$QS"; curl_usable "$1/curl-test"' _ "$c" && bad "a prefix without its stamp counts as usable"
 QS=$qs MODE=ok bash "$work/fake.sh" "$c" 2>/dev/null || bad "the run after the killed one failed"
 QS=$qs bash -c 'source "$QS"; curl_usable "$1/curl-test"' _ "$c" || bad "the next run did not complete the prefix"
@@ -129,6 +130,10 @@ QS=$qs P=$work/policy bash -c '
   policy_deny
   policy_deny; policy_restore; cmp -s "$policy" "$P.orig" || exit 15
   [ ! -e "$policy_saved" ] || exit 16
+  # a run killed while installing on a machine without a policy: its own is not kept
+  rm -f "$policy"; policy_deny
+  policy_cleanup; [ ! -e "$policy" ] || exit 17
+  policy_deny; policy_restore; [ ! -e "$policy" ] || exit 18
 ' || bad "policy-rc.d handling: step $? failed"
 
 # ---------------------------------------------------------------- skip summary
