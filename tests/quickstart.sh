@@ -136,6 +136,28 @@ QS=$qs P=$work/policy bash -c '
   policy_deny; policy_restore; [ ! -e "$policy" ] || exit 18
 ' || bad "policy-rc.d handling: step $? failed"
 
+# ---------------------------------------------------------------- leftovers
+# What demo and check look for when they end: a child still running, or an orphan that carries
+# the run's mark.
+QS=$qs bash -c '
+  source "$QS"
+  check_leftovers 2>/dev/null || exit 11
+  sleep 30 &
+  kid=$!
+  check_leftovers 2>/dev/null && exit 12
+  kill "$kid"; wait "$kid" || true
+  check_leftovers 2>/dev/null || exit 13
+  (setsid sleep 30 >/dev/null 2>&1 &)
+  sleep 0.2
+  left=$(leftovers)
+  orphan=${left%% *}
+  [ -n "$orphan" ] && [ "$(printf "%s\n" "$left" | wc -l)" -eq 1 ] || exit 14
+  grep -q sleep "/proc/$orphan/cmdline" || exit 16
+  kill "$orphan"
+  sleep 0.2
+  check_leftovers 2>/dev/null || exit 15
+' || bad "leftover processes: step $? failed"
+
 # ---------------------------------------------------------------- skip summary
 b=$work/b
 mkdir -p "$b/tests" "$b-nocurl/tests"
