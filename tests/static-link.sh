@@ -30,6 +30,7 @@ if [ "$with_curl" = yes ]; then
 fi
 
 # run PROGRAM ARGS...: with libcurl's prefix hidden, where a mount namespace can be had.
+# shellcheck disable=SC2016 # the inner shell expands $0 and $@
 run() {
   if [ -z "$hide" ]; then
     "$@"
