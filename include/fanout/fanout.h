@@ -184,6 +184,17 @@ int fo_cpu_count(void);
  */
 int fo_cpu_online(void);
 
+/** What this library was built with and runs on. Every string is static and never NULL. */
+typedef struct fo_info {
+  const char *version;      /**< fanout's version, FO_VERSION_STRING */
+  const char *port;         /**< operating-system port: "linux" or "posix" */
+  int fetch;                /**< 1 when built with libcurl (fetch.h usable), else 0 */
+  const char *curl_version; /**< libcurl's version at run time, "" without fetch */
+  const char *tls_backend;  /**< libcurl's TLS library at run time, e.g. "mbedTLS/2.28.3"; "" without fetch */
+} fo_info;
+/** Fill *out. @return 0, -EINVAL (out is NULL). Thread-safe; no allocation. */
+int fo_info_get(fo_info *out);
+
 #ifdef __cplusplus
 }
 #endif
