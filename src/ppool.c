@@ -398,6 +398,19 @@ static int64_t watch_items(mapper *m, int64_t now) {
   return wake;
 }
 
+/* Take back busy slot s if its chunk is still queued (no worker took it): its items are
+ * reported not run and the slot freed; returns 1. Otherwise *st holds the slot's state (TAKEN or
+ * DONE under its ticket) and it returns 0. */
+static int take_back(mapper *m, unsigned s, fo__word *st) {
+  fo__ppool_pslot *ps = &m->p->ps[s];
+  *st = fo__slot_state(ps->ticket, 0, FO__SLOT_QUEUED);
+  if (!fo__cas(&rec(m, s)->state, st, 0, FO__ACQ_REL, FO__ACQUIRE))
+    return 0;
+  fail(m, ps->first + ps->start, ps->count - ps->start, FO_PPOOL_NOT_RUN, 0, 0);
+  release(m, s, ps->start);
+  return 1;
+}
+
 /* Fail-fast: start nothing more. Chunks still queued are taken back and reported not run; the
  * workers in the others see the header's flag after their current item and hand back the rest,
  * so nobody is killed for it. */
@@ -409,11 +422,8 @@ static void cancel_map(mapper *m) {
     fo__ppool_pslot *ps = &p->ps[s];
     if (!ps->busy)
       continue;
-    fo__word want = fo__slot_state(ps->ticket, 0, FO__SLOT_QUEUED);
-    if (fo__cas(&rec(m, s)->state, &want, 0, FO__ACQ_REL, FO__ACQUIRE)) {
-      fail(m, ps->first + ps->start, ps->count - ps->start, FO_PPOOL_NOT_RUN, 0, 0);
-      release(m, s, ps->start);
-    }
+    fo__word st;
+    take_back(m, s, &st);
   }
   fail(m, m->next, m->count - m->next, FO_PPOOL_NOT_RUN, 0, 0);
   m->next = m->count;
@@ -457,12 +467,9 @@ static void abort_map(mapper *m) {
     fo__ppool_pslot *ps = &p->ps[s];
     if (!ps->busy)
       continue;
-    fo__word want = fo__slot_state(ps->ticket, 0, FO__SLOT_QUEUED);
-    if (fo__cas(&rec(m, s)->state, &want, 0, FO__ACQ_REL, FO__ACQUIRE)) {
-      fail(m, ps->first + ps->start, ps->count - ps->start, FO_PPOOL_NOT_RUN, 0, 0);
-      release(m, s, ps->start);
+    fo__word want;
+    if (take_back(m, s, &want))
       continue;
-    }
     /* want now holds the state: TAKEN or DONE under this ticket */
     if (fo__slot_st(want) == FO__SLOT_TAKEN) {
       fo__ppool_worker *w = &p->w[fo__slot_owner(want)];
