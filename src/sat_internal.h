@@ -47,9 +47,11 @@ int fo__sat_track_value(const fo__sat_value *v, enum fo__sat_field f, fo_sat_rec
 /* A spaceTrack member begins: its fields become null (a second one replaces the first whole). */
 void fo__sat_track_reset(fo_sat_record *rec);
 
-/* The selective readers over the text: 0 with the same outcome as the tree path, or
- * FO__SAT_FALLBACK when the tree path must decide (any error, anything unusual); then the list
- * reader has handed out *delivered elements, which the tree path must not hand out again. */
+/* The selective readers over the text (json_reader.c). fo__sat_read_one: 0 with *rec filled as
+ * the tree path would, or FO__SAT_FALLBACK (*rec untouched) when the tree path must decide: any
+ * error, anything unusual. fo__sat_read_list: 0 when every element went to fn, fn's nonzero
+ * result with *stopped set, or FO__SAT_FALLBACK; in every case *delivered elements went to fn,
+ * which the tree path must not hand out again. Neither allocates. */
 #define FO__SAT_FALLBACK 1
 int fo__sat_read_one(const char *buf, size_t len, const fo_json_limits *limits,
                      fo_sat_record *rec);
