@@ -107,6 +107,13 @@ static board *shared_board(fo_shm **shm) {
  * Checks and their explanations
  */
 
+/* The largest size a refusal names: SIZE_MAX where long long holds it (32-bit targets), else
+ * LLONG_MAX. */
+static long long size_ceiling(void) {
+  return (unsigned long long)SIZE_MAX > (unsigned long long)LLONG_MAX ? LLONG_MAX
+                                                                       : (long long)SIZE_MAX;
+}
+
 static void refused(const fo_ppool *p, const fo_ppool_job *j, const char *field, long long min,
                     long long max, long long value) {
   fo_opt_error why = {NULL, -7, -7, -7};
@@ -167,7 +174,7 @@ START_TEST(options_and_jobs_explain_a_refusal) {
   refused(p, &k, "progress_ms", 1, INT_MAX, 0);
   k = j;
   k.ctx_size = 0;
-  refused(p, &k, "ctx_size", 1, LLONG_MAX, 0);
+  refused(p, &k, "ctx_size", 1, size_ceiling(), 0);
   k = j;
   k.ctx = NULL;
   refused(p, &k, "ctx", 0, 0, 0);

@@ -134,6 +134,12 @@ QS=$qs P=$work/policy bash -c '
   rm -f "$policy"; policy_deny
   policy_cleanup; [ ! -e "$policy" ] || exit 17
   policy_deny; policy_restore; [ ! -e "$policy" ] || exit 18
+  # another run that is still installing: its policy is in use and stays
+  sleep 30 & other=$!
+  printf "#!/bin/sh\n%s\n# pid %s\nexit 101\n" "$policy_mark" "$other" >"$policy"
+  policy_cleanup; [ -e "$policy" ] || exit 19
+  kill "$other"; wait "$other" 2>/dev/null || true
+  policy_cleanup; [ ! -e "$policy" ] || exit 20
 ' || bad "policy-rc.d handling: step $? failed"
 
 # ---------------------------------------------------------------- leftovers

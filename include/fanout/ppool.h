@@ -333,8 +333,9 @@ int fo_ppool_job_check(const fo_ppool *pool, const fo_ppool_job *job, fo_opt_err
  *         -EINVAL and FO_ETOOBIG (the job fo_ppool_job_check refuses), -EBUSY (a map already
  *         runs on this pool: from another thread, or from the progress callback), FO_ETASK
  *         (called in another process than the pool's creator, e.g. from a worker function),
- *         or the negative errno of fork() when no worker could be started (the remaining items
- *         are reported FO_PPOOL_NOT_RUN).
+ *         FO_EWORKER (workers kept dying while they held no item, more than four deaths per
+ *         worker: they cannot even start), or the negative errno of fork() when no worker
+ *         could be started (the remaining items are reported FO_PPOOL_NOT_RUN).
  * Allocates nothing.
  */
 int fo_ppool_map(fo_ppool *pool, const fo_ppool_job *job, fo_ppool_report *report);
