@@ -6,7 +6,9 @@
  * Threads and processes. No shared state: every function may run concurrently with any other
  * on different records; all are safe after fork(). The list callback runs on the caller's
  * thread, inside fo_sat_list_parse(); it may call any fanout function except the allocator
- * switch. Memory comes from the allocator hook (fanout.h): tokens only, never per record.
+ * switch. Memory comes from the allocator hook (fanout.h): tokens only, never per record, and
+ * none at all for fo_sat_parse() and the lists when every record is good (they are then read
+ * straight from the text; an error sends the input through the token parser, which places it).
  *
  * Reading is by key, not by position: keys may come in any order, with whitespace, among keys
  * this layer does not know. A key that repeats counts by its last occurrence, as in JSON.parse.
@@ -120,7 +122,8 @@ typedef int (*fo_sat_list_fn)(const fo_sat_record *rec, size_t index, void *arg)
  * A callback rather than an array: the list is unpaginated and grows (about 3,500 entries in
  * 2023), so a caller could not size an array without a first pass, and most callers keep a few
  * fields of each record rather than 200-byte records by the thousand. Memory stays at one
- * record on the stack plus the tokens of one element, whatever the list's length.
+ * record on the stack, plus the tokens of one element when an error makes the token parser go
+ * over the input again, whatever the list's length.
  * @param err  NULL, or receives the code and a position: for a JSON error, where it is
  *             (fo_json_error); for a record refused by fo_sat_from_json(), where that record
  *             (the array element) starts.
