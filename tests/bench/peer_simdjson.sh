@@ -1,13 +1,15 @@
 #!/bin/sh
-# Build the simdjson peer with g++ (simdjson is C++; nothing else of fanout is) into a
-# temporary directory and run it: peer_simdjson.sh DIR FILE KERNEL ROUNDS. Debian:
-# libsimdjson-dev, g++. Exits 127 when either is missing.
+# Build the simdjson peer with g++ (simdjson is C++; nothing else of fanout is) and run it:
+#   peer_simdjson.sh DIR FILE KERNEL ROUNDS
+# The program is kept in $TMPDIR (default /tmp) as fanout-peer-simdjson-UID and built again only
+# when its source is newer. Debian: libsimdjson-dev, g++. Exits 127 when either is missing.
 set -eu
 dir=$1 file=$2 kernel=$3 rounds=$4
 command -v g++ >/dev/null 2>&1 || exit 127
 [ -r /usr/include/simdjson.h ] || exit 127
 bin=${TMPDIR:-/tmp}/fanout-peer-simdjson-$(id -u)
 if [ ! -x "$bin" ] || [ "$dir/peer_simdjson.cpp" -nt "$bin" ]; then
+  trap 'rm -f "$bin.$$"' EXIT INT TERM
   g++ -O3 -std=c++17 -o "$bin.$$" "$dir/peer_simdjson.cpp" -lsimdjson
   mv "$bin.$$" "$bin"
 fi
