@@ -111,17 +111,21 @@ START_TEST(errno_values_have_their_symbolic_names) {
   for (size_t i = 0; i < sizeof some / sizeof some[0]; i++)
     ck_assert_str_eq(fo_errname(-some[i].code), some[i].name);
   int named = 0;
+  /* musl describes an errno it does not know as it describes 0 ("No error information"); glibc
+   * says "Unknown error N" */
+  char none[128];
+  snprintf(none, sizeof none, "%s", strerror(0));
   for (int e = 1; e < 200; e++) {
     char unknown[64];
     snprintf(unknown, sizeof unknown, "Unknown error %d", e);
-    if (strcmp(strerror(e), unknown) == 0)
+    if (strcmp(strerror(e), unknown) == 0 || strcmp(strerror(e), none) == 0)
       continue; /* the C library knows no such errno */
     const char *n = fo_errname(-e);
     ck_assert_msg(strcmp(n, "E?") != 0, "errno %d (%s) has no name", e, strerror(e));
     ck_assert_msg(n[0] == 'E' && strlen(n) >= 3, "errno %d is named %s", e, n);
     named++;
   }
-  ck_assert_int_ge(named, 100); /* Linux defines about 133 */
+  ck_assert_int_ge(named, 80); /* glibc describes about 133, musl about 92 */
 }
 END_TEST
 
