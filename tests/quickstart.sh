@@ -147,6 +147,7 @@ QS=$qs P=$work/policy bash -c '
 # the run's mark.
 QS=$qs bash -c '
   source "$QS"
+  nginx_mark=/nonexistent/fo-nginx-$$- # test nginx of suites running beside this one do not count
   check_leftovers 2>/dev/null || exit 11
   sleep 30 &
   kid=$!
