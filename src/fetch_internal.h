@@ -63,6 +63,17 @@ void fo__sleep_ns(uint64_t ns);
 
 #include "fanout/fetch.h"
 
+/* mbedTLS 3 renamed the digest calls that return a code. */
+#if defined(MBEDTLS_VERSION_NUMBER) && MBEDTLS_VERSION_NUMBER >= 0x03000000
+#define SHA_START(c) mbedtls_sha256_starts((c), 0)
+#define SHA_UPDATE(c, d, n) mbedtls_sha256_update((c), (d), (n))
+#define SHA_FINISH(c, out) mbedtls_sha256_finish((c), (out))
+#else
+#define SHA_START(c) mbedtls_sha256_starts_ret((c), 0)
+#define SHA_UPDATE(c, d, n) mbedtls_sha256_update_ret((c), (d), (n))
+#define SHA_FINISH(c, out) mbedtls_sha256_finish_ret((c), (out))
+#endif
+
 /* The request body as it is read for one attempt. */
 typedef struct fo__body {
   const fo_fetch_req *req;
@@ -92,6 +103,14 @@ typedef struct fo__sink {
   mbedtls_sha256_context sha;
   int err;                    /* why a callback stopped the transfer */
   int sys_errno;              /* the errno behind a file error, for the message */
+  int discard;                /* the response is no 2xx: its body is not the file's */
+  /* resume (fetch_resume.c): tmp is ".NAME.part", its validator in ".NAME.part.tag" */
+  int resume;
+  char *tag_path;
+  char validator[256];        /* the partial file's ETag or Last-Modified; "" none */
+  unsigned long long have;    /* bytes on disk when the attempt started */
+  int ranged;                 /* this attempt asked for bytes from `have` */
+  unsigned long long resumed; /* bytes the last attempt did not fetch again */
 } fo__sink;
 
 /* Decoding of a gzip or deflate body as it streams (fetch_decode.c). */
@@ -108,6 +127,10 @@ typedef struct fo__xfer {
   fo__body body;
   fo__decode dec;
   int encoded; /* the response has a Content-Encoding: 1 gzip or deflate, 2 another */
+  long status;  /* of the response whose headers are arriving */
+  long long range_start; /* its Content-Range's first byte; -1 none */
+  char last_modified[64];
+  struct curl_slist *hdrs; /* the item's header list */
   char *etag;
   int has_retry_after;
   unsigned long retry_after_ms;
@@ -169,12 +192,26 @@ int fo__sink_restart(fo__sink *s);
 /* libcurl's write callback; userp is the fo__xfer. */
 size_t fo__sink_on_body(char *data, size_t size, size_t nmemb, void *userp);
 /* After the last attempt: for a success, check the digest and move the file into place;
- * returns 0, FO_EDIGEST or a negative errno. Always releases the temporary. */
-int fo__sink_finish(fo__sink *s, int ok);
+ * returns 0, FO_EDIGEST or a negative errno. Releases the temporary, but a resumed file's
+ * partial body stays after a failure (err, status) worth retrying. */
+int fo__sink_finish(fo__sink *s, int ok, int err, long status);
 /* Free what remains (the buffer, the temporary) after fo__sink_finish(). */
 void fo__sink_free(fo__sink *s);
 /* Take decoded bytes: cap, store, digest, progress. 0, or the code that stops the item. */
 int fo__sink_take(fo__xfer *x, const char *data, size_t n);
+
+/* fetch_resume.c */
+/* The partial file and its validator for a resumed output; 0 or a negative errno. */
+int fo__resume_open(fo__sink *s);
+/* Before an attempt: the bytes kept, hashed again when a digest is asked for; 0 or an error. */
+int fo__resume_restart(fo__sink *s);
+/* At the end of a 2xx response's headers: append (206 from `have`), or start again (200), and
+ * keep the new validator; 0 or the code that stops the attempt. */
+int fo__resume_decide(fo__xfer *x);
+/* Whether a failed item keeps its partial file for the next run. */
+int fo__resume_keep(const fo__sink *s, int err, long status);
+/* Forget the partial file: truncate it and remove the validator. */
+void fo__resume_forget(fo__sink *s);
 
 /* fetch_decode.c */
 /* Inflate a piece of a compressed body into fo__sink_take(); 0 or the code that stops it. */

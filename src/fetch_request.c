@@ -123,7 +123,8 @@ int fo_fetch_req_check(const fo_fetch_req *r, fo_opt_error *why) {
   unsigned char d[32];
   if (r->sha256 != NULL && fo__sha256_parse(r->sha256, d) != 0)
     return refuse("sha256", (long long)strlen(r->sha256), why);
-  if ((r->flags & ~FO_FETCH_RETRY_UNSAFE) != 0)
+  if ((r->flags & ~(FO_FETCH_RETRY_UNSAFE | FO_FETCH_RESUME)) != 0 ||
+      ((r->flags & FO_FETCH_RESUME) != 0 && r->output == NULL))
     return refuse("flags", (long long)r->flags, why);
   return 0;
 }
@@ -311,7 +312,8 @@ int fo__request_apply(fo_fetcher *f, fo__handle *h, const fo_fetch_req *r,
   } else if (strcmp(m, "GET") != 0) {
     SET(CURLOPT_CUSTOMREQUEST, m);
   }
-  SET(CURLOPT_ACCEPT_ENCODING, f->compress ? "gzip, deflate" : (char *)NULL);
+  int compress = f->compress && (r->flags & FO_FETCH_RESUME) == 0;
+  SET(CURLOPT_ACCEPT_ENCODING, compress ? "gzip, deflate" : (char *)NULL);
   SET(CURLOPT_HTTP_CONTENT_DECODING, 0L); /* fetch_decode.c decodes, and sees a cut stream */
   /* libcurl itself drops a custom Authorization or Cookie header when a redirect leads to
    * another host or port (unless told otherwise, which is never done here), and the

@@ -23,16 +23,6 @@
 /* A first body buffer: most API documents fit, and small enough for a board. */
 #define BODY_FIRST 16384
 
-#if defined(MBEDTLS_VERSION_NUMBER) && MBEDTLS_VERSION_NUMBER >= 0x03000000
-#define SHA_START(c) mbedtls_sha256_starts((c), 0)
-#define SHA_UPDATE(c, d, n) mbedtls_sha256_update((c), (d), (n))
-#define SHA_FINISH(c, out) mbedtls_sha256_finish((c), (out))
-#else
-#define SHA_START(c) mbedtls_sha256_starts_ret((c), 0)
-#define SHA_UPDATE(c, d, n) mbedtls_sha256_update_ret((c), (d), (n))
-#define SHA_FINISH(c, out) mbedtls_sha256_finish_ret((c), (out))
-#endif
-
 /* The temporary's name: ".NAME.XXXXXX" beside the final name. */
 static char *tmp_name(const char *path) {
   const char *slash = strrchr(path, '/');
@@ -70,6 +60,9 @@ int fo__sink_open(fo__sink *s, const fo_fetch_req *req, size_t cap) {
     mbedtls_sha256_init(&s->sha);
   if (s->kind != FO__SINK_FILE)
     return 0;
+  s->resume = (req->flags & FO_FETCH_RESUME) != 0;
+  if (s->resume)
+    return fo__resume_open(s);
   s->tmp = tmp_name(req->output);
   if (s->tmp == NULL)
     return -ENOMEM;
@@ -88,8 +81,11 @@ int fo__sink_restart(fo__sink *s) {
   s->bytes = 0;
   s->expect = 0;
   s->err = 0;
+  s->discard = 0;
   if (s->digest && SHA_START(&s->sha) != 0)
     return FO_EINTERNAL;
+  if (s->resume)
+    return fo__resume_restart(s);
   if (s->kind == FO__SINK_MEMORY) {
     fo__free(s->buf);
     s->buf = NULL;
@@ -155,6 +151,8 @@ int fo__sink_take(fo__xfer *x, const char *data, size_t n) {
   fo__sink *s = &x->sink;
   /* The cap counts decoded bytes, so a small compressed body that inflates without end stops
    * here, within one decoded piece of the cap. */
+  if (s->discard)
+    return 0; /* the body of a 404 or a 503 is not the file's, nor the callback's */
   if (s->cap > 0 && n > s->cap - s->bytes)
     return FO_ETOOBIG;
   int rc = 0;
@@ -188,7 +186,7 @@ static int dir_sync(const char *path) {
   return rc;
 }
 
-int fo__sink_finish(fo__sink *s, int ok) {
+int fo__sink_finish(fo__sink *s, int ok, int err, long status) {
   int rc = 0;
   if (ok && s->digest) {
     unsigned char got[32], want[32];
@@ -214,13 +212,25 @@ int fo__sink_finish(fo__sink *s, int ok) {
     fo__free(s->tmp);
     s->tmp = NULL;
     (void)dir_sync(s->req->output); /* the data is in place; a directory without fsync is fine */
+  } else if (!ok && fo__resume_keep(s, err, status)) {
+    /* a cut transfer: the partial file and its validator stay for the next run */
+    close(s->fd);
+    s->fd = -1;
+    fo__free(s->tmp);
+    s->tmp = NULL;
+  } else if (s->resume) {
+    unlink(s->tag_path); /* the partial file goes below; its validator with it */
   }
+  if (s->resume && ok && rc == 0)
+    unlink(s->tag_path);
   tmp_remove(s);
   return rc;
 }
 
 void fo__sink_free(fo__sink *s) {
   tmp_remove(s);
+  fo__free(s->tag_path);
+  s->tag_path = NULL;
   if (s->digest)
     mbedtls_sha256_free(&s->sha);
   s->digest = 0;

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -60,7 +61,34 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *userp) {
     x->etag = NULL;
     x->sink.expect = 0;
     x->encoded = 0;
+    x->last_modified[0] = '\0';
+    x->range_start = -1;
+    const char *sp = memchr(line, ' ', len);
+    x->status = sp != NULL && (size_t)(sp - line) + 4 <= len ? strtol(sp + 1, NULL, 10) : 0;
     fo__decode_free(&x->dec);
+  } else if (len <= 2 && (line[0] == '\r' || line[0] == '\n')) {
+    /* the end of a response's headers: its body, if any, comes next */
+    if (x->status >= 200 && x->status <= 299) {
+      x->sink.discard = 0;
+      if (x->sink.resume) {
+        int rc = fo__resume_decide(x);
+        if (rc != 0) {
+          x->sink.err = rc;
+          return 0;
+        }
+      }
+    } else {
+      x->sink.discard = x->sink.kind != FO__SINK_MEMORY;
+    }
+  } else if ((v = header_value(line, len, "Content-Range", &vlen)) != NULL) {
+    x->range_start = vlen > 6 && strncasecmp(v, "bytes ", 6) == 0 && v[6] >= '0' && v[6] <= '9'
+                         ? strtoll(v + 6, NULL, 10)
+                         : -1;
+  } else if ((v = header_value(line, len, "Last-Modified", &vlen)) != NULL) {
+    if (vlen < sizeof x->last_modified && memchr(v, '\r', vlen) == NULL) {
+      memcpy(x->last_modified, v, vlen);
+      x->last_modified[vlen] = '\0';
+    }
     x->has_retry_after = 0;
     x->retry_after_ms = 0;
   } else if ((v = header_value(line, len, "ETag", &vlen)) != NULL && vlen > 0) {
@@ -172,6 +200,45 @@ static void sink_message(fo_fetch_result *r, const fo__sink *s, int err) {
     fo__msgf(r, 0, "%s", fo_strerror(err));
 }
 
+/* curl_easy_perform(), asking for the rest of a resumed file: Range from the bytes kept and
+ * If-Range with their validator, on a header list of this attempt's own. */
+static CURLcode perform(fo__handle *h) {
+  fo__xfer *x = &h->x;
+  x->status = 0;
+  x->range_start = -1;
+  if (!x->sink.ranged) {
+    curl_easy_setopt(h->curl, CURLOPT_RANGE, (char *)NULL);
+    return curl_easy_perform(h->curl);
+  }
+  char range[32], ifr[300];
+  snprintf(range, sizeof range, "%llu-", x->sink.have);
+  snprintf(ifr, sizeof ifr, "If-Range: %s", x->sink.validator);
+  struct curl_slist *list = NULL;
+  for (const struct curl_slist *l = x->hdrs; l != NULL; l = l->next) {
+    struct curl_slist *n = curl_slist_append(list, l->data);
+    if (n == NULL) {
+      curl_slist_free_all(list);
+      return CURLE_OUT_OF_MEMORY;
+    }
+    list = n;
+  }
+  struct curl_slist *n = curl_slist_append(list, ifr);
+  if (n == NULL) {
+    curl_slist_free_all(list);
+    return CURLE_OUT_OF_MEMORY;
+  }
+  list = n;
+  CURLcode rc = curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, list);
+  if (rc == CURLE_OK)
+    rc = curl_easy_setopt(h->curl, CURLOPT_RANGE, range);
+  if (rc == CURLE_OK)
+    rc = curl_easy_perform(h->curl);
+  curl_easy_setopt(h->curl, CURLOPT_RANGE, (char *)NULL);
+  curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, x->hdrs);
+  curl_slist_free_all(list);
+  return rc;
+}
+
 /* One attempt: perform, then turn what happened into err, status, content type and message. */
 static int attempt(fo_fetcher *f, fo__handle *h, fo_fetch_result *r) {
   fo__xfer *x = &h->x;
@@ -191,12 +258,22 @@ static int attempt(fo_fetcher *f, fo__handle *h, fo_fetch_result *r) {
     fo__msgf(r, 0, "the request body cannot be sent again");
     return FO_EBODY;
   }
-  CURLcode rc = curl_easy_perform(h->curl);
+  CURLcode rc = perform(h);
+  if (rc == CURLE_OK && x->sink.ranged && x->status == 416) {
+    /* the server has no bytes past ours: the partial file is not of this resource */
+    fo__resume_forget(&x->sink);
+    if ((err = fo__sink_restart(&x->sink)) != 0) {
+      sink_message(r, &x->sink, err);
+      return err;
+    }
+    rc = perform(h);
+  }
   err = classify(rc, x);
   if (err == 0 && (err = fo__decode_finish(x)) != 0)
     x->sink.err = err;
   fo__decode_free(&x->dec);
   r->bytes = x->sink.bytes;
+  r->resumed = x->sink.resumed;
   long status = 0;
   if (curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK)
     r->status = status;
@@ -302,6 +379,7 @@ static void fetch_item(fo_fetcher *f, fo__handle *h, const fo_fetch_req *req,
   fo__xfer *x = &h->x;
   const char *what = NULL;
   int err = fo__request_apply(f, h, req, &hdrs, &what);
+  x->hdrs = hdrs;
   if (err == -EINVAL) {
     r->err = err;
     fo__msgf(r, 0, "request refused: bad %s", what ? what : "URL");
@@ -329,7 +407,7 @@ static void fetch_item(fo_fetcher *f, fo__handle *h, const fo_fetch_req *req,
     curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, x);
     retry_loop(f, h, req, r);
     int ok = r->err == 0 && r->status >= 200 && r->status <= 299;
-    int ferr = fo__sink_finish(&x->sink, ok);
+    int ferr = fo__sink_finish(&x->sink, ok, r->err, r->status);
     if (ok && ferr != 0) {
       r->err = ferr;
       sink_message(r, &x->sink, ferr);
@@ -346,6 +424,7 @@ static void fetch_item(fo_fetcher *f, fo__handle *h, const fo_fetch_req *req,
   fo__body_close(&x->body);
   curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
   curl_slist_free_all(hdrs);
+  x->hdrs = NULL;
   r->elapsed = (double)(fo__now_ns() - t0) * 1e-9;
 }
 

@@ -272,5 +272,6 @@ Suite *fetch_sink_suite(void) {
   tcase_add_test(tc, zip_bomb_stops_at_the_cap_and_cut_gzip_fails);
   tcase_add_test(tc, full_disk_fails_the_item_and_leaves_nothing);
   suite_add_tcase(s, tc);
+  fetch_resume_cases(s);
   return s;
 }

@@ -160,7 +160,9 @@ typedef struct fo_fetch_result {
   char message[192];     /**< a human sentence for err, "" on success */
   unsigned long long bytes; /**< body bytes (decoded) given to the request's sink by the last
                                  attempt: the body's length for memory, what the write callback
-                                 or the file received */
+                                 or the file received (resumed bytes included) */
+  unsigned long long resumed; /**< with FO_FETCH_RESUME: bytes already on disk that the last
+                                   attempt did not fetch again (0: it fetched all) */
 } fo_fetch_result;
 
 /** Where a request's body comes from (fo_fetch_req.body_from). */
@@ -201,6 +203,15 @@ typedef void (*fo_fetch_progress_fn)(unsigned long long bytes, unsigned long lon
 /** fo_fetch_req.flags: POST and PATCH are retried like the other methods (the caller knows
  * repeating them is harmless). */
 #define FO_FETCH_RETRY_UNSAFE 0x1u
+/** fo_fetch_req.flags, with output only: a cut transfer keeps what arrived in ".NAME.part" and
+ * its validator (a strong ETag, else Last-Modified) in ".NAME.part.tag", beside output; the next
+ * attempt, or the next run, asks for the rest with Range and If-Range. A server that answers 200
+ * (Range ignored, or the validator changed) starts the file again from byte 0; a 206 from
+ * another byte fails the attempt and drops the partial file. No byte is appended twice. The
+ * partial file is kept only after a failure worth retrying (transport error, timeout, 5xx, 429)
+ * when a validator is known; every other failure removes both files. Resumed requests send no
+ * Accept-Encoding: a range of a compressed body is no range of the file. */
+#define FO_FETCH_RESUME 0x2u
 
 /**
  * One request for fo_fetch_requests(). Zero means "not used" or the default in every field, so
@@ -238,7 +249,7 @@ typedef struct fo_fetch_req {
                                        SHA-256; a mismatch fails the item with FO_EDIGEST */
   fo_fetch_progress_fn progress;  /**< NULL, or called as the body arrives */
   void *progress_arg;             /**< its argument */
-  unsigned flags;                 /**< FO_FETCH_RETRY_UNSAFE or 0 */
+  unsigned flags;                 /**< FO_FETCH_RETRY_UNSAFE, FO_FETCH_RESUME, or 0 */
 } fo_fetch_req;
 
 /**
@@ -320,7 +331,7 @@ int fo_fetch_many(fo_fetcher *f, const char *const *urls, const char *const *eta
  *        CR or LF, over 1024 bytes), "body_from" (unknown, or a body with GET or HEAD), "body"
  *        (NULL with a length), "body_path" (NULL or empty), "body_fd" (negative), "body_read"
  *        (NULL), "output" (empty, or a directory path ending in '/'), "sha256" (not 64 hex digits),
- *        "flags" (an unknown bit).
+ *        "flags" (an unknown bit, or FO_FETCH_RESUME without output).
  * @return 0, -EINVAL (req NULL, or a field refused).
  * Thread-safe.
  */
