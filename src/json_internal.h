@@ -14,7 +14,7 @@
 #define JSMN_STRICT
 #define JSMN_PARENT_LINKS
 #define JSMN_HEADER
-#include <jsmn.h>
+#include "jsmn/jsmn.h" /* vendored, pinned: src/jsmn/README */
 #undef JSMN_HEADER
 #endif
 #ifndef JSMN_PARENT_LINKS

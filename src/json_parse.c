@@ -28,7 +28,7 @@
 #define JSMN_STATIC
 #define JSMN_STRICT
 #define JSMN_PARENT_LINKS
-#include <jsmn.h>
+#include "jsmn/jsmn.h" /* vendored, pinned: src/jsmn/README */
 
 #include <errno.h>
 #include <limits.h>

@@ -74,7 +74,8 @@ static void stop(mapper *m, int rc) {
 }
 
 static uint32_t next_ticket(fo_ppool *p) {
-  if (++p->ticket == 0)
+  p->ticket = (p->ticket + 1) & FO__TICKET_MASK; /* the width of the slot state's ticket */
+  if (p->ticket == 0)
     p->ticket = 1; /* 0 never names a chunk */
   return p->ticket;
 }
@@ -113,7 +114,7 @@ static void release(mapper *m, unsigned s, size_t upto) {
   fo__ppool_pslot *ps = &m->p->ps[s];
   if (m->out_size > 0 && upto > 0)
     memcpy(m->out + ps->first * m->out_size, slot_data(m, s) + m->h->out_off, upto * m->out_size);
-  __atomic_store_n(&rec(m, s)->state, 0, __ATOMIC_RELEASE);
+  fo__st(&rec(m, s)->state, 0, FO__RELEASE);
   ps->busy = ps->unsent = 0;
 }
 
@@ -137,10 +138,10 @@ static void queue(mapper *m, unsigned s) {
   r->count = ps->count;
   r->start = ps->start;
   r->code = 0;
-  __atomic_store_n(&r->progress, (uint64_t)ps->start, __ATOMIC_RELAXED);
-  __atomic_store_n(&r->stamp, 0, __ATOMIC_RELAXED);
+  fo__st(&r->progress, (fo__word)ps->start, FO__RELAXED);
+  fo__owned64_st(&r->stamp, 0);
   ps->ticket = next_ticket(m->p);
-  __atomic_store_n(&r->state, fo__slot_state(ps->ticket, 0, FO__SLOT_QUEUED), __ATOMIC_RELEASE);
+  fo__st(&r->state, fo__slot_state(ps->ticket, 0, FO__SLOT_QUEUED), FO__RELEASE);
   ps->busy = ps->unsent = 1;
 }
 
@@ -150,7 +151,7 @@ static void queue(mapper *m, unsigned s) {
 static void finish(mapper *m, unsigned s, uint64_t ns) {
   fo__ppool_pslot *ps = &m->p->ps[s];
   fo__ppool_slot *r = rec(m, s);
-  size_t k = (size_t)__atomic_load_n(&r->progress, __ATOMIC_ACQUIRE);
+  size_t k = (size_t)fo__ld(&r->progress, FO__ACQUIRE);
   if (k >= ps->count) {
     complete(m, s, ns);
     return;
@@ -256,7 +257,7 @@ static void on_done(mapper *m) {
     fo__ppool_pslot *ps = &m->p->ps[msg.slot];
     if (!ps->busy || ps->ticket != msg.ticket)
       continue; /* stale: from before a re-queue, or from an earlier map */
-    uint64_t st = __atomic_load_n(&rec(m, msg.slot)->state, __ATOMIC_ACQUIRE);
+    fo__word st = fo__ld(&rec(m, msg.slot)->state, FO__ACQUIRE);
     if (fo__slot_ticket(st) == msg.ticket && fo__slot_st(st) == FO__SLOT_DONE)
       finish(m, msg.slot, msg.ns);
   }
@@ -270,9 +271,9 @@ static void requeue_waiting(mapper *m) {
     if (!ps->busy || ps->unsent)
       continue;
     uint32_t t = next_ticket(m->p);
-    uint64_t want = fo__slot_state(ps->ticket, 0, FO__SLOT_QUEUED);
-    if (__atomic_compare_exchange_n(&rec(m, s)->state, &want, fo__slot_state(t, 0, FO__SLOT_QUEUED),
-                                    0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+    fo__word want = fo__slot_state(ps->ticket, 0, FO__SLOT_QUEUED);
+    if (fo__cas(&rec(m, s)->state, &want, fo__slot_state(t, 0, FO__SLOT_QUEUED), FO__ACQ_REL,
+                FO__RELAXED)) {
       ps->ticket = t;
       ps->unsent = 1;
     }
@@ -330,7 +331,7 @@ static void on_death(mapper *m, unsigned i) {
     fo__ppool_pslot *ps = &p->ps[s];
     if (!ps->busy)
       continue;
-    uint64_t st = __atomic_load_n(&rec(m, s)->state, __ATOMIC_ACQUIRE);
+    fo__word st = fo__ld(&rec(m, s)->state, FO__ACQUIRE);
     if (fo__slot_ticket(st) != ps->ticket || fo__slot_owner(st) != i)
       continue;
     if (fo__slot_st(st) == FO__SLOT_DONE) {
@@ -341,7 +342,7 @@ static void on_death(mapper *m, unsigned i) {
     if (fo__slot_st(st) != FO__SLOT_TAKEN)
       continue;
     held = 1;
-    size_t k = (size_t)__atomic_load_n(&rec(m, s)->progress, __ATOMIC_ACQUIRE);
+    size_t k = fo__ld(&rec(m, s)->progress, FO__ACQUIRE);
     if (k > ps->count)
       k = ps->count;
     if (k < ps->start)
@@ -370,7 +371,7 @@ static int64_t watch_items(mapper *m, int64_t now) {
     fo__ppool_pslot *ps = &p->ps[s];
     if (!ps->busy)
       continue;
-    uint64_t st = __atomic_load_n(&rec(m, s)->state, __ATOMIC_ACQUIRE);
+    fo__word st = fo__ld(&rec(m, s)->state, FO__ACQUIRE);
     if (fo__slot_ticket(st) != ps->ticket || fo__slot_st(st) != FO__SLOT_TAKEN) {
       if (fo__slot_st(st) != FO__SLOT_DONE && unstarted < wake)
         wake = unstarted;
@@ -379,8 +380,8 @@ static int64_t watch_items(mapper *m, int64_t now) {
     fo__ppool_worker *w = &p->w[fo__slot_owner(st)];
     if (w->killed || w->pid <= 0)
       continue; /* its death is on the way */
-    uint64_t stamp = __atomic_load_n(&rec(m, s)->stamp, __ATOMIC_ACQUIRE);
-    if (stamp == 0) {
+    uint64_t stamp;
+    if (fo__owned64_ld(&rec(m, s)->stamp, &stamp) < 0 || stamp == 0) {
       wake = unstarted < wake ? unstarted : wake;
       continue;
     }
@@ -397,23 +398,32 @@ static int64_t watch_items(mapper *m, int64_t now) {
   return wake;
 }
 
+/* Take back busy slot s if its chunk is still queued (no worker took it): its items are
+ * reported not run and the slot freed; returns 1. Otherwise *st holds the slot's state (TAKEN or
+ * DONE under its ticket) and it returns 0. */
+static int take_back(mapper *m, unsigned s, fo__word *st) {
+  fo__ppool_pslot *ps = &m->p->ps[s];
+  *st = fo__slot_state(ps->ticket, 0, FO__SLOT_QUEUED);
+  if (!fo__cas(&rec(m, s)->state, st, 0, FO__ACQ_REL, FO__ACQUIRE))
+    return 0;
+  fail(m, ps->first + ps->start, ps->count - ps->start, FO_PPOOL_NOT_RUN, 0, 0);
+  release(m, s, ps->start);
+  return 1;
+}
+
 /* Fail-fast: start nothing more. Chunks still queued are taken back and reported not run; the
  * workers in the others see the header's flag after their current item and hand back the rest,
  * so nobody is killed for it. */
 static void cancel_map(mapper *m) {
   fo_ppool *p = m->p;
   m->cancelled = 1;
-  __atomic_store_n(&m->h->cancel, 1u, __ATOMIC_RELAXED);
+  fo__st(&m->h->cancel, 1u, FO__RELAXED);
   for (unsigned s = 0; s < m->nslots; s++) {
     fo__ppool_pslot *ps = &p->ps[s];
     if (!ps->busy)
       continue;
-    uint64_t want = fo__slot_state(ps->ticket, 0, FO__SLOT_QUEUED);
-    if (__atomic_compare_exchange_n(&rec(m, s)->state, &want, 0, 0, __ATOMIC_ACQ_REL,
-                                    __ATOMIC_ACQUIRE)) {
-      fail(m, ps->first + ps->start, ps->count - ps->start, FO_PPOOL_NOT_RUN, 0, 0);
-      release(m, s, ps->start);
-    }
+    fo__word st;
+    take_back(m, s, &st);
   }
   fail(m, m->next, m->count - m->next, FO_PPOOL_NOT_RUN, 0, 0);
   m->next = m->count;
@@ -426,10 +436,10 @@ static size_t items_done(const mapper *m) {
     const fo__ppool_pslot *ps = &m->p->ps[s];
     if (!ps->busy)
       continue;
-    uint64_t st = __atomic_load_n(&rec(m, s)->state, __ATOMIC_ACQUIRE);
+    fo__word st = fo__ld(&rec(m, s)->state, FO__ACQUIRE);
     if (fo__slot_ticket(st) != ps->ticket || fo__slot_st(st) < FO__SLOT_TAKEN)
       continue;
-    size_t k = (size_t)__atomic_load_n(&rec(m, s)->progress, __ATOMIC_ACQUIRE);
+    size_t k = (size_t)fo__ld(&rec(m, s)->progress, FO__ACQUIRE);
     if (k > ps->start && k <= ps->count)
       done += k - ps->start;
   }
@@ -457,13 +467,9 @@ static void abort_map(mapper *m) {
     fo__ppool_pslot *ps = &p->ps[s];
     if (!ps->busy)
       continue;
-    uint64_t want = fo__slot_state(ps->ticket, 0, FO__SLOT_QUEUED);
-    if (__atomic_compare_exchange_n(&rec(m, s)->state, &want, 0, 0, __ATOMIC_ACQ_REL,
-                                    __ATOMIC_ACQUIRE)) {
-      fail(m, ps->first + ps->start, ps->count - ps->start, FO_PPOOL_NOT_RUN, 0, 0);
-      release(m, s, ps->start);
+    fo__word want;
+    if (take_back(m, s, &want))
       continue;
-    }
     /* want now holds the state: TAKEN or DONE under this ticket */
     if (fo__slot_st(want) == FO__SLOT_TAKEN) {
       fo__ppool_worker *w = &p->w[fo__slot_owner(want)];
@@ -479,7 +485,7 @@ static void abort_map(mapper *m) {
       on_death(m, i);
   for (unsigned s = 0; s < m->nslots; s++) {
     fo__ppool_pslot *ps = &p->ps[s];
-    uint64_t st = __atomic_load_n(&rec(m, s)->state, __ATOMIC_ACQUIRE);
+    fo__word st = fo__ld(&rec(m, s)->state, FO__ACQUIRE);
     if (ps->busy && fo__slot_ticket(st) == ps->ticket && fo__slot_st(st) == FO__SLOT_DONE)
       finish(m, s, 0);
   }
@@ -588,7 +594,7 @@ static int run(mapper *m, const fo_ppool_job *job, const fo__ppool_layout *l) {
   h->out_off = l->out_off;
   h->timed = m->item_limit_ns > 0;
   h->t0_ns = fo__now_ns();
-  __atomic_store_n(&h->cancel, 0u, __ATOMIC_RELAXED);
+  fo__st(&h->cancel, 0u, FO__RELAXED);
   for (unsigned s = 0; s < p->nslots; s++)
     p->ps[s].busy = p->ps[s].unsent = 0;
   for (unsigned i = 0; i < p->nworkers; i++)
@@ -655,6 +661,8 @@ int fo_ppool_map(fo_ppool *p, const fo_ppool_job *job, fo_ppool_report *report) 
   m.item_limit_ns = job->item_timeout_ms > 0 ? (int64_t)job->item_timeout_ms * 1000000 : 0;
   m.deadline = job->timeout_ms > 0 ? fo__deadline(job->timeout_ms) : FO__FOREVER;
   m.chunk_cap = l.slot_items;
+  if (m.chunk_cap > FO__PPOOL_CHUNK_MAX)
+    m.chunk_cap = FO__PPOOL_CHUNK_MAX;
   if (m.item_limit_ns > 0 && m.chunk_cap > FO__PPOOL_TIMED_CHUNK_MAX)
     m.chunk_cap = FO__PPOOL_TIMED_CHUNK_MAX;
   m.progress = job->count > 0 ? job->progress : NULL;

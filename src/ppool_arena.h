@@ -10,8 +10,11 @@
  * the header and the context at the start of a map, while no worker runs anything of the pool, and
  * leaves them alone until the map is over.
  *
- * A slot record's state word says who owns the slot, in one atomic 64-bit value:
- *   ticket (32 bits) | owner worker (24 bits) | state (8 bits)
+ * A slot record's state word says who owns the slot, in one atomic 32-bit value (lock-free on
+ * every target, 32-bit MIPS included: see src/atomic.h):
+ *   ticket (22 bits) | owner worker (8 bits) | state (2 bits)
+ * Tickets wrap at 2^22; a stale descriptor is read off the FIFO queue long before that many
+ * chunks could be queued behind it, so a wrapped ticket never meets one.
  * The parent gives every chunk it queues a fresh ticket and puts the ticket in the descriptor. A
  * worker owns a chunk only by swapping QUEUED(ticket) for TAKEN(ticket, itself): a descriptor that
  * went stale (the map ended, or the chunk was re-queued under a new ticket after a death) fails
@@ -26,6 +29,7 @@
 
 #include <stdint.h>
 
+#include "atomic.h"
 #include "fanout/ppool.h"
 
 #define FO__PPOOL_MAGIC 0x666f2d70706f6f6cull /* "fo-ppool" */
@@ -35,17 +39,24 @@
 
 enum { FO__SLOT_FREE = 0, FO__SLOT_QUEUED = 1, FO__SLOT_TAKEN = 2, FO__SLOT_DONE = 3 };
 
-static inline uint64_t fo__slot_state(uint32_t ticket, unsigned owner, unsigned state) {
-  return (uint64_t)ticket << 32 | (uint64_t)(owner & 0xffffffu) << 8 | (state & 0xffu);
+#define FO__TICKET_MASK 0x3fffffu
+_Static_assert(FO_PPOOL_WORKERS_MAX <= 256, "the slot state word holds an 8-bit worker index");
+
+/* Items in one chunk at most: the progress word is 32 bits. */
+#define FO__PPOOL_CHUNK_MAX ((size_t)1 << 30)
+
+static inline fo__word fo__slot_state(uint32_t ticket, unsigned owner, unsigned state) {
+  return (fo__word)(ticket & FO__TICKET_MASK) << 10 | (fo__word)(owner & 0xffu) << 2 |
+         (state & 3u);
 }
-static inline uint32_t fo__slot_ticket(uint64_t s) {
-  return (uint32_t)(s >> 32);
+static inline uint32_t fo__slot_ticket(fo__word s) {
+  return s >> 10;
 }
-static inline unsigned fo__slot_owner(uint64_t s) {
-  return (unsigned)(s >> 8) & 0xffffffu;
+static inline unsigned fo__slot_owner(fo__word s) {
+  return (unsigned)(s >> 2) & 0xffu;
 }
-static inline unsigned fo__slot_st(uint64_t s) {
-  return (unsigned)(s & 0xffu);
+static inline unsigned fo__slot_st(fo__word s) {
+  return (unsigned)(s & 3u);
 }
 
 /* Written by the parent at the start of each map; read-only for workers during it but for
@@ -68,19 +79,21 @@ typedef struct fo__ppool_hdr {
 /* One per slot, one cache line each. first, count and start are written by the parent before it
  * publishes QUEUED; progress and stamp by the owning worker. */
 typedef struct fo__ppool_slot {
-  uint64_t state;    /* atomic: see above */
-  uint64_t first;    /* the chunk's first item in the map */
-  uint64_t count;    /* items in the chunk */
-  uint64_t start;    /* first item (within the chunk) still to run: > 0 after a re-queue */
-  uint64_t progress; /* atomic: items of the chunk finished (within the chunk), released after
+  fo__word state;    /* atomic: see above */
+  fo__word progress; /* atomic: items of the chunk finished (within the chunk), released after
                         each item's output is written */
-  uint64_t stamp;    /* atomic, only when the header says timed: the item in progress, as
-                        (microseconds since t0_ns + 1) << 20 | its index within the chunk; 0
-                        until the owner stamps its first item */
-  int64_t code;      /* nonzero: the function returned it for the item at progress, which
+  uint64_t first;    /* the chunk's first item in the map */
+  uint64_t count;    /* items in the chunk (at most FO__PPOOL_CHUNK_MAX) */
+  uint64_t start;    /* first item (within the chunk) still to run: > 0 after a re-queue */
+  fo__owned64 stamp; /* only when the header says timed, written by the owner: the item in
+                        progress, as (microseconds since t0_ns + 1) << 20 | its index within the
+                        chunk; 0 until the owner stamps its first item */
+  int32_t code;      /* nonzero: the function returned it for the item at progress, which
                         ended the chunk there (written before DONE is published) */
-  uint64_t reserved[1];
+  unsigned char reserved[64 - 36 - sizeof(fo__owned64)];
 } fo__ppool_slot;
+
+_Static_assert(sizeof(fo__ppool_slot) == 64, "a slot record is one cache line");
 
 /* On the work queue: "slot 3 under ticket 812: items 4096-4351". */
 typedef struct fo__ppool_desc {

@@ -50,15 +50,15 @@ static void run_chunk(const fo_ppool *p, const fo__ppool_hdr *h, unsigned s, fo_
         /* Start time (us since the map began, plus one so 0 means "not yet") and item index in
          * one word, so the parent never pairs one item's index with another's time. */
         uint64_t us = (uint64_t)(fo__now_ns() - (int64_t)h->t0_ns) / 1000 + 1;
-        __atomic_store_n(&r->stamp, us << 20 | (i & 0xfffff), __ATOMIC_RELEASE);
+        fo__owned64_st(&r->stamp, us << 20 | (i & 0xfffff));
       }
       int rc = fn(ctx, first + i, in + i * in_size, out + i * out_size);
       if (rc != 0) {
         r->code = rc;
         return;
       }
-      __atomic_store_n(&r->progress, i + 1, __ATOMIC_RELEASE);
-      if (__atomic_load_n(&h->cancel, __ATOMIC_RELAXED) != 0)
+      fo__st(&r->progress, (fo__word)(i + 1), FO__RELEASE);
+      if (fo__ld(&h->cancel, FO__RELAXED) != 0)
         return;
     }
     if (checks) {
@@ -87,15 +87,14 @@ void fo__ppool_worker_run(const fo_ppool *p, unsigned self) {
     if ((size_t)n != sizeof d || d.slot >= p->nslots)
       continue;
     fo__ppool_slot *r = fo__ppool_slot_rec(p, d.slot);
-    uint64_t want = fo__slot_state(d.ticket, 0, FO__SLOT_QUEUED);
-    if (!__atomic_compare_exchange_n(&r->state, &want,
-                                     fo__slot_state(d.ticket, self, FO__SLOT_TAKEN), 0,
-                                     __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+    fo__word want = fo__slot_state(d.ticket, 0, FO__SLOT_QUEUED);
+    if (!fo__cas(&r->state, &want, fo__slot_state(d.ticket, self, FO__SLOT_TAKEN), FO__ACQUIRE,
+                 FO__RELAXED))
       continue; /* stale: the chunk was re-queued, cancelled or finished */
     int64_t t0 = fo__now_ns();
     run_chunk(p, h, d.slot, r);
     fo__ppool_done m = {d.ticket, d.slot, (uint64_t)(fo__now_ns() - t0)};
-    __atomic_store_n(&r->state, fo__slot_state(d.ticket, self, FO__SLOT_DONE), __ATOMIC_RELEASE);
+    fo__st(&r->state, fo__slot_state(d.ticket, self, FO__SLOT_DONE), FO__RELEASE);
     for (;;) {
       int rc = fo__port_mq_send(&p->done, &m, sizeof m, wait_deadline(p));
       if (rc == 0)

@@ -4,8 +4,10 @@
 #include "shm_room.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <sys/statvfs.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 /* Physical memory in bytes, or 0 when the system does not say. In uintmax_t: on a 32-bit board
@@ -18,6 +20,11 @@ static uintmax_t phys_bytes(void) {
 }
 
 int fo__shm_room(int fd, size_t size) {
+  /* A file's size is an off_t: 64 bits on 32-bit boards too (a large-file build), but not on
+   * every system; in uintmax_t so no compiler sees a comparison that cannot be true. */
+  const uintmax_t off_max = ((uintmax_t)1 << (sizeof(off_t) * CHAR_BIT - 1)) - 1;
+  if (fd >= 0 && (uintmax_t)size > off_max)
+    return -EFBIG;
   uintmax_t phys = phys_bytes();
   if (phys > 0 && (uintmax_t)size > phys)
     return -ENOMEM;

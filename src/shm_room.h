@@ -8,7 +8,8 @@
 #include <stddef.h>
 
 /*
- * 0 when size bytes may fit; -ENOMEM when size is above the machine's physical memory (a region
+ * 0 when size bytes may fit; -EFBIG when fd is not -1 and size is above what an off_t holds;
+ * -ENOMEM when size is above the machine's physical memory (a region
  * that can never be held, whatever else is running); -ENOSPC when fd is not -1 and the file
  * system behind it has a size limit and less than size bytes free. A system that does not tell
  * its memory or the file system's room passes that check. Reserves nothing; a request that passes

@@ -9,8 +9,11 @@
  *
  * Readers take no lock: a sequence counter, odd while an insert or delete runs, tells them to
  * retry (a seqlock), and every shared word is read and written with atomics so a racing read is
- * only ever discarded, never undefined. Value updates of existing keys are single atomic stores
- * and need no sequence bump. */
+ * only ever discarded, never undefined. Shared words are 32 bits (lock-free on every target,
+ * src/atomic.h); the 64-bit value is one word where 8-byte atomics are lock-free, and there a
+ * value update of an existing key is a single store that needs no sequence bump. Elsewhere the
+ * value is two halves, and its update bumps the sequence like an insert so no reader keeps a
+ * torn value. */
 #include "config.h"
 
 #include "shmdict.h"
@@ -21,7 +24,9 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "atomic.h"
 #include "fanout/ipc.h"
+#include "sys.h"
 
 #define MAGIC 0x666f2d6469637431ull /* "fo-dict1" */
 
@@ -33,18 +38,19 @@ enum { EMPTY = 0, FULL = 1, TOMB = 2 };
 
 typedef struct {
   uint64_t magic;
-  uint64_t seq;   /* odd while an insert or delete runs */
-  uint64_t count; /* live entries */
+  fo__word seq;   /* odd while an update runs */
+  fo__word count; /* live entries (at most FO_SHMDICT_CAPACITY_MAX) */
   pthread_mutex_t lock;
 } header;
 
 /* A slot; key words follow, zero-padded, holding the key and its NUL. */
 typedef struct {
-  uint32_t state;
-  uint32_t len;
-  uint64_t hash;
-  int64_t value;
-  uint64_t key[];
+  fo__word state;
+  fo__word len;
+  fo__word hash; /* the low half of the key's hash */
+  fo__word pad;
+  fo__split64 value;
+  fo__word key[];
 } slot;
 
 struct fo_shmdict {
@@ -56,8 +62,10 @@ struct fo_shmdict {
   size_t nslots, mask, capacity, key_max, key_words, slot_size;
 };
 
-#define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
-#define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define LOAD(p) fo__ld((p), FO__RELAXED)
+#define STORE(p, v) fo__st((p), (v), FO__RELAXED)
+#define LOAD_VALUE(s) ((int64_t)fo__split64_ld(&(s)->value))
+#define STORE_VALUE(s, v) fo__split64_st(&(s)->value, (uint64_t)(v))
 
 static slot *slot_at(const fo_shmdict *d, size_t i) {
   return (slot *)(void *)(d->slots + i * d->slot_size);
@@ -78,7 +86,7 @@ static uint64_t hash_key(const char *key, size_t len) {
 typedef struct {
   uint64_t hash;
   size_t len, words;
-  uint64_t w[FO_SHMDICT_KEY_MAX / 8 + 1];
+  fo__word w[FO_SHMDICT_KEY_MAX / 4 + 1];
 } qkey;
 
 static int prepare(const fo_shmdict *d, const char *key, qkey *q) {
@@ -87,15 +95,15 @@ static int prepare(const fo_shmdict *d, const char *key, qkey *q) {
   q->len = strnlen(key, d->key_max + 1);
   if (q->len > d->key_max)
     return FO_ETOOBIG;
-  q->words = q->len / 8 + 1;
-  memset(q->w, 0, q->words * 8);
+  q->words = q->len / 4 + 1;
+  memset(q->w, 0, q->words * 4);
   memcpy(q->w, key, q->len);
   q->hash = hash_key(key, q->len);
   return 0;
 }
 
 static int matches(const slot *s, const qkey *q) {
-  if (LOAD(&s->hash) != q->hash || LOAD(&s->len) != q->len)
+  if (LOAD(&s->hash) != (fo__word)q->hash || LOAD(&s->len) != q->len)
     return 0;
   for (size_t i = 0; i < q->words; i++)
     if (LOAD(&s->key[i]) != q->w[i])
@@ -110,7 +118,7 @@ static size_t find(const fo_shmdict *d, const qkey *q, size_t *free_at) {
   size_t i = q->hash & d->mask, first_free = NONE;
   for (size_t n = 0; n < d->nslots; n++, i = (i + 1) & d->mask) {
     slot *s = slot_at(d, i);
-    uint32_t st = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
+    fo__word st = fo__ld(&s->state, FO__ACQUIRE);
     if (st == EMPTY) {
       if (first_free == NONE)
         first_free = i;
@@ -129,13 +137,13 @@ static size_t find(const fo_shmdict *d, const qkey *q, size_t *free_at) {
 /* After a holder died: recount, and end the update it may have left open. Slots need nothing:
  * each update published itself in one store (see the top of this file). */
 static void repair(fo_shmdict *d) {
-  uint64_t live = 0;
+  fo__word live = 0;
   for (size_t i = 0; i < d->nslots; i++)
     live += LOAD(&slot_at(d, i)->state) == FULL;
   STORE(&d->h->count, live);
-  uint64_t seq = LOAD(&d->h->seq);
+  fo__word seq = LOAD(&d->h->seq);
   if (seq & 1)
-    __atomic_store_n(&d->h->seq, seq + 1, __ATOMIC_RELEASE);
+    fo__st(&d->h->seq, seq + 1, FO__RELEASE);
 }
 
 static int lock(fo_shmdict *d) {
@@ -155,11 +163,11 @@ static void unlock(fo_shmdict *d) {
 
 static void write_begin(fo_shmdict *d) {
   STORE(&d->h->seq, LOAD(&d->h->seq) + 1);
-  __atomic_thread_fence(__ATOMIC_RELEASE);
+  fo__fence(FO__RELEASE);
 }
 
 static void write_end(fo_shmdict *d) {
-  __atomic_store_n(&d->h->seq, LOAD(&d->h->seq) + 1, __ATOMIC_RELEASE);
+  fo__st(&d->h->seq, LOAD(&d->h->seq) + 1, FO__RELEASE);
 }
 
 /* ---------------------------------------------------------------------------------- create */
@@ -176,8 +184,9 @@ int fo_shmdict_create(fo_shmdict **dp, size_t capacity, size_t key_max) {
     return -ENOMEM;
   d->capacity = capacity;
   d->key_max = key_max;
-  d->key_words = key_max / 8 + 1;
-  d->slot_size = sizeof(slot) + d->key_words * 8;
+  d->key_words = key_max / 4 + 1;
+  /* Rounded to 8 bytes: the value of the next slot stays aligned for an 8-byte atomic. */
+  d->slot_size = (sizeof(slot) + d->key_words * 4 + 7) & ~(size_t)7;
   /* At most half full: probe chains stay short, and an empty slot always ends a miss early. */
   d->nslots = 8;
   while (d->nslots < 2 * capacity)
@@ -200,11 +209,17 @@ int fo_shmdict_create(fo_shmdict **dp, size_t capacity, size_t key_max) {
   if (rc == 0) {
     rc = pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
     if (rc == 0)
-      rc = pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+      rc = fo__fault_at(FO__FAULT_ROBUST) ? errno
+                                          : pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
     if (rc == 0)
       rc = pthread_mutex_init(&d->h->lock, &attr);
     pthread_mutexattr_destroy(&attr);
   }
+  /* No robust mutex (a C library or kernel without robust futexes; glibc under qemu-user): a
+   * process that died holding a plain lock would block every other one for good, so the dict is
+   * refused rather than offered without its crash safety. */
+  if (rc == ENOTSUP || rc == EOPNOTSUPP || rc == ENOSYS)
+    rc = EOPNOTSUPP;
   if (rc != 0) {
     fo_shm_destroy(d->shm);
     fo__free(d);
@@ -236,12 +251,12 @@ int fo_shmdict_get(fo_shmdict *d, const char *key, int64_t *value) {
   if (rc < 0)
     return rc;
   for (int t = 0; t < READ_TRIES; t++) {
-    uint64_t s1 = __atomic_load_n(&d->h->seq, __ATOMIC_ACQUIRE);
+    fo__word s1 = fo__ld(&d->h->seq, FO__ACQUIRE);
     if (s1 & 1)
       continue;
     size_t i = find(d, &q, NULL);
-    int64_t v = i != NONE ? LOAD(&slot_at(d, i)->value) : 0;
-    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    int64_t v = i != NONE ? LOAD_VALUE(slot_at(d, i)) : 0;
+    fo__fence(FO__ACQUIRE);
     if (LOAD(&d->h->seq) == s1) {
       if (i == NONE)
         return FO_ENOTFOUND;
@@ -253,7 +268,7 @@ int fo_shmdict_get(fo_shmdict *d, const char *key, int64_t *value) {
     return rc;
   size_t i = find(d, &q, NULL);
   if (i != NONE)
-    *value = LOAD(&slot_at(d, i)->value);
+    *value = LOAD_VALUE(slot_at(d, i));
   unlock(d);
   return i != NONE ? 0 : FO_ENOTFOUND;
 }
@@ -262,11 +277,11 @@ int fo_shmdict_count(fo_shmdict *d) {
   if (d == NULL)
     return -EINVAL;
   for (int t = 0; t < READ_TRIES; t++) {
-    uint64_t s1 = __atomic_load_n(&d->h->seq, __ATOMIC_ACQUIRE);
+    fo__word s1 = fo__ld(&d->h->seq, FO__ACQUIRE);
     if (s1 & 1)
       continue;
-    uint64_t n = LOAD(&d->h->count);
-    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    fo__word n = LOAD(&d->h->count);
+    fo__fence(FO__ACQUIRE);
     if (LOAD(&d->h->seq) == s1)
       return (int)n;
   }
@@ -284,12 +299,12 @@ int fo_shmdict_count(fo_shmdict *d) {
 static void insert_at(fo_shmdict *d, size_t i, const qkey *q, int64_t v) {
   slot *s = slot_at(d, i);
   write_begin(d);
-  STORE(&s->hash, q->hash);
-  STORE(&s->len, (uint32_t)q->len);
-  STORE(&s->value, v);
+  STORE(&s->hash, (fo__word)q->hash);
+  STORE(&s->len, (fo__word)q->len);
+  STORE_VALUE(s, v);
   for (size_t k = 0; k < q->words; k++)
     STORE(&s->key[k], q->w[k]);
-  __atomic_store_n(&s->state, FULL, __ATOMIC_RELEASE);
+  fo__st(&s->state, FULL, FO__RELEASE);
   STORE(&d->h->count, LOAD(&d->h->count) + 1);
   write_end(d);
 }
@@ -304,10 +319,15 @@ static int update(fo_shmdict *d, const char *key, int64_t v, int add, int64_t *r
   int64_t now = v;
   if (i != NONE) {
     slot *s = slot_at(d, i);
-    if (add && __builtin_add_overflow(LOAD(&s->value), v, &now))
+    if (add && __builtin_add_overflow(LOAD_VALUE(s), v, &now)) {
       rc = -ERANGE;
-    else
-      STORE(&s->value, now);
+    } else if (FO__SPLIT64_ATOMIC) {
+      STORE_VALUE(s, now);
+    } else {
+      write_begin(d);
+      STORE_VALUE(s, now);
+      write_end(d);
+    }
   } else if (LOAD(&d->h->count) >= d->capacity || free_at == NONE) {
     rc = FO_EFULL;
   } else {
@@ -338,14 +358,14 @@ int fo_shmdict_delete(fo_shmdict *d, const char *key) {
     return FO_ENOTFOUND;
   }
   write_begin(d);
-  __atomic_store_n(&slot_at(d, i)->state, TOMB, __ATOMIC_RELEASE);
+  fo__st(&slot_at(d, i)->state, TOMB, FO__RELEASE);
   STORE(&d->h->count, LOAD(&d->h->count) - 1);
   /* A tombstone followed by an empty slot ends no probe chain that anything lies beyond, so it
    * can become empty, and so can the tombstones before it: misses stay short. */
   if (LOAD(&slot_at(d, (i + 1) & d->mask)->state) == EMPTY)
     for (size_t n = 0, j = i; n < d->nslots && LOAD(&slot_at(d, j)->state) == TOMB;
          n++, j = (j - 1) & d->mask)
-      __atomic_store_n(&slot_at(d, j)->state, EMPTY, __ATOMIC_RELEASE);
+      fo__st(&slot_at(d, j)->state, EMPTY, FO__RELEASE);
   write_end(d);
   unlock(d);
   return 0;
@@ -360,7 +380,7 @@ int fo_shmdict_foreach(fo_shmdict *d, fo_shmdict_fn fn, void *arg) {
   if (rc < 0)
     return rc;
   /* Each snapshot entry: the value, then the key and its NUL. */
-  size_t n = (size_t)LOAD(&d->h->count), esize = 8 + d->key_words * 8, got = 0;
+  size_t n = LOAD(&d->h->count), esize = 8 + d->key_words * 4, got = 0;
   if (n == 0) { /* nothing to copy: an empty dict is walked even with no memory left */
     unlock(d);
     return 0;
@@ -375,11 +395,11 @@ int fo_shmdict_foreach(fo_shmdict *d, fo_shmdict_fn fn, void *arg) {
     if (LOAD(&s->state) != FULL)
       continue;
     unsigned char *e = snap + got++ * esize;
-    int64_t v = LOAD(&s->value);
+    int64_t v = LOAD_VALUE(s);
     memcpy(e, &v, 8);
     for (size_t k = 0; k < d->key_words; k++) {
-      uint64_t w = LOAD(&s->key[k]);
-      memcpy(e + 8 + k * 8, &w, 8);
+      fo__word w = LOAD(&s->key[k]);
+      memcpy(e + 8 + k * 4, &w, 4);
     }
     size_t len = LOAD(&s->len);
     e[8 + (len <= d->key_max ? len : d->key_max)] = '\0';
@@ -402,6 +422,6 @@ int fo__shmdict_hold_mid_update(fo_shmdict *d, int64_t skew) {
   if (rc < 0)
     return rc;
   write_begin(d);
-  STORE(&d->h->count, LOAD(&d->h->count) + (uint64_t)skew);
+  STORE(&d->h->count, LOAD(&d->h->count) + (fo__word)skew);
   return 0;
 }

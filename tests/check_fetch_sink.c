@@ -237,7 +237,7 @@ START_TEST(full_disk_fails_the_item_and_leaves_nothing) {
   snprintf(dir, sizeof dir, "%s/tiny", e.dir);
   mkdir(dir, 0700);
   /* Check runs each test in its own process: the mount stays private to it */
-  if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+  if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0 ||
       mount("fo-test", dir, "tmpfs", 0, "size=256k") != 0) {
     fprintf(stderr, "fetch_sink: full disk SKIPPED: no private tmpfs (%s)\n", strerror(errno));
     nginx_down(&e);

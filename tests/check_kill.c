@@ -368,7 +368,7 @@ END_TEST
 
 /* Per process: adds begun and adds that returned. */
 typedef struct {
-  int64_t begun[DICT_PROCS_MAX], landed[DICT_PROCS_MAX];
+  uint32_t begun[DICT_PROCS_MAX], landed[DICT_PROCS_MAX]; /* 32 bits: lock-free on every target */
 } tally;
 
 static int dict_user(fo_shmdict *d, tally *t, int me, unsigned seed) {
@@ -410,7 +410,7 @@ START_TEST(dict_users_killed_mid_update_lose_nothing) {
   long kills = tp_rounds(150, 15);
   enum { LIVE = 3 };
   fo_shmdict *d;
-  ck_assert_int_eq(fo_shmdict_create(&d, 64, 16), 0);
+  TP_DICT_OR_SKIP(&d, 64, 16);
   fo_shm *shm;
   ck_assert_int_eq(fo_shm_create(&shm, sizeof(tally)), 0);
   tally *t = fo_shm_addr(shm);

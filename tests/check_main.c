@@ -20,6 +20,7 @@ static const struct {
     {"error", error_suite},
     {"alloc", alloc_suite},
     {"cpu", cpu_suite},
+    {"info", info_suite},
     {"port", port_suite},
     {"queue", queue_suite},
     {"pipe", pipe_suite},

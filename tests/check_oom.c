@@ -186,7 +186,13 @@ START_TEST(the_rest_does_not_allocate) {
   objects o;
   ck_assert_int_eq(fo_mq_create(&o.q, 32, 4, 0), 0);
   ck_assert_int_eq(fo_pipe_create(&o.r, &o.w), 0);
-  ck_assert_int_eq(fo_shmdict_create(&o.d, 8, 16), 0);
+  int rc = fo_shmdict_create(&o.d, 8, 16);
+  if (rc == -EOPNOTSUPP) { /* no robust mutexes here (qemu-user): the rest without a dict */
+    fprintf(stderr, "skip: no robust process-shared mutexes here; the dict's calls not run\n");
+    o.d = NULL;
+  } else {
+    ck_assert_int_eq(rc, 0);
+  }
   ck_assert_int_eq(fo_tpool_create(&o.tp, &(fo_tpool_opts){.threads = 2}), 0);
   ck_assert_int_eq(fo_tpool_group_create(o.tp, &o.g), 0);
   ck_assert_int_eq(fo_ppool_create(&o.pp, &(fo_ppool_opts){2, FO_PPOOL_ARENA_MIN}), 0);
@@ -204,13 +210,15 @@ START_TEST(the_rest_does_not_allocate) {
   ck_assert_int_eq(fo_mq_recv(o.q, buf, sizeof buf, &len, 0), 0);
   ck_assert_int_eq(fo_pipe_send(o.w, "hello", 5, 0), 0);
   ck_assert_int_eq(fo_pipe_recv(o.r, buf, sizeof buf, &len, 0), 0);
-  ck_assert_int_eq(fo_shmdict_set(o.d, "a", 1), 0);
-  ck_assert_int_eq(fo_shmdict_add(o.d, "a", 2, &v), 0);
-  ck_assert_int_eq(fo_shmdict_get(o.d, "a", &v), 0);
-  ck_assert(v == 3);
-  ck_assert_int_eq(fo_shmdict_count(o.d), 1);
-  ck_assert_int_eq(fo_shmdict_delete(o.d, "a"), 0);
-  ck_assert_int_eq(fo_shmdict_foreach(o.d, count_entry, &n), 0); /* empty: nothing to copy */
+  if (o.d != NULL) {
+    ck_assert_int_eq(fo_shmdict_set(o.d, "a", 1), 0);
+    ck_assert_int_eq(fo_shmdict_add(o.d, "a", 2, &v), 0);
+    ck_assert_int_eq(fo_shmdict_get(o.d, "a", &v), 0);
+    ck_assert(v == 3);
+    ck_assert_int_eq(fo_shmdict_count(o.d), 1);
+    ck_assert_int_eq(fo_shmdict_delete(o.d, "a"), 0);
+    ck_assert_int_eq(fo_shmdict_foreach(o.d, count_entry, &n), 0); /* empty: nothing to copy */
+  }
   /* threads */
   ck_assert_int_eq(fo_tpool_submit(o.tp, nop, NULL), 0);
   ck_assert_int_eq(fo_tpool_try_submit(o.tp, nop, NULL), 0);

@@ -153,7 +153,8 @@ START_TEST(overlong_path_is_no_quota_not_a_crash) {
 }
 END_TEST
 
-/* The real affinity mask: pin a child to one CPU and ask it. */
+/* The real affinity mask: pin a child to one CPU and ask it. It may use one CPU, and still sees
+ * every CPU online (musl's sysconf(_SC_NPROCESSORS_ONLN) would say 1). */
 START_TEST(affinity_mask_limits_the_count) {
   cpu_set_t set;
   ck_assert_int_eq(sched_getaffinity(0, sizeof set, &set), 0);
@@ -163,6 +164,7 @@ START_TEST(affinity_mask_limits_the_count) {
       first = i;
   ck_assert_int_ge(first, 0);
   ck_assert_int_eq(fo__port_cpus_affinity(), CPU_COUNT(&set));
+  int online = fo_cpu_online();
   pid_t pid = fork();
   ck_assert_int_ge(pid, 0);
   if (pid == 0) {
@@ -170,7 +172,8 @@ START_TEST(affinity_mask_limits_the_count) {
     CPU_SET(first, &set);
     if (sched_setaffinity(0, sizeof set, &set) != 0)
       _exit(2);
-    _exit(fo__port_cpus_affinity() == 1 && fo_cpu_count() == 1 ? 0 : 1);
+    int ok = fo__port_cpus_affinity() == 1 && fo_cpu_count() == 1 && fo_cpu_online() == online;
+    _exit(ok ? 0 : 1);
   }
   int status;
   ck_assert_int_eq(waitpid(pid, &status, 0), pid);
@@ -180,7 +183,32 @@ END_TEST
 
 START_TEST(linux_port_name) {
   ck_assert_str_eq(FO_PORT_NAME, "linux");
-  ck_assert_int_eq(fo__port_cpus_online(), (int)sysconf(_SC_NPROCESSORS_ONLN));
+  int online = fo__linux_cpus_online("/sys/devices/system/cpu/online");
+  ck_assert_int_ge(online, 1);
+  ck_assert_int_eq(fo__port_cpus_online(), online);
+  ck_assert_int_eq(fo_cpu_online(), online);
+}
+END_TEST
+
+/* The kernel's CPU list format, and what is not one. */
+START_TEST(cpu_list_counts) {
+  ck_assert_int_eq(fo__linux_cpu_list_count("0\n"), 1);
+  ck_assert_int_eq(fo__linux_cpu_list_count("0-3\n"), 4);
+  ck_assert_int_eq(fo__linux_cpu_list_count("0-3,8-11\n"), 8);
+  ck_assert_int_eq(fo__linux_cpu_list_count("0,2,4-5"), 4);
+  ck_assert_int_eq(fo__linux_cpu_list_count(""), 0);
+  ck_assert_int_eq(fo__linux_cpu_list_count("3-1\n"), 0);
+  ck_assert_int_eq(fo__linux_cpu_list_count("0-\n"), 0);
+  ck_assert_int_eq(fo__linux_cpu_list_count("-1\n"), 0);
+  ck_assert_int_eq(fo__linux_cpu_list_count("0,,1\n"), 0);
+  ck_assert_int_eq(fo__linux_cpu_list_count("0-3x\n"), 0);
+  ck_assert_int_eq(fo__linux_cpu_list_count("0-99999999\n"), 0);
+  put("online", "0-1,4\n");
+  char path[128];
+  snprintf(path, sizeof path, "%s/online", root);
+  ck_assert_int_eq(fo__linux_cpus_online(path), 3);
+  snprintf(path, sizeof path, "%s/missing", root);
+  ck_assert_int_eq(fo__linux_cpus_online(path), 0);
 }
 END_TEST
 
@@ -199,6 +227,7 @@ Suite *port_suite(void) {
   tcase_add_test(tc, hybrid_takes_the_tighter);
   tcase_add_test(tc, garbage_and_missing_files_mean_no_quota);
   tcase_add_test(tc, overlong_path_is_no_quota_not_a_crash);
+  tcase_add_test(tc, cpu_list_counts);
   suite_add_tcase(s, tc);
   tc = fo_tcase("affinity", 5);
   tcase_add_test(tc, affinity_mask_limits_the_count);

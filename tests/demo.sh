@@ -20,7 +20,21 @@ expect 2 "no command" "$demo"
 expect 2 "unknown command" "$demo" frobnicate
 expect 2 "stray argument" "$demo" cpus extra
 expect 0 "cpus --help" "$demo" cpus --help
-"$demo" --version | grep -q '^fanout-demo [0-9]' || { echo "FAIL: version line" >&2; fail=1; }
+# --version: the library's own report (fo_info_get), one item a line, as the man page shows it.
+# FO_CURL_TLS is the TLS library configure found libcurl on ("none" without libcurl): the binary
+# must run on that one, whatever libcurl the machine has.
+ver=$("$demo" --version)
+printf '%s\n' "$ver" | sed -n 1p | grep -q '^fanout-demo [0-9][0-9.]*$' || { echo "FAIL: version line: $ver" >&2; fail=1; }
+printf '%s\n' "$ver" | grep -qx 'port \(linux\|posix\)' || { echo "FAIL: no port line: $ver" >&2; fail=1; }
+case "${FO_CURL_TLS:-}" in
+  none) want='fetch: not built' ;;
+  '' | unknown) want='tls .*' ;;
+  *) want="tls $FO_CURL_TLS/.*" ;;
+esac
+if [ "${FO_CURL_TLS:-}" != none ]; then
+  printf '%s\n' "$ver" | grep -qx 'libcurl [0-9][0-9.]*' || { echo "FAIL: no libcurl line: $ver" >&2; fail=1; }
+fi
+printf '%s\n' "$ver" | grep -qx "$want" || { echo "FAIL: --version lacks '$want': $ver" >&2; fail=1; }
 cpus=$("$demo" cpus)
 n=$(printf '%s\n' "$cpus" | sed -n 1p)
 case "$n" in
@@ -41,7 +55,7 @@ fi
 # linux port reads the mask; the posix port has no portable way to).
 first=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*\([0-9]*\).*/\1/p' /proc/self/status 2>/dev/null)
 if [ -n "$first" ] && command -v taskset >/dev/null 2>&1 &&
-  "$demo" --version | grep -q '(port linux)'; then
+  "$demo" --version | grep -qx 'port linux'; then
   one=$(taskset -c "$first" "$demo" cpus)
   [ "$one" = "$(printf '1\ntotal %s' "$online")" ] ||
     { echo "FAIL: cpus under taskset -c $first printed '$one'" >&2; fail=1; }

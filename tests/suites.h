@@ -7,6 +7,8 @@
 Suite *error_suite(void);
 Suite *alloc_suite(void);
 Suite *cpu_suite(void);
+/* fo_info_get (tests/check_info.c) */
+Suite *info_suite(void);
 Suite *queue_suite(void);
 Suite *pipe_suite(void);
 Suite *shm_suite(void);

@@ -179,6 +179,26 @@ int fo_set_allocator(const fo_allocator *alloc);
  */
 int fo_cpu_count(void);
 
+/**
+ * The number of CPUs online in the machine, whatever this process may use (the kernel's list in
+ * /sys/devices/system/cpu/online; sysconf(_SC_NPROCESSORS_ONLN) where /sys is not mounted). Not
+ * sysconf alone: on musl that counts the affinity mask instead.
+ * @return the count, always >= 1 (1 when nothing can be read).
+ * Thread-safe; safe after fork().
+ */
+int fo_cpu_online(void);
+
+/** What this library was built with and runs on. Every string is static and never NULL. */
+typedef struct fo_info {
+  const char *version;      /**< fanout's version, FO_VERSION_STRING */
+  const char *port;         /**< operating-system port: "linux" or "posix" */
+  int fetch;                /**< 1 when built with libcurl (fetch.h usable), else 0 */
+  const char *curl_version; /**< libcurl's version at run time, "" without fetch */
+  const char *tls_backend;  /**< libcurl's TLS library at run time, e.g. "mbedTLS/2.28.3"; "" without fetch */
+} fo_info;
+/** Fill *out. @return 0, -EINVAL (out is NULL). Thread-safe; no allocation. */
+int fo_info_get(fo_info *out);
+
 #ifdef __cplusplus
 }
 #endif

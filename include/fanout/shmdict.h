@@ -43,8 +43,10 @@ typedef struct fo_shmdict fo_shmdict;
  * @return 0, -EINVAL (NULL d, capacity 0 or above FO_SHMDICT_CAPACITY_MAX, key_max 0 or above
  *         FO_SHMDICT_KEY_MAX), -ENOMEM (also when the region would be larger than the
  *         machine's physical memory: refused before reserving it), -ENOSPC (no room for the
- *         region), or a negative errno
- *         from the mutex set-up.
+ *         region), -EOPNOTSUPP (the system has no robust process-shared mutexes, so a process
+ *         dying while it holds the dict's lock could not be recovered from: the dict is refused
+ *         rather than offered without that guarantee; seen under user-mode emulators such as
+ *         qemu-riscv64), or another negative errno from the mutex set-up.
  */
 int fo_shmdict_create(fo_shmdict **d, size_t capacity, size_t key_max);
 

@@ -13,11 +13,6 @@
 #include "linux.h"
 #include "port.h"
 
-int fo__port_cpus_online(void) {
-  long n = sysconf(_SC_NPROCESSORS_ONLN);
-  return n > 0 && n < 1L << 20 ? (int)n : 0;
-}
-
 int fo__port_cpus_affinity(void) {
   cpu_set_t set; /* 128 bytes: enough for 1024 CPUs, and no allocation in the common case */
   if (sched_getaffinity(0, sizeof set, &set) == 0)
@@ -61,6 +56,48 @@ static ssize_t read_small(const char *path, char *buf, size_t size) {
 }
 
 /* Whole CPUs for quota/period, rounded up; 0 when either is not a positive number. */
+int fo__linux_cpu_list_count(const char *text) {
+  long count = 0;
+  const char *p = text;
+  for (;;) {
+    char *end;
+    long lo = strtol(p, &end, 10), hi = lo;
+    if (end == p || lo < 0 || *p == '-' || *p == '+')
+      return 0;
+    p = end;
+    if (*p == '-') {
+      p++;
+      hi = strtol(p, &end, 10);
+      if (end == p || *p == '-' || *p == '+' || hi < lo)
+        return 0;
+      p = end;
+    }
+    count += hi - lo + 1;
+    if (count >= 1L << 20)
+      return 0;
+    if (*p == ',') {
+      p++;
+      continue;
+    }
+    return *p == '\n' || *p == '\0' ? (int)count : 0;
+  }
+}
+
+int fo__linux_cpus_online(const char *path) {
+  char buf[4096];
+  return read_small(path, buf, sizeof buf) > 0 ? fo__linux_cpu_list_count(buf) : 0;
+}
+
+/* The kernel's list of online CPUs rather than sysconf(_SC_NPROCESSORS_ONLN): musl answers that
+ * with the CPUs of the affinity mask, which is a different limit (fo__port_cpus_affinity). */
+int fo__port_cpus_online(void) {
+  int n = fo__linux_cpus_online("/sys/devices/system/cpu/online");
+  if (n > 0)
+    return n;
+  long c = sysconf(_SC_NPROCESSORS_ONLN); /* no /sys mounted: the C library's answer */
+  return c > 0 && c < 1L << 20 ? (int)c : 0;
+}
+
 static int quota_cpus(long long quota, long long period) {
   if (quota <= 0 || period <= 0)
     return 0;

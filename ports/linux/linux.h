@@ -18,6 +18,15 @@
 int fo__linux_cgroup_cpus(const char *sysfs_root, const char *proc_cgroup);
 
 /*
+ * CPUs in a kernel CPU list such as "0-3,8-11\n" (the format of /sys/devices/system/cpu/online);
+ * 0 for text that is not one.
+ */
+int fo__linux_cpu_list_count(const char *text);
+
+/* CPUs in the CPU list in the file path; 0 when it cannot be read or is not one. */
+int fo__linux_cpus_online(const char *path);
+
+/*
  * An unpredictable name for a POSIX IPC object: prefix (starting with '/'), the caller's pid in
  * decimal, '-', and 16 hex digits from the kernel's random source ("/fanout-mq-4242-0123...").
  * Returns 0, -ENAMETOOLONG (size too small: 48 bytes always do), or the negative errno of the

@@ -5,8 +5,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <stdint.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,11 +15,7 @@
 #include "sys.h"
 
 int fo__port_shm_reserve(int fd, size_t size) {
-  /* off_t is 64 bits even on 32-bit boards (large-file build), but not everywhere */
-  const uintmax_t off_max = ((uintmax_t)1 << (sizeof(off_t) * CHAR_BIT - 1)) - 1;
-  if ((uintmax_t)size > off_max)
-    return -EFBIG;
-  int rc = fo__shm_room(fd, size);
+  int rc = fo__shm_room(fd, size); /* -EFBIG too, where size is above an off_t */
   if (rc < 0)
     return rc;
   for (;;) {

@@ -16,9 +16,7 @@
 #endif
 
 int fo__port_shm_reserve(int fd, size_t size) {
-  if ((off_t)size < 0)
-    return -EFBIG;
-  int rc = fo__shm_room(fd, size);
+  int rc = fo__shm_room(fd, size); /* -EFBIG too, where size is above an off_t */
   if (rc < 0)
     return rc;
 #ifdef HAVE_POSIX_FALLOCATE

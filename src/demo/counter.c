@@ -3,6 +3,7 @@
  * the parent prints the dictionary once they are all done. */
 #include "config.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -109,7 +110,8 @@ int demo_counter(int argc, char **argv) {
   fo_shmdict *dict;
   int rc = fo_shmdict_create(&dict, nprocs, COUNTER_KEY_MAX);
   if (rc != 0) {
-    fprintf(stderr, "fanout-demo counter: cannot create the dict: %s\n", fo_strerror(rc));
+    fprintf(stderr, "fanout-demo counter: cannot create the dict: %s%s\n", fo_strerror(rc),
+            rc == -EOPNOTSUPP ? " (no robust process-shared mutexes on this system)" : "");
     return DEMO_PARTIAL;
   }
   counter_job job = {dict, increments};

@@ -4,7 +4,6 @@
 #include "config.h"
 
 #include <stdio.h>
-#include <unistd.h>
 
 #include "demo.h"
 #include "fanout/fanout.h"
@@ -32,7 +31,6 @@ int demo_cpus(int argc, char **argv) {
   }
   if (status != DEMO_OK)
     return status;
-  long total = sysconf(_SC_NPROCESSORS_ONLN);
-  printf("%d\ntotal %ld\n", fo_cpu_count(), total > 0 ? total : 1);
+  printf("%d\ntotal %d\n", fo_cpu_count(), fo_cpu_online());
   return DEMO_OK;
 }

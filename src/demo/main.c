@@ -23,7 +23,7 @@ static const char usage[] =
     "  threads     threads printing their number, with and without a lock\n"
     "\n"
     "  --help      this text\n"
-    "  --version   version and port\n";
+    "  --version   version, port, and the libcurl and TLS library it runs on\n";
 
 static const struct {
   const char *name;
@@ -38,6 +38,19 @@ static const struct {
     {"threads", demo_threads},
 };
 
+/* What the library reports about itself, so a user can see which libcurl and TLS library a
+ * binary really runs on (the one linked in, not whatever the machine has installed). */
+static int print_version(void) {
+  fo_info info;
+  (void)fo_info_get(&info); /* fails only for NULL */
+  printf("fanout-demo %s\nport %s\n", info.version, info.port);
+  if (info.fetch)
+    printf("libcurl %s\ntls %s\n", info.curl_version, info.tls_backend);
+  else
+    puts("fetch: not built");
+  return DEMO_OK;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) {
     fputs(usage, stderr);
@@ -48,10 +61,8 @@ int main(int argc, char **argv) {
     fputs(usage, stdout);
     return DEMO_OK;
   }
-  if (strcmp(cmd, "--version") == 0) {
-    printf("fanout-demo %s (port %s)\n", FO_VERSION_STRING, FO_PORT_NAME);
-    return DEMO_OK;
-  }
+  if (strcmp(cmd, "--version") == 0)
+    return print_version();
   for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
     if (strcmp(cmd, commands[i].name) == 0)
       return commands[i].fn(argc - 1, argv + 1);

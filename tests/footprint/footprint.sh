@@ -4,6 +4,9 @@
 #
 # - Code and data of each object of libfanout.a built for aarch64-linux-gnu with -Os
 #   (aarch64-linux-gnu-size), for the core (--without-curl) and the whole library.
+# - What a program that uses one module pays: a minimal program per module (module.c) linked
+#   statically for aarch64 and for mips-linux-gnu (32-bit, big-endian; core only), and the bytes
+#   of libfanout.a its link map shows were pulled in (pulled.awk).
 # - The stack each worker thread gets with the library's defaults, read by the thread itself
 #   on aarch64 (a static probe run under qemu-aarch64-static).
 # - The demo's peak resident memory (VmHWM at its exit, under ptrace): a static -Os build for
@@ -20,9 +23,11 @@ host=aarch64-linux-gnu
 jobs=${JOBS:-2}
 mkdir -p "$top"
 
-for tool in "$host-gcc" "$host-size" "qemu-aarch64-static"; do
+mips='mips-linux-gnu'
+for tool in "$host-gcc" "$host-size" "qemu-aarch64-static" "$mips-gcc"; do
   command -v "$tool" >/dev/null ||
-    { echo "footprint: $tool is missing: run ./quickstart deps --host=$host" >&2; exit 1; }
+    { echo "footprint: $tool is missing: run ./quickstart deps --host=$host and" \
+      "./quickstart deps --host=$mips" >&2; exit 1; }
 done
 tprefix=$("$src/quickstart" deps --host="$host" 2>/dev/null | tail -n1)
 nprefix=$("$src/quickstart" deps 2>/dev/null | tail -n1)
@@ -42,8 +47,11 @@ PKG_CONFIG_PATH='' PKG_CONFIG_LIBDIR=$cross_pc configure core --host="$host" --w
   --disable-demo CFLAGS=-Os
 PKG_CONFIG_PATH='' PKG_CONFIG_LIBDIR=$cross_pc configure whole --host="$host" --disable-demo \
   CFLAGS=-Os
+PKG_CONFIG_PATH='' PKG_CONFIG_LIBDIR=/nonexistent configure core-$mips --host="$mips" \
+  --without-curl --disable-demo CFLAGS=-Os
 PKG_CONFIG_PATH="$nprefix/lib/pkgconfig" configure native CFLAGS=-Os LDFLAGS=-static
 make -s -C "$top/core" -j"$jobs" libfanout.a >/dev/null
+make -s -C "$top/core-$mips" -j"$jobs" libfanout.a >/dev/null
 make -s -C "$top/whole" -j"$jobs" libfanout.a >/dev/null
 make -s -C "$top/native" -j"$jobs" fanout-demo >/dev/null
 
@@ -79,6 +87,45 @@ read -r t d b < <(total <<<"$core")
 line "core (without curl)" "$t" "$d" "$b"
 read -r t d b < <(total <<<"$whole")
 line "whole" "$t" "$d" "$b"
+read -r t d b < <(host=$mips sizes "$top/core-$mips" | total)
+line "core, $mips" "$t" "$d" "$b"
+echo
+
+# ---- per module: pulled TRIPLET TREE MODULE LIBS...: the module's minimal program linked
+# statically against TREE's libfanout.a; prints the archive's "text data bss" in it.
+pulled() {
+  local triplet=$1 tree=$2 module=$3
+  shift 3
+  local exe=$top/module-$triplet-$module
+  "$triplet-gcc" -Os -static -I"$src/include" -I"$tree/include" -DFP_MODULE_"$module" \
+    -o "$exe" "$src/tests/footprint/module.c" "$tree/libfanout.a" "$@" -lpthread \
+    -Wl,-Map="$exe.map" 2>"$exe.log" ||
+    { cat "$exe.log" >&2; echo "footprint: $module does not link for $triplet" >&2; exit 1; }
+  awk -f "$src/tests/footprint/pulled.awk" "$exe.map"
+}
+curl_static=$(PKG_CONFIG_PATH='' PKG_CONFIG_LIBDIR=$cross_pc pkg-config --static --libs libcurl)
+echo "What a program using one module links in: bytes of libfanout.a in a minimal static program"
+echo "(-Os; each also names fo_strerror):"
+echo
+mrow() { printf '| %-22s | %12s | %5s | %5s | %9s | %5s | %5s |\n' "$@"; }
+mrow module "${host%%-*} text" data bss "${mips%%-*} text" data bss
+mrow ---------------------- -----------: ----: ----: --------: ----: ----:
+for m in "TPOOL:thread pool" "PPOOL:process pool" "QUEUE:message queue" "PIPE:pipe" \
+  "SHM:shared memory" "SHMDICT:shared dict" "PROC:process" "JSON:JSON" "SAT:satellites" \
+  "FETCH:fetch (libcurl)"; do
+  IFS=: read -r id name <<<"$m"
+  if [ "$id" = FETCH ]; then
+    # shellcheck disable=SC2086
+    read -r t d b < <(pulled "$host" "$top/whole" "$id" $curl_static)
+    mrow "$name" "$t" "$d" "$b" - - -
+  else
+    read -r t d b < <(pulled "$host" "$top/core" "$id")
+    read -r mt md mb < <(pulled "$mips" "$top/core-$mips" "$id")
+    mrow "$name" "$t" "$d" "$b" "$mt" "$md" "$mb"
+  fi
+done
+echo
+echo "libfanout.a for $mips has no fetcher here: Debian has no mbedTLS for it to build libcurl on."
 echo
 
 # ---- stacks

@@ -2,6 +2,9 @@
 
 #include "procs.h"
 
+#include "fanout/fanout.h"
+#include "fanout/shmdict.h"
+
 #include <check.h>
 #include <ctype.h>
 #include <dirent.h>
@@ -213,6 +216,17 @@ int tp_robust_futexes(const char *what) {
 #endif
   fprintf(stderr, "skip: robust futexes unavailable here (user-mode emulator?); %s\n", what);
   return 0;
+}
+
+int tp_dict_create(struct fo_shmdict **d, size_t capacity, size_t key_max, const char *what) {
+  int rc = fo_shmdict_create(d, capacity, key_max);
+  if (rc == -EOPNOTSUPP) {
+    fprintf(stderr, "skip: no robust process-shared mutexes here (qemu-user?); %s not run\n",
+            what);
+    return 0;
+  }
+  ck_assert_msg(rc == 0, "fo_shmdict_create: %s", fo_strerror(rc));
+  return 1;
 }
 
 int tp_reap_children(double timeout, int *reaped) {

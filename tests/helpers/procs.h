@@ -73,6 +73,17 @@ int tp_adopt_orphans(const char *what);
  * and never releases a dead holder's lock: then 0, with a note on stderr ending with what. */
 int tp_robust_futexes(const char *what);
 
+/* fo_shmdict_create for a test: 1 when *d was made; 0, with a note on stderr naming what is not
+ * run, where the system has no robust process-shared mutexes (-EOPNOTSUPP); any other failure
+ * fails the test. TP_DICT_OR_SKIP returns from the test in the second case. */
+struct fo_shmdict;
+int tp_dict_create(struct fo_shmdict **d, size_t capacity, size_t key_max, const char *what);
+#define TP_DICT_OR_SKIP(d, capacity, key_max)                                                   \
+  do {                                                                                          \
+    if (!tp_dict_create((d), (capacity), (key_max), __func__))                                  \
+      return;                                                                                   \
+  } while (0)
+
 /* Reap every child of this process, its own and adopted orphans, until none is left or timeout
  * seconds (scaled) pass; then kill and reap what is left. Returns how many were still running at
  * the deadline (0: every descendant ended by itself); *reaped (may be NULL) counts the rest. */

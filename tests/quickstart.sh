@@ -1,0 +1,178 @@
+#!/bin/sh
+# ./quickstart's own behaviour, without installing or building anything for real:
+#   - usage errors exit 2, --help exits 0;
+#   - a user who is not root and has no sudo is told what is needed, and nothing changes;
+#   - an interrupted libcurl build is never used and the next run completes it; two runs at once
+#     build once (the compile and source steps replaced by quick stand-ins, the rest real);
+#   - the policy-rc.d it puts in place while installing leaves the machine's own as it was;
+#   - the skipped-case summary counts and groups the runners' skip lines.
+# shellcheck shell=bash
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+set -u
+qs=$(cd "$(dirname "$0")/.." && pwd)/quickstart
+[ -x "$qs" ] || { echo "no quickstart at $qs" >&2; exit 1; }
+work=$(mktemp -d "${TMPDIR:-/tmp}/fanout-qs.XXXXXX")
+chmod 755 "$work"
+trap 'rm -rf "$work"' EXIT INT TERM
+fail=0
+bad() {
+  echo "FAIL: $*" >&2
+  fail=1
+}
+
+# ---------------------------------------------------------------- usage
+status() { # expected description args...
+  local want=$1 what=$2
+  shift 2
+  FANOUT_CACHE=$work/nocache "$qs" "$@" >"$work/out" 2>"$work/err"
+  local got=$?
+  [ "$got" -eq "$want" ] || bad "$what: exit $got, expected $want"
+}
+status 2 "no command"
+grep -q 'quickstart demo' "$work/err" || bad "no command: usage not on stderr"
+status 2 "unknown command" frobnicate
+status 2 "unknown deps flag" deps --frob
+status 2 "unknown layer" deps --layer=everything
+status 2 "stray check argument" check extra
+status 2 "unknown check flag" check -x
+status 0 "--help" --help
+grep -q 'quickstart check' "$work/out" || bad "--help: usage not on stdout"
+[ ! -e "$work/nocache" ] || bad "a usage error created the cache directory"
+
+# ---------------------------------------------------------------- no root, no sudo
+# dpkg-query stands in for a machine without the packages; apt-get records any call.
+shim=$work/shim
+mkdir -p "$shim"
+printf '#!/bin/sh\nexit 1\n' >"$shim/dpkg-query"
+printf '#!/bin/sh\necho "$@" >>%s/apt-called\nexit 1\n' "$work" >"$shim/apt-get"
+chmod 755 "$shim"/*
+if command -v sudo >/dev/null 2>&1; then
+  echo "SKIP no_root_no_sudo: sudo is installed here (the fresh-machine CI step covers it)" >&2
+else
+  as=()
+  if [ "$(id -u)" -eq 0 ]; then
+    as=(setpriv --reuid=nobody --regid=nogroup --clear-groups --)
+  fi
+  # a copy, since the checkout may sit where that user cannot read (/root)
+  cp "$qs" "$work/quickstart" && chmod 755 "$work/quickstart"
+  "${as[@]}" env HOME="$work/home" FANOUT_CACHE="$work/nr-cache" PATH="$shim:/usr/bin:/bin" \
+    "$work/quickstart" deps >"$work/out" 2>"$work/err"
+  got=$?
+  [ "$got" -eq 1 ] || bad "non-root without sudo: exit $got, expected 1"
+  grep -q 'needs root' "$work/err" || bad "non-root without sudo: does not say it needs root: $(cat "$work/err")"
+  grep -q 'build-essential' "$work/err" || bad "non-root without sudo: does not name the packages"
+  [ ! -e "$work/apt-called" ] || bad "non-root without sudo: ran apt-get $(cat "$work/apt-called")"
+  [ ! -e "$work/nr-cache" ] || bad "non-root without sudo: created the cache directory"
+fi
+
+# ---------------------------------------------------------------- interrupted builds
+# The functions of quickstart, sourced; only fetching and compiling are stand-ins.
+cat >"$work/fake.sh" <<'SH'
+source "$QS"
+cache=$1
+host=""
+curl_fetch_source() { mkdir -p "$1/curl-x" && printf '%s\n' "$1/curl-x"; }
+curl_compile() {
+  echo x >>"$cache/../compiles"
+  local d=$3$2
+  mkdir -p "$d/lib/pkgconfig" "$d/include/curl"
+  printf 'half\n' >"$d/lib/libcurl.a"
+  case "$MODE" in
+    kill) kill -KILL "$BASHPID" ;;
+    slow) sleep 1 ;;
+  esac
+  printf 'whole\n' >"$d/lib/libcurl.a"
+  : >"$d/lib/libcurl.so.4"
+  printf 'prefix=%s\nName: libcurl\nLibs: -L${libdir} -lcurl\nLibs.private: -lmbedtls -lmbedx509 -lmbedcrypto\n' \
+    "$2" >"$d/lib/pkgconfig/libcurl.pc"
+}
+build_curl "$cache/curl-test"
+SH
+c=$work/cache
+mkdir -p "$c"
+(QS=$qs MODE=kill bash "$work/fake.sh" "$c"; true) 2>/dev/null
+[ ! -e "$c/curl-test" ] || bad "a killed build left its prefix in place"
+ls -d "$c"/.stage-* >/dev/null 2>&1 || bad "the killed build left no stage (the stand-in did not run?)"
+# An older quickstart built straight into the prefix: one without its stamp must not be used.
+mkdir -p "$c/curl-test/lib/pkgconfig"
+printf 'half\n' >"$c/curl-test/lib/libcurl.a"
+printf 'Name: libcurl\n' >"$c/curl-test/lib/pkgconfig/libcurl.pc"
+QS=$qs bash -c 'source "$QS"; curl_usable "$1/curl-test"' _ "$c" && bad "a prefix without its stamp counts as usable"
+QS=$qs MODE=ok bash "$work/fake.sh" "$c" 2>/dev/null || bad "the run after the killed one failed"
+QS=$qs bash -c 'source "$QS"; curl_usable "$1/curl-test"' _ "$c" || bad "the next run did not complete the prefix"
+[ "$(cat "$c/curl-test/lib/libcurl.a" 2>/dev/null)" = whole ] || bad "the completed prefix holds the half-built library"
+ls -d "$c"/.stage-* >/dev/null 2>&1 && bad "stages left after a complete run"
+ls "$c"/curl-test/lib/*.so* >/dev/null 2>&1 && bad "a shared libcurl left in the prefix"
+grep -q '^Libs: .*-lcurl -lmbedtls -lmbedx509 -lmbedcrypto$' "$c/curl-test/lib/pkgconfig/libcurl.pc" ||
+  bad "libcurl.pc's Libs lacks its TLS libraries: $(cat "$c/curl-test/lib/pkgconfig/libcurl.pc")"
+# Two runs at once: the second waits for the first and builds nothing.
+c2=$work/cache2
+mkdir -p "$c2"
+(QS=$qs MODE=slow bash "$work/fake.sh" "$c2" 2>/dev/null) &
+p1=$!
+sleep 0.3
+QS=$qs MODE=slow bash "$work/fake.sh" "$c2" 2>/dev/null || bad "the second concurrent run failed"
+wait "$p1" || bad "the first concurrent run failed"
+[ "$(wc -l <"$work/compiles")" -eq 3 ] || bad "compiles: $(wc -l <"$work/compiles"), expected 3 (kill, retry, one of two at once)"
+
+# ---------------------------------------------------------------- policy-rc.d
+QS=$qs P=$work/policy bash -c '
+  source "$QS"; sudo_() { "$@"; }
+  policy=$P; policy_saved=$P.fanout-saved
+  # none before: none after
+  policy_deny; [ "$(sh "$policy"; echo $?)" = 101 ] || exit 11
+  policy_restore; [ ! -e "$policy" ] || exit 12
+  # the machine has one: it comes back unchanged
+  printf "#!/bin/sh\nexit 0\n" >"$policy"; cp "$policy" "$P.orig"
+  policy_deny; [ "$(sh "$policy"; echo $?)" = 101 ] || exit 13
+  policy_restore; cmp -s "$policy" "$P.orig" || exit 14
+  # a run killed while installing left its own in place and the machine one aside
+  policy_deny
+  policy_deny; policy_restore; cmp -s "$policy" "$P.orig" || exit 15
+  [ ! -e "$policy_saved" ] || exit 16
+  # a run killed while installing on a machine without a policy: its own is not kept
+  rm -f "$policy"; policy_deny
+  policy_cleanup; [ ! -e "$policy" ] || exit 17
+  policy_deny; policy_restore; [ ! -e "$policy" ] || exit 18
+' || bad "policy-rc.d handling: step $? failed"
+
+# ---------------------------------------------------------------- leftovers
+# What demo and check look for when they end: a child still running, or an orphan that carries
+# the run's mark.
+QS=$qs bash -c '
+  source "$QS"
+  check_leftovers 2>/dev/null || exit 11
+  sleep 30 &
+  kid=$!
+  check_leftovers 2>/dev/null && exit 12
+  kill "$kid"; wait "$kid" || true
+  check_leftovers 2>/dev/null || exit 13
+  (setsid sleep 30 >/dev/null 2>&1 &)
+  sleep 0.2
+  left=$(leftovers)
+  orphan=${left%% *}
+  [ -n "$orphan" ] && [ "$(printf "%s\n" "$left" | wc -l)" -eq 1 ] || exit 14
+  grep -q sleep "/proc/$orphan/cmdline" || exit 16
+  kill "$orphan"
+  sleep 0.2
+  check_leftovers 2>/dev/null || exit 15
+' || bad "leftover processes: step $? failed"
+
+# ---------------------------------------------------------------- skip summary
+b=$work/b
+mkdir -p "$b/tests" "$b-nocurl/tests"
+printf 'Running suite(s): x\nSKIP numbers_ignore_the_locale: no locale with a decimal comma installed\n' >"$b/tests/check_fanout.log"
+printf 'SKIP fixtures_a: real fixtures not found at /x\nSKIP fixtures_b: real fixtures not found at /x\n' >>"$b/tests/check_fanout.log"
+printf 'note: cannot mount a tmpfs (not root?): reservation test skipped\n100%%: Checks: 9, Failures: 0\n' >>"$b/tests/check_fanout.log"
+printf ':test-result: PASS\n' >"$b/tests/check_fanout.trs"
+printf 'SKIP: python3 parses the output\n' >"$b-nocurl/tests/demo-lesson.sh.log"
+printf ':test-result: SKIP\n' >"$b-nocurl/tests/demo-lesson.sh.trs"
+printf 'SKIP fixtures_a: real fixtures not found at /x\n' >"$b-nocurl/tests/check_fanout.log"
+out=$(QS=$qs bash -c 'source "$QS"; skip_summary "$@"' _ "$b" "$b-nocurl" 2>&1)
+echo "$out" | grep -q 'skipped cases: 6$' || bad "skip count: $out"
+echo "$out" | grep -q '3 x real fixtures not found at /x \[b, b-nocurl\] (fixtures_a, fixtures_b)' ||
+  bad "skips not grouped by reason: $out"
+echo "$out" | grep -q '1 x whole test demo-lesson.sh' || bad "a skipped test script is not counted: $out"
+
+[ "$fail" -eq 0 ] && echo "quickstart: all cases passed"
+exit $fail
