@@ -1,14 +1,21 @@
 /**
  * @file fetch.h
- * Many HTTP(S) GETs at once on a thread pool, with libcurl.
+ * Many HTTP(S) requests at once on a thread pool, with libcurl.
  *
  * A fetcher owns a set of libcurl easy handles, one per worker in use, each reused from request to
  * request so connections stay alive, and one share object through which the handles share DNS
  * answers and TLS sessions (behind a real mutex per kind of data; connections are not shared,
- * libcurl does not support that between threads). fo_fetch_many() spreads a list of URLs over the
- * pool's workers: each worker takes the next URL, fetches it (with retries) and writes the result
- * into the caller's array at the URL's index, so the caller needs no lock to gather results. Every
- * URL gets a result, whatever happens to the others.
+ * libcurl does not support that between threads). fo_fetch_requests() spreads a list of requests
+ * (fo_fetch_req: method, headers, body, where the answer goes) over the pool's workers: each
+ * worker takes the next item, runs it (with retries) and writes the result into the caller's
+ * array at the item's index, so the caller needs no lock to gather results. Every item gets a
+ * result, whatever happens to the others. fo_fetch_many() and fo_fetch_one() are the simple form:
+ * GETs into memory.
+ *
+ * Compression. Unless fo_fetch_opts.no_compress, every request but a resumed one sends
+ * "Accept-Encoding: gzip, deflate" and the fetcher inflates the body as it streams (with zlib),
+ * so caps, files, digests and progress count decoded bytes and a small body that inflates
+ * without end stops at the cap.
  *
  * TLS. Peers and host names are always verified; there is no option to turn verification off.
  * The CA bundle is libcurl's default unless ca_file or ca_path is set. On libcurl built with
@@ -219,7 +226,8 @@ typedef void (*fo_fetch_progress_fn)(unsigned long long bytes, unsigned long lon
  * struct points to alive until the call returns.
  *
  * Sinks: with output set the body goes to that file; else with write set, to the callback; else
- * into result->body (capped). A file is written under a temporary name in the same directory
+ * into result->body (capped; the body of any status, as fo_fetch_many() keeps it). A file or a
+ * callback gets only a 2xx body. A file is written under a temporary name in the same directory
  * (".NAME.XXXXXX"), fsync'ed and renamed over output only when the whole body arrived with a 2xx
  * status and matched sha256; on any failure output is untouched and the temporary is removed.
  */
@@ -240,7 +248,8 @@ typedef struct fo_fetch_req {
   void *body_arg;                 /**< its argument */
   unsigned long long body_size;   /**< FO_FETCH_BODY_FD and _READ: see fo_fetch_body_from */
   const char *output;             /**< NULL, or the file the body goes to */
-  fo_fetch_write_fn write;        /**< NULL, or the callback the body goes to (no output) */
+  fo_fetch_write_fn write;        /**< NULL, or the callback the body of a 2xx goes to (not
+                                       called for other statuses; ignored with output) */
   void *write_arg;                /**< its argument */
   size_t max_bytes;               /**< decoded body cap; over it the item fails with
                                        FO_ETOOBIG. 0: the fetcher's max_body for memory, no cap
