@@ -2,7 +2,8 @@
  * byte continues from the bytes on disk, in the same call (a retry) or the next run (a new
  * fetcher finding ".NAME.part" and its validator); a server that ignores Range, or whose
  * validator changed, starts the file from zero; the mirror's count of body bytes served shows
- * that no byte crossed twice. */
+ * that no byte crossed twice. Then nginx over HTTPS at limit_rate: a download cut by its timeout
+ * resumes with nginx's ETag and ranges. */
 #include "config.h"
 
 #include <check.h>
@@ -156,9 +157,56 @@ START_TEST(next_run_resumes_and_changed_or_ignored_ranges_restart) {
 }
 END_TEST
 
+static void slow_file(const char *html, void *arg) {
+  char path[256];
+  snprintf(path, sizeof path, "%s/slow/image.bin", html);
+  write_blob(path, (const char *)arg);
+}
+
+/* nginx over HTTPS at limit_rate: a timeout cuts the download, the next run resumes it with
+ * nginx's own ETag and byte ranges. */
+START_TEST(nginx_slow_download_cut_by_timeout_resumes) {
+  test_nginx n;
+  static char tag[] = "7";
+  if (!nginx_up(&n, "fetch_resume", slow_file, tag))
+    return;
+  ck_assert_int_eq(fo_fetch_global_init(), 0);
+  char url[128], out[128], part[128], src[256];
+  nginx_url(&n, 1, "/slow/image.bin", url, sizeof url);
+  snprintf(out, sizeof out, "%s/image.bin", n.dir);
+  snprintf(part, sizeof part, "%s/.image.bin.part", n.dir);
+  snprintf(src, sizeof src, "%s/html/slow/image.bin", n.dir);
+  fo_fetch_req req = {.url = url, .output = out, .flags = FO_FETCH_RESUME};
+  fo_fetch_result r;
+  for (int run = 0; run < 2; run++) {
+    fo_fetcher *f = NULL;
+    fo_fetch_opts o = {.threads = 1, .ca_file = n.ca, .timeout_ms = run == 0 ? 3000 : 20000};
+    ck_assert_int_eq(fo_fetcher_create(&f, &o), 0);
+    fo_fetch_requests(f, &req, 1, &r, NULL, NULL);
+    fo_fetcher_destroy(f);
+    if (run == 0) {
+      ck_assert_msg(r.err == -ETIMEDOUT, "%s", r.message);
+      long long kept = file_size(part);
+      ck_assert_msg(kept > 50000 && kept < SIZE, "kept %lld", kept);
+    } else {
+      ck_assert_msg(r.err == 0, "%s", r.message);
+      ck_assert_uint_gt(r.resumed, 50000);
+      ck_assert_uint_eq(r.bytes, SIZE);
+      ck_assert_int_eq(r.status, 206);
+    }
+    fo_fetch_result_free(&r);
+  }
+  ck_assert(test_files_equal(out, src));
+  ck_assert_int_eq(access(part, F_OK), -1);
+  fo_fetch_global_cleanup();
+  nginx_down(&n);
+}
+END_TEST
+
 void fetch_resume_cases(Suite *s) {
   TCase *tc = fo_tcase("resume", 60);
   tcase_add_test(tc, cut_transfer_resumes_in_the_same_call_without_a_byte_twice);
   tcase_add_test(tc, next_run_resumes_and_changed_or_ignored_ranges_restart);
+  tcase_add_test(tc, nginx_slow_download_cut_by_timeout_resumes);
   suite_add_tcase(s, tc);
 }
