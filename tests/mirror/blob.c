@@ -37,6 +37,8 @@ int mirror_blob_serve(int fd, const mirror_blob_req *rq) {
     return mirror_send_all(fd, head, (size_t)n) == 0 && rq->keep_alive ? 0 : -1;
   }
   long long from = ranged ? rq->range_from : 0;
+  if (ranged && rq->skew > 0)
+    from = rq->skew < from ? from - rq->skew : 0;
   int n;
   if (ranged)
     n = snprintf(head, sizeof head,

@@ -11,6 +11,7 @@ typedef struct {
   int cut_now;          /* this request is one of the first n= of its target */
   int norange;          /* norange=1: ignore Range, answer 200 */
   int lastmod;          /* lastmod=1: Last-Modified as the validator, no ETag */
+  long long skew;       /* skew=K: a 206 starts K bytes before the byte asked for (a bad server) */
   char tag[32];         /* tag=: part of the validator (change it to change the body's version) */
   long long range_from; /* from "Range: bytes=N-"; -1: none */
   char if_range[128];   /* the If-Range header, or "" */

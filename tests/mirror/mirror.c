@@ -14,8 +14,8 @@
  * 404 "Not Found" for unknown and malformed ids), /stats (counters as JSON; ?window=MS adds the
  * most requests seen in any window of that length), /stats/reset, and /blob (blob.h: a body of
  * size=B deterministic bytes with an ETag, or Last-Modified with lastmod=1, tag=T its version,
- * Range and If-Range honoured unless norange=1, cut=B closing the connection after body byte B
- * for the first n=K requests of the target; /stats counts its body bytes as blob_bytes).
+ * Range and If-Range honoured unless norange=1 (skew=K: a 206 from K bytes too early), cut=B
+ * closing the connection after body byte B for the first n=K requests of the target; /stats counts its body bytes as blob_bytes).
  *
  * Faults, per request through the query string, on any starlink route:
  *   fault=500|503|429|reset|trunc|drip|challenge|challenge200|big|bigchunked|close
@@ -504,6 +504,7 @@ static int serve(int fd, const request *rq) {
                          .cut = param_long(rq, "cut", -1),
                          .norange = (int)param_long(rq, "norange", 0),
                          .lastmod = (int)param_long(rq, "lastmod", 0),
+                         .skew = param_long(rq, "skew", 0),
                          .range_from = rq->range_from,
                          .keep_alive = rq->keep_alive};
     long n = param_long(rq, "n", 0);
