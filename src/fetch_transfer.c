@@ -397,6 +397,7 @@ static void fetch_item(fo_fetcher *f, fo__handle *h, const fo_fetch_req *req,
         fo__msgf(r, 0, "out of memory for the request");
       else
         fo__msgf(r, 0, "cannot create a file beside %s: %s", req->output, strerror(-err));
+      fo__sink_free(&x->sink);
     }
   }
   if (err == 0) {

@@ -164,6 +164,16 @@ START_TEST(next_run_resumes_and_changed_or_ignored_ranges_restart) {
   ck_assert_int_eq(access(part, F_OK), -1);
   ck_assert_int_eq(access(tag, F_OK), -1);
   ck_assert(test_files_equal(e.out, e.want2)); /* the old final file, untouched */
+  /* a resumed output in a directory that does not exist fails alone, leaking nothing */
+  char url[300], nodir[160];
+  mirror_url(&e.m, "/blob", url, sizeof url);
+  snprintf(nodir, sizeof nodir, "%s/none/image.bin", e.dir);
+  fo_fetch_req req = {.url = url, .output = nodir, .flags = FO_FETCH_RESUME};
+  fo_fetcher *f = make(0);
+  ck_assert_int_eq(fo_fetch_requests(f, &req, 1, &r, NULL, NULL), 1);
+  ck_assert_int_eq(r.err, -ENOENT);
+  fo_fetch_result_free(&r);
+  fo_fetcher_destroy(f);
   down(&e);
 }
 END_TEST
