@@ -35,6 +35,8 @@ static const struct {
     /* The fetcher is built only with libcurl. */
     {"fetch", fetch_suite},
     {"fetch_tls", fetch_tls_suite},
+    {"fetch_req", fetch_req_suite},
+    {"fetch_sink", fetch_sink_suite},
     {"chaos", chaos_suite},
 #endif
     {"kill", kill_suite},

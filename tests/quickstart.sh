@@ -5,7 +5,8 @@
 #   - an interrupted libcurl build is never used and the next run completes it; two runs at once
 #     build once (the compile and source steps replaced by quick stand-ins, the rest real);
 #   - the policy-rc.d it puts in place while installing leaves the machine's own as it was;
-#   - the skipped-case summary counts and groups the runners' skip lines.
+#   - the skipped-case summary counts and groups the runners' skip lines;
+#   - README's table of layers lists exactly the packages of each layer.
 # shellcheck shell=bash
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
@@ -19,6 +20,14 @@ bad() {
   echo "FAIL: $*" >&2
   fail=1
 }
+
+# ---------------------------------------------------------------- README's layers
+readme=$(dirname "$qs")/README.md
+for l in demo check bench; do
+  want=$(QS=$qs L=$l bash -c 'source "$QS"; eval "printf \"%s \" \"\${layer_$L[@]}\""')
+  row=$(sed -n "s/^| $l | [^|]* | \(.*\) |\$/\1/p" "$readme")
+  [ "$row " = "$want" ] || bad "README's $l layer lists '$row', quickstart installs '$want'"
+done
 
 # ---------------------------------------------------------------- usage
 status() { # expected description args...

@@ -17,6 +17,11 @@ Suite *tpool_suite(void);
 /* Only with libcurl (FO_HAVE_CURL). */
 Suite *fetch_suite(void);
 Suite *fetch_tls_suite(void);
+/* requests, sinks, digests and compression against nginx */
+Suite *fetch_req_suite(void);
+Suite *fetch_sink_suite(void);
+/* tests/check_fetch_resume.c: resume against the mirror, in the fetch_sink suite */
+void fetch_resume_cases(Suite *s);
 Suite *json_suite(void);
 /* tests/check_json_error.c: error positions of the JSON and satellite layers, in the json suite */
 void json_error_cases(Suite *s);

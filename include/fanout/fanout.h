@@ -75,7 +75,11 @@ extern "C" {
   XX(EBADID, 42, "record id is not 24 lowercase hexadecimal digits")                               \
   XX(EDATE, 43, "date is neither YYYY-MM-DD nor YYYY-MM-DD[T ]hh:mm:ss[.fraction]")                \
   XX(EPARTIAL, 80, "some items of a map failed: its report says which and why") \
-  XX(ECONTENTTYPE, 60, "response has an unexpected content type")
+  XX(ECONTENTTYPE, 60, "response has an unexpected content type")                                  \
+  XX(EDIGEST, 61, "body does not match its expected SHA-256 digest")                               \
+  XX(EABORTED, 62, "a callback of the caller stopped the transfer")                                \
+  XX(EBODY, 63, "request body could not be read, or ended before its announced length")          \
+  XX(EENCODING, 64, "compressed response body is corrupt, cut short or in an unknown encoding")
 
 #define FO__ERR_ENUM(name, off, msg) FO_##name = -(FO_ERRBASE + (off)),
 /** fanout's own error codes, all negative. */

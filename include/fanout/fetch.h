@@ -1,14 +1,21 @@
 /**
  * @file fetch.h
- * Many HTTP(S) GETs at once on a thread pool, with libcurl.
+ * Many HTTP(S) requests at once on a thread pool, with libcurl.
  *
  * A fetcher owns a set of libcurl easy handles, one per worker in use, each reused from request to
  * request so connections stay alive, and one share object through which the handles share DNS
  * answers and TLS sessions (behind a real mutex per kind of data; connections are not shared,
- * libcurl does not support that between threads). fo_fetch_many() spreads a list of URLs over the
- * pool's workers: each worker takes the next URL, fetches it (with retries) and writes the result
- * into the caller's array at the URL's index, so the caller needs no lock to gather results. Every
- * URL gets a result, whatever happens to the others.
+ * libcurl does not support that between threads). fo_fetch_requests() spreads a list of requests
+ * (fo_fetch_req: method, headers, body, where the answer goes) over the pool's workers: each
+ * worker takes the next item, runs it (with retries) and writes the result into the caller's
+ * array at the item's index, so the caller needs no lock to gather results. Every item gets a
+ * result, whatever happens to the others. fo_fetch_many() and fo_fetch_one() are the simple form:
+ * GETs into memory.
+ *
+ * Compression. Unless fo_fetch_opts.no_compress, every request but a resumed one sends
+ * "Accept-Encoding: gzip, deflate" and the fetcher inflates the body as it streams (with zlib),
+ * so caps, files, digests and progress count decoded bytes and a small body that inflates
+ * without end stops at the cap.
  *
  * TLS. Peers and host names are always verified; there is no option to turn verification off.
  * The CA bundle is libcurl's default unless ca_file or ca_path is set. On libcurl built with
@@ -89,6 +96,15 @@ extern "C" {
 #define FO_FETCH_RATE_MAX 1e6
 #endif
 
+/** The most redirects the options accept (max_redirs). */
+#ifndef FO_FETCH_REDIRS_MAX
+#define FO_FETCH_REDIRS_MAX 20
+#endif
+/** The longest extra header line a request may carry, in bytes. */
+#ifndef FO_FETCH_HEADER_MAX
+#define FO_FETCH_HEADER_MAX 8192
+#endif
+
 /** A fetcher. Opaque. */
 typedef struct fo_fetcher fo_fetcher;
 
@@ -122,13 +138,22 @@ typedef struct fo_fetch_opts {
   const char *accept_type; /**< when set, a 2xx whose Content-Type does not start with this
                                 (compared without case) fails with FO_ECONTENTTYPE: a CDN's HTML
                                 challenge page is not data; copied */
+  int no_compress;         /**< nonzero: no Accept-Encoding is sent and bodies arrive as the server
+                                stores them; 0: "Accept-Encoding: gzip, deflate" (when libcurl
+                                has zlib), decoded as it streams; caps, files and digests always
+                                see decoded bytes */
+  unsigned max_redirs;     /**< follow up to this many redirects, 0..FO_FETCH_REDIRS_MAX; 0:
+                                none (a 3xx is the answer). An https URL is never redirected to
+                                http, and the request's Authorization and Cookie headers are not
+                                sent to another host or port */
 } fo_fetch_opts;
 
 /** The outcome for one URL. Filled by fo_fetch_many(); release with fo_fetch_result_free(). */
 typedef struct fo_fetch_result {
   int err;           /**< 0, or why the URL failed: FO_EHTTP (status not 2xx/304; see
                           status), FO_ETRANSPORT, FO_ETLS, -ETIMEDOUT, FO_ETOOBIG,
-                          FO_ECONTENTTYPE, -EINVAL (URL NULL or malformed), -ENOMEM */
+                          FO_ECONTENTTYPE, -EINVAL (URL NULL or malformed), -ENOMEM; from
+                          fo_fetch_requests() also the codes it lists */
   long status;       /**< HTTP status of the last attempt; 0 when no answer came */
   char *body;        /**< the body, NUL-terminated (the NUL is not counted in body_len); set
                           for any status (a 404's "Not Found" too) but NULL on 304 and on
@@ -140,7 +165,101 @@ typedef struct fo_fetch_result {
   double elapsed;        /**< seconds from the first attempt's start to the end, backoff included */
   char content_type[64]; /**< the response's Content-Type, cut to fit; "" when none */
   char message[192];     /**< a human sentence for err, "" on success */
+  unsigned long long bytes; /**< body bytes (decoded) given to the request's sink by the last
+                                 attempt: the body's length for memory, what the write callback
+                                 or the file received (resumed bytes included) */
+  unsigned long long resumed; /**< with FO_FETCH_RESUME: bytes already on disk that the last
+                                   attempt did not fetch again (0: it fetched all) */
 } fo_fetch_result;
+
+/** Where a request's body comes from (fo_fetch_req.body_from). */
+typedef enum fo_fetch_body_from {
+  FO_FETCH_BODY_NONE = 0, /**< no body */
+  FO_FETCH_BODY_MEMORY,   /**< body, body_len bytes (Content-Length) */
+  FO_FETCH_BODY_FILE,     /**< the file body_path, opened for each attempt; a regular file goes
+                               with Content-Length (its size at open); one that shrinks while
+                               sent fails with FO_EBODY */
+  FO_FETCH_BODY_FD,       /**< read from body_fd (not closed); body_size bytes (Content-Length),
+                               or 0: a regular file's size from its current offset, anything
+                               else chunked; retried only if the descriptor can seek back */
+  FO_FETCH_BODY_READ      /**< body_read(); body_size bytes, or 0: unknown (chunked); never
+                               retried nor redirected (a callback cannot be rewound) */
+} fo_fetch_body_from;
+
+/**
+ * A request body reader: fill up to len bytes of buf.
+ * @return bytes written (1..len), 0 at the end of the body, or a negative code: the item fails
+ *         with FO_EBODY (its message names the code).
+ */
+typedef long (*fo_fetch_read_fn)(void *buf, size_t len, void *arg);
+
+/**
+ * A response body consumer, called as the body streams (decoded), in order, on the worker.
+ * @return 0 to go on; anything else stops the item with FO_EABORTED.
+ */
+typedef int (*fo_fetch_write_fn)(const void *data, size_t len, void *arg);
+
+/**
+ * Progress of one request, on the worker, after each piece of body reaches the sink.
+ * @param bytes decoded body bytes so far in this attempt (a retry starts from 0 again)
+ * @param total the announced body length when known and the body is not compressed, else 0
+ */
+typedef void (*fo_fetch_progress_fn)(unsigned long long bytes, unsigned long long total,
+                                     void *arg);
+
+/** fo_fetch_req.flags: POST and PATCH are retried like the other methods (the caller knows
+ * repeating them is harmless). */
+#define FO_FETCH_RETRY_UNSAFE 0x1u
+/** fo_fetch_req.flags, with output only: a cut transfer keeps what arrived in ".NAME.part" and
+ * its validator (a strong ETag, else Last-Modified) in ".NAME.part.tag", beside output; the next
+ * attempt, or the next run, asks for the rest with Range and If-Range. A server that answers 200
+ * (Range ignored, or the validator changed) starts the file again from byte 0; a 206 from
+ * another byte fails the attempt and drops the partial file. No byte is appended twice. The
+ * partial file is kept only after a failure worth retrying (transport error, timeout, 5xx, 429)
+ * when a validator is known; every other failure removes both files. Resumed requests send no
+ * Accept-Encoding: a range of a compressed body is no range of the file. */
+#define FO_FETCH_RESUME 0x2u
+
+/**
+ * One request for fo_fetch_requests(). Zero means "not used" or the default in every field, so
+ * `fo_fetch_req r = {.url = u};` is a plain GET into memory. The caller keeps everything the
+ * struct points to alive until the call returns.
+ *
+ * Sinks: with output set the body goes to that file; else with write set, to the callback; else
+ * into result->body (capped; the body of any status, as fo_fetch_many() keeps it). A file or a
+ * callback gets only a 2xx body. A file is written under a temporary name in the same directory
+ * (".NAME.XXXXXX"), fsync'ed and renamed over output only when the whole body arrived with a 2xx
+ * status and matched sha256; on any failure output is untouched and the temporary is removed.
+ */
+typedef struct fo_fetch_req {
+  const char *url;                /**< http:// or https:// URL (required) */
+  const char *method;             /**< GET, HEAD, POST, PUT, PATCH or DELETE; NULL: GET */
+  const char *const *headers;     /**< NULL, or a NULL-terminated list of "Name: value" lines
+                                       (no CR or LF, a token before the colon, at most
+                                       FO_FETCH_HEADER_MAX bytes each); they replace libcurl's
+                                       header of the same name */
+  const char *etag;               /**< NULL, or sent as If-None-Match */
+  fo_fetch_body_from body_from;   /**< where the request body comes from */
+  const void *body;               /**< FO_FETCH_BODY_MEMORY: the bytes */
+  size_t body_len;                /**< FO_FETCH_BODY_MEMORY: their count */
+  const char *body_path;          /**< FO_FETCH_BODY_FILE: the file */
+  int body_fd;                    /**< FO_FETCH_BODY_FD: the descriptor */
+  fo_fetch_read_fn body_read;     /**< FO_FETCH_BODY_READ: the reader */
+  void *body_arg;                 /**< its argument */
+  unsigned long long body_size;   /**< FO_FETCH_BODY_FD and _READ: see fo_fetch_body_from */
+  const char *output;             /**< NULL, or the file the body goes to */
+  fo_fetch_write_fn write;        /**< NULL, or the callback the body of a 2xx goes to (not
+                                       called for other statuses; ignored with output) */
+  void *write_arg;                /**< its argument */
+  size_t max_bytes;               /**< decoded body cap; over it the item fails with
+                                       FO_ETOOBIG. 0: the fetcher's max_body for memory, no cap
+                                       for a file or a callback */
+  const char *sha256;             /**< NULL, or 64 hexadecimal digits: the body's expected
+                                       SHA-256; a mismatch fails the item with FO_EDIGEST */
+  fo_fetch_progress_fn progress;  /**< NULL, or called as the body arrives */
+  void *progress_arg;             /**< its argument */
+  unsigned flags;                 /**< FO_FETCH_RETRY_UNSAFE, FO_FETCH_RESUME, or 0 */
+} fo_fetch_req;
 
 /**
  * Called on a worker as each URL completes (after its last attempt), for progress; for a URL that
@@ -212,6 +331,40 @@ void fo_fetcher_destroy(fo_fetcher *f);
  */
 int fo_fetch_many(fo_fetcher *f, const char *const *urls, const char *const *etags, size_t n,
                   fo_fetch_result *results, fo_fetch_done_fn done, void *done_arg);
+
+/**
+ * Check one request as fo_fetch_requests() does before sending it, without network or files.
+ * @param why NULL, or filled on -EINVAL with the field refused: "url" (NULL or empty),
+ *        "method" (not one of the six), "headers" (value: the index of the bad line; a CR or LF,
+ *        no colon, an empty or non-token name, or longer than FO_FETCH_HEADER_MAX), "etag" (empty,
+ *        CR or LF, over 1024 bytes), "body_from" (unknown, or a body with GET or HEAD), "body"
+ *        (NULL with a length), "body_path" (NULL or empty), "body_fd" (negative), "body_read"
+ *        (NULL), "output" (empty, or a directory path ending in '/'), "sha256" (not 64 hex digits),
+ *        "flags" (an unknown bit, or FO_FETCH_RESUME without output).
+ * @return 0, -EINVAL (req NULL, or a field refused).
+ * Thread-safe.
+ */
+int fo_fetch_req_check(const fo_fetch_req *req, fo_opt_error *why);
+
+/**
+ * Run n requests on the pool and wait for all of them: fo_fetch_many() with a method, headers,
+ * a body and a sink per item.
+ *
+ * results[0..n-1] is overwritten first, then each is filled as its request completes. Each item
+ * fails alone: err is one of fo_fetch_result's codes or -EINVAL (fo_fetch_req_check() refused
+ * it; the message names the field), FO_EDIGEST (the body's SHA-256 differs from sha256),
+ * FO_EABORTED (the write callback returned nonzero), FO_EBODY (the body file could not be opened,
+ * a read failed, or the body ended before its length), or a negative errno of the output file
+ * (-ENOENT or -EACCES: no such or no writable directory; -ENOSPC: the disk filled; -EISDIR...).
+ * A body is kept in result->body only for the memory sink. Retries follow fo_fetch_opts.retries
+ * for GET, HEAD, PUT and DELETE; POST and PATCH only with FO_FETCH_RETRY_UNSAFE.
+ * @param done NULL, or called for each item as it completes (see fo_fetch_done_fn).
+ * @return as fo_fetch_many(): the number of failed items, or -EINVAL (f NULL, reqs or results
+ *         NULL with n > 0), FO_ETASK, -ENOMEM, -ESHUTDOWN.
+ * Thread-safe; not from a task of the fetcher's pool nor from a callback of this call.
+ */
+int fo_fetch_requests(fo_fetcher *f, const fo_fetch_req *reqs, size_t n, fo_fetch_result *results,
+                      fo_fetch_done_fn done, void *done_arg);
 
 /**
  * Fetch one URL and wait: the same engine, with one URL.

@@ -74,5 +74,6 @@ int demo_counter(int argc, char **argv);
 int demo_queue(int argc, char **argv);
 int demo_threads(int argc, char **argv);
 int demo_starlink(int argc, char **argv);
+int demo_get(int argc, char **argv);
 
 #endif /* FO_DEMO_DEMO_H */

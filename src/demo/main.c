@@ -11,6 +11,8 @@ static const char usage[] =
     "usage: fanout-demo COMMAND [OPTIONS]      (see fanout-demo COMMAND --help)\n"
     "\n"
     "commands:\n"
+    "  get         HTTP(S) requests for real transfers: methods, headers, bodies,\n"
+    "              files written whole, verified, resumed, compressed on the wire\n"
     "  starlink    the Starlink satellites from the SpaceX API, fetched one after\n"
     "              another or on many threads (--compare: both, and the speed-up)\n"
     "  cpus        CPUs this process may use (affinity and cgroup quota aware),\n"
@@ -27,6 +29,7 @@ static const struct {
   const char *name;
   demo_cmd_fn fn;
 } commands[] = {
+    {"get", demo_get},
     {"starlink", demo_starlink},
     {"cpus", demo_cpus},
     {"map", demo_map},

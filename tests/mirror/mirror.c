@@ -12,7 +12,10 @@
  *
  * Routes: GET /v4/starlink and /latest/starlink (the list), /v4/starlink/{id} (one document, or
  * 404 "Not Found" for unknown and malformed ids), /stats (counters as JSON; ?window=MS adds the
- * most requests seen in any window of that length), /stats/reset.
+ * most requests seen in any window of that length), /stats/reset, and /blob (blob.h: a body of
+ * size=B deterministic bytes with an ETag, or Last-Modified with lastmod=1, tag=T its version,
+ * Range and If-Range honoured unless norange=1 (skew=K: a 206 from K bytes too early), cut=B
+ * closing the connection after body byte B for the first n=K requests of the target; /stats counts its body bytes as blob_bytes).
  *
  * Faults, per request through the query string, on any starlink route:
  *   fault=500|503|429|reset|trunc|drip|challenge|challenge200|big|bigchunked|close
@@ -46,6 +49,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "blob.h"
 #include "docs.h"
 
 #define REQ_MAX 16384
@@ -118,6 +122,10 @@ static int send_all(int fd, const char *p, size_t n) {
     n -= (size_t)w;
   }
   return 0;
+}
+
+int mirror_send_all(int fd, const char *p, size_t n) {
+  return send_all(fd, p, n);
 }
 
 /* Headers and body in one writev, so a response leaves in as few packets as it can. */
@@ -200,6 +208,8 @@ typedef struct {
   char query[2048];
   char target[4096];
   char if_none_match[256];
+  char if_range[128];
+  long long range_from; /* "Range: bytes=N-"; -1: none */
   int keep_alive;
   int is_get;
 } request;
@@ -232,6 +242,7 @@ static long param_long(const request *rq, const char *k, long dflt) {
 /* Parse the head in buf[0..len): request line and the headers we use. 0, or an HTTP status. */
 static int parse(const char *buf, size_t len, request *rq) {
   memset(rq, 0, sizeof *rq);
+  rq->range_from = -1;
   const char *eol = memchr(buf, '\r', len);
   if (eol == NULL)
     return 400;
@@ -269,6 +280,13 @@ static int parse(const char *buf, size_t len, request *rq) {
           rq->keep_alive = 0;
         else if (vl >= 10 && strncasecmp(v, "keep-alive", 10) == 0)
           rq->keep_alive = 1;
+      } else if (nl == 8 && strncasecmp(p, "If-Range", 8) == 0) {
+        vl = vl < sizeof rq->if_range - 1 ? vl : sizeof rq->if_range - 1;
+        memcpy(rq->if_range, v, vl);
+        rq->if_range[vl] = '\0';
+      } else if (nl == 5 && strncasecmp(p, "Range", 5) == 0 && vl > 6 &&
+                 strncmp(v, "bytes=", 6) == 0 && v[6] >= '0' && v[6] <= '9') {
+        rq->range_from = strtoll(v + 6, NULL, 10);
       } else if (nl == 13 && strncasecmp(p, "If-None-Match", 13) == 0) {
         vl = vl < sizeof rq->if_none_match - 1 ? vl : sizeof rq->if_none_match - 1;
         memcpy(rq->if_none_match, v, vl);
@@ -320,6 +338,7 @@ static int stats(int fd, const request *rq) {
     memset(S.targets, 0, TARGETS_MAX * sizeof *S.targets);
     S.n_targets = 0;
     memset(kind_count, 0, sizeof kind_count);
+    mirror_blob_bytes(1);
   }
   long most = 0;
   if (window > 0) {
@@ -338,7 +357,7 @@ static int stats(int fd, const request *rq) {
                    window, most);
   for (size_t k = 0; k < NKINDS; k++)
     n += snprintf(body + n, sizeof body - (size_t)n, ",\"fault_%s\":%ld", kinds[k], kind_count[k]);
-  snprintf(body + n, sizeof body - (size_t)n, "}");
+  snprintf(body + n, sizeof body - (size_t)n, ",\"blob_bytes\":%lld}", mirror_blob_bytes(0));
   pthread_mutex_unlock(&S.mu);
   return simple(fd, 200, "application/json; charset=utf-8", body, "", rq->keep_alive);
 }
@@ -480,6 +499,21 @@ static int serve(int fd, const request *rq) {
   uint64_t t = now_ns();
   sleep_ms(S.latency_ms + param_long(rq, "delay", 0));
 
+  if (strcmp(rq->path, "/blob") == 0) {
+    mirror_blob_req b = {.size = param_long(rq, "size", 1L << 20),
+                         .cut = param_long(rq, "cut", -1),
+                         .norange = (int)param_long(rq, "norange", 0),
+                         .lastmod = (int)param_long(rq, "lastmod", 0),
+                         .skew = param_long(rq, "skew", 0),
+                         .range_from = rq->range_from,
+                         .keep_alive = rq->keep_alive};
+    long n = param_long(rq, "n", 0);
+    b.cut_now = n <= 0 || count <= n;
+    if (!param(rq, "tag", b.tag, sizeof b.tag))
+      snprintf(b.tag, sizeof b.tag, "1");
+    snprintf(b.if_range, sizeof b.if_range, "%s", rq->if_range);
+    return mirror_blob_serve(fd, &b);
+  }
   const char *body = NULL, *etag = NULL;
   size_t blen = 0;
   int found = 0;

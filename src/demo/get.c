@@ -1,0 +1,335 @@
+/* fanout-demo get: the fetcher for real transfers, one request per URL, all at once: a method,
+ * headers, a body from a file, the answer to stdout, a file or a directory, verified, resumed,
+ * compressed on the wire. */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "demo.h"
+#include "fanout/fetch.h"
+
+#define HEADERS_MAX 64
+
+static const char help[] =
+    "usage: fanout-demo get [--threads N] [--header 'Name: value']... [--method M]\n"
+    "         [--data-file F] [--output F | --output-dir D] [--sha256 HEX]\n"
+    "         [--resume] [--max-redirs N] [--max-bytes N] [--no-compressed]\n"
+    "         [--timeout S] [--retries N] URL...\n"
+    "\n"
+    "Send one request per URL, all at once, and keep each answer's body.\n"
+    "\n"
+    "  --threads N        concurrent requests (default 8)\n"
+    "  --header 'N: v'    an extra request header; repeat for more\n"
+    "  --method M         GET (default; POST with --data-file), HEAD, POST,\n"
+    "                     PUT, PATCH or DELETE\n"
+    "  --data-file F      send the file F as the request body\n"
+    "  --output F         write the body to F (one URL only)\n"
+    "  --output-dir D     write each body to D/NAME, NAME the URL's last segment\n"
+    "  --sha256 HEX       the body's expected SHA-256 (one URL only)\n"
+    "  --resume           continue a cut download from the bytes on disk\n"
+    "                     (with --output or --output-dir)\n"
+    "  --max-redirs N     follow up to N redirects (default 0: none)\n"
+    "  --max-bytes N      fail a body larger than N bytes\n"
+    "  --no-compressed    do not ask for gzip or deflate\n"
+    "  --timeout S        seconds per attempt (default 30)\n"
+    "  --retries N        retries after a failed attempt (default 0)\n"
+    "\n"
+    "Without --output or --output-dir the bodies go to stdout, in URL order.\n"
+    "Files are written whole or not at all. Errors go to stderr as\n"
+    "'error: URL: REASON'; a progress line shows on a terminal.\n"
+    "Exit status: 0 all succeeded, 1 some failed, 2 usage.\n";
+
+typedef struct {
+  unsigned long threads, max_redirs, max_bytes, retries;
+  double timeout_s;
+  const char *headers[HEADERS_MAX + 1];
+  size_t n_headers;
+  const char *method, *data_file, *output, *output_dir, *sha256;
+  int resume, no_compressed;
+  const char **urls;
+  size_t n_urls;
+} get_opts;
+
+/* The progress line: totals over every item, redrawn at most ten times a second. */
+typedef struct {
+  pthread_mutex_t mu;
+  unsigned long long *bytes; /* per item */
+  size_t n;
+  double last;
+} progress;
+
+typedef struct {
+  progress *p;
+  size_t index;
+} progress_item;
+
+static void on_progress(unsigned long long bytes, unsigned long long total, void *arg) {
+  (void)total;
+  progress_item *it = arg;
+  progress *p = it->p;
+  pthread_mutex_lock(&p->mu);
+  p->bytes[it->index] = bytes;
+  double now = demo_now();
+  if (now - p->last >= 0.1) {
+    unsigned long long sum = 0;
+    for (size_t i = 0; i < p->n; i++)
+      sum += p->bytes[i];
+    p->last = now;
+    fprintf(stderr, "\rget: %.1f MiB received", (double)sum / (1024.0 * 1024.0));
+  }
+  pthread_mutex_unlock(&p->mu);
+}
+
+static int to_stdout(const void *data, size_t len, void *arg) {
+  (void)arg;
+  return fwrite(data, 1, len, stdout) == len ? 0 : 1;
+}
+
+static int parse(int argc, char **argv, get_opts *o) {
+  demo_args a;
+  int status = DEMO_OK;
+  demo_args_init(&a, argc, argv);
+  while (status == DEMO_OK && a.next < a.argc) {
+    const char *arg = a.argv[a.next];
+    if (arg[0] != '-') {
+      o->urls[o->n_urls++] = arg;
+      a.next++;
+      continue;
+    }
+    if (!demo_next_flag(&a, &status))
+      break;
+    int *toggle = demo_is(&a, "--resume")          ? &o->resume
+                  : demo_is(&a, "--no-compressed") ? &o->no_compressed
+                                                   : NULL;
+    if (demo_is(&a, "--help") || demo_is(&a, "-h")) {
+      fputs(help, stdout);
+      return -1;
+    } else if (toggle) {
+      if (a.inline_value)
+        return demo_no_value(&a);
+      *toggle = 1;
+    } else if (demo_is(&a, "--threads")) {
+      status = demo_uint(&a, 1, UINT_MAX, &o->threads);
+    } else if (demo_is(&a, "--header")) {
+      if (o->n_headers == HEADERS_MAX) {
+        fprintf(stderr, "fanout-demo get: at most %d --header flags\n", HEADERS_MAX);
+        return DEMO_USAGE;
+      }
+      status = demo_text(&a, &o->headers[o->n_headers]);
+      o->n_headers += status == DEMO_OK;
+    } else if (demo_is(&a, "--method")) {
+      status = demo_text(&a, &o->method);
+    } else if (demo_is(&a, "--data-file")) {
+      status = demo_text(&a, &o->data_file);
+    } else if (demo_is(&a, "--output")) {
+      status = demo_text(&a, &o->output);
+    } else if (demo_is(&a, "--output-dir")) {
+      status = demo_text(&a, &o->output_dir);
+    } else if (demo_is(&a, "--sha256")) {
+      status = demo_text(&a, &o->sha256);
+    } else if (demo_is(&a, "--max-redirs")) {
+      status = demo_uint(&a, 0, UINT_MAX, &o->max_redirs);
+    } else if (demo_is(&a, "--max-bytes")) {
+      status = demo_uint(&a, 1, ULONG_MAX, &o->max_bytes);
+    } else if (demo_is(&a, "--timeout")) {
+      status = demo_double(&a, 0.001, FO_FETCH_MS_MAX / 1000.0, &o->timeout_s);
+    } else if (demo_is(&a, "--retries")) {
+      status = demo_uint(&a, 0, UINT_MAX, &o->retries);
+    } else {
+      return demo_unknown(&a);
+    }
+  }
+  if (status != DEMO_OK)
+    return status;
+  const char *why = o->n_urls == 0                        ? "needs at least one URL"
+                    : o->output && o->output_dir          ? "--output and --output-dir exclude each other"
+                    : o->output && o->n_urls > 1          ? "--output takes one URL (use --output-dir)"
+                    : o->sha256 && o->n_urls > 1          ? "--sha256 takes one URL"
+                    : o->resume && !o->output && !o->output_dir ? "--resume needs --output or --output-dir"
+                                                          : NULL;
+  if (why != NULL) {
+    fprintf(stderr, "fanout-demo get: %s (see fanout-demo get --help)\n", why);
+    return DEMO_USAGE;
+  }
+  return DEMO_OK;
+}
+
+/* The URL's last path segment, as a file name in dir; NULL when it has none. */
+static char *name_in(const char *dir, const char *url) {
+  const char *start = strstr(url, "://");
+  start = start ? start + 3 : url;
+  const char *end = start + strcspn(start, "?#");
+  const char *slash = memchr(start, '/', (size_t)(end - start));
+  if (slash == NULL)
+    return NULL;
+  const char *seg = end;
+  while (seg > slash + 1 && seg[-1] != '/')
+    seg--;
+  size_t n = (size_t)(end - seg);
+  if (n == 0 || (n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
+    return NULL;
+  size_t dl = strlen(dir);
+  char *p = malloc(dl + n + 2);
+  if (p != NULL)
+    snprintf(p, dl + n + 2, "%s%s%.*s", dir, dl && dir[dl - 1] == '/' ? "" : "/", (int)n, seg);
+  return p;
+}
+
+/* Map a field the library refused to the flag that set it. */
+static int refused(const char *field, const fo_opt_error *why) {
+  static const char *const flags[][2] = {{"threads", "--threads"},
+                                         {"retries", "--retries"},
+                                         {"timeout_ms", "--timeout"},
+                                         {"connect_timeout_ms", "--timeout"},
+                                         {"max_redirs", "--max-redirs"}};
+  const char *flag = field;
+  for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+    if (strcmp(flags[i][0], field) == 0)
+      flag = flags[i][1];
+  return demo_opt_refused("get", flag, why);
+}
+
+/* A request the library refuses is a usage error: the same flags go into every request. */
+static int request_refused(const get_opts *o, const fo_opt_error *why) {
+  const char *f = why->field;
+  if (strcmp(f, "headers") == 0)
+    fprintf(stderr, "fanout-demo get: --header '%s': expected 'Name: value' without CR or LF\n",
+            o->headers[why->value]);
+  else if (strcmp(f, "method") == 0)
+    fprintf(stderr, "fanout-demo get: --method '%s': expected GET, HEAD, POST, PUT, PATCH or "
+                    "DELETE\n", o->method);
+  else if (strcmp(f, "sha256") == 0)
+    fprintf(stderr, "fanout-demo get: --sha256: expected 64 hexadecimal digits\n");
+  else if (strcmp(f, "body_from") == 0)
+    fprintf(stderr, "fanout-demo get: --data-file: %s sends no body\n", o->method);
+  else
+    fprintf(stderr, "fanout-demo get: %s refused\n", f);
+  return DEMO_USAGE;
+}
+
+static int run(const get_opts *o) {
+  fo_fetch_opts fo = {.threads = (unsigned)o->threads,
+                      .retries = (unsigned)o->retries,
+                      .max_redirs = (unsigned)o->max_redirs,
+                      .no_compress = o->no_compressed};
+  if (o->timeout_s > 0) {
+    fo.timeout_ms = (long)(o->timeout_s * 1000.0 + 0.5);
+    fo.timeout_ms = fo.timeout_ms < 1 ? 1 : fo.timeout_ms;
+    fo.connect_timeout_ms = fo.timeout_ms < 10000 ? fo.timeout_ms : 10000;
+  }
+  fo_opt_error why;
+  if (o->threads > UINT_MAX || fo_fetch_opts_check(&fo, &why) != 0)
+    return refused(why.field, &why);
+  size_t n = o->n_urls;
+  fo_fetch_req *reqs = calloc(n, sizeof *reqs);
+  fo_fetch_result *res = calloc(n, sizeof *res);
+  char **paths = calloc(n, sizeof *paths);
+  progress_item *items = calloc(n, sizeof *items);
+  progress p = {.bytes = calloc(n, sizeof *p.bytes), .n = n};
+  int status = DEMO_OK;
+  if (!reqs || !res || !paths || !items || !p.bytes || pthread_mutex_init(&p.mu, NULL) != 0) {
+    fputs("fanout-demo get: out of memory\n", stderr);
+    free(reqs), free(res), free(paths), free(items), free(p.bytes);
+    return DEMO_PARTIAL;
+  }
+  int bar = isatty(STDERR_FILENO);
+  const char *method = o->method ? o->method : o->data_file ? "POST" : NULL;
+  for (size_t i = 0; i < n && status == DEMO_OK; i++) {
+    fo_fetch_req *r = &reqs[i];
+    *r = (fo_fetch_req){.url = o->urls[i],
+                        .method = method,
+                        .headers = o->n_headers ? o->headers : NULL,
+                        .sha256 = o->sha256,
+                        .max_bytes = (size_t)o->max_bytes,
+                        .flags = o->resume ? FO_FETCH_RESUME : 0};
+    if (o->data_file) {
+      r->body_from = FO_FETCH_BODY_FILE;
+      r->body_path = o->data_file;
+    }
+    if (o->output_dir)
+      r->output = paths[i] = name_in(o->output_dir, o->urls[i]);
+    else if (o->output)
+      r->output = o->output;
+    else if (n == 1)
+      r->write = to_stdout;
+    if (bar) {
+      items[i] = (progress_item){&p, i};
+      r->progress = on_progress;
+      r->progress_arg = &items[i];
+    }
+    /* a URL without a file name fails alone, below; every other refusal is the command line's */
+    if (o->output_dir && paths[i] == NULL)
+      r->url = NULL; /* refused by the library at once: no request is sent */
+    if (fo_fetch_req_check(r, &why) != 0 && strcmp(why.field, "url") != 0)
+      status = request_refused(o, &why);
+  }
+  fo_fetcher *f = NULL;
+  int rc = status == DEMO_OK ? fo_fetcher_create(&f, &fo) : 0;
+  if (status == DEMO_OK && rc != 0) {
+    fprintf(stderr, "fanout-demo get: no fetcher: %s\n", fo_strerror(rc));
+    status = DEMO_PARTIAL;
+  }
+  if (status == DEMO_OK) {
+    double t0 = demo_now();
+    rc = fo_fetch_requests(f, reqs, n, res, NULL, NULL);
+    if (bar)
+      fputs("\r\033[K", stderr);
+    size_t failed = 0;
+    unsigned long long bytes = 0;
+    for (size_t i = 0; i < n; i++) {
+      int missing = o->output_dir && paths[i] == NULL;
+      if (res[i].err != 0 || missing) {
+        failed++;
+        fprintf(stderr, "error: %s: %s\n", o->urls[i],
+                missing ? "no file name in the URL for --output-dir" : res[i].message);
+        continue;
+      }
+      bytes += res[i].bytes;
+      if (reqs[i].output == NULL && reqs[i].write == NULL && res[i].body != NULL)
+        fwrite(res[i].body, 1, res[i].body_len, stdout);
+    }
+    if (fflush(stdout) != 0) {
+      fprintf(stderr, "fanout-demo get: writing stdout: %s\n", strerror(errno));
+      failed += failed == 0;
+    }
+    fprintf(stderr, "get: %zu ok, %zu failed, %llu bytes, %.3f s\n", n - failed, failed, bytes,
+            demo_now() - t0);
+    status = rc < 0 || failed > 0 ? DEMO_PARTIAL : DEMO_OK;
+    fo_fetch_results_free(res, n);
+  }
+  fo_fetcher_destroy(f);
+  for (size_t i = 0; i < n; i++)
+    free(paths[i]);
+  pthread_mutex_destroy(&p.mu);
+  free(reqs), free(res), free(paths), free(items), free(p.bytes);
+  return status;
+}
+
+int demo_get(int argc, char **argv) {
+  get_opts o = {0};
+  o.urls = calloc(argc > 0 ? (size_t)argc : 1, sizeof *o.urls);
+  if (o.urls == NULL) {
+    fputs("fanout-demo get: out of memory\n", stderr);
+    return DEMO_PARTIAL;
+  }
+  int status = parse(argc, argv, &o);
+  if (status == -1)
+    status = DEMO_OK;
+  else if (status == DEMO_OK) {
+    if (fo_fetch_global_init() != 0) {
+      fputs("fanout-demo get: libcurl could not start\n", stderr);
+      status = DEMO_PARTIAL;
+    } else {
+      status = run(&o);
+      fo_fetch_global_cleanup();
+    }
+  }
+  free(o.urls);
+  return status;
+}

@@ -1,0 +1,151 @@
+#!/bin/sh
+# fanout-demo get end to end against a real nginx on loopback (gzip, WebDAV PUT, a header echo,
+# a redirect) and the local mirror (a body cut at a chosen byte, for --resume): bodies to stdout,
+# to a file and to a directory compared byte for byte with what the server holds, gzip on the
+# wire (nginx's $bytes_sent) unless --no-compressed, a wrong digest, a 404 among good URLs, a
+# missing body file, a missing directory and a cap (exit 1, one 'error: URL:' line each, the
+# others complete, no file under a failed name), usage errors (exit 2), --help within 80 columns.
+# DEMO, MIRROR and FO_NGINX name the binaries.
+set -u
+demo=${DEMO:-./fanout-demo}
+mirror=${MIRROR:-./tests/mirror/fo-mirror}
+nginx=${FO_NGINX:-/usr/sbin/nginx}
+if [ ! -x "$nginx" ]; then
+  [ "${FO_REQUIRE_NGINX:-}" = 1 ] && { echo "FAIL: no nginx at $nginx" >&2; exit 1; }
+  echo "SKIP: nginx not found (install nginx-light)"; exit 77
+fi
+command -v python3 >/dev/null 2>&1 || { echo "SKIP: python3 is needed for a free port"; exit 77; }
+T="timeout 60"
+fail=0
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/demo-get.XXXXXX")
+pids=
+cleanup() {
+  for p in $pids; do
+    kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+  done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+bad() { echo "FAIL: $*" >&2; fail=1; }
+
+# ---------------------------------------------------------------- nginx and the mirror
+mkdir -p "$tmp/html/dav" "$tmp/tmp" "$tmp/out"
+i=0
+while [ $i -lt 30000 ]; do
+  printf '{"id":%d,"name":"STARLINK-%d","v":%d},\n' $i $((i * 7 % 5000)) $((i % 97))
+  i=$((i + 1))
+done >"$tmp/html/list.json"
+head -c 300000 /dev/urandom >"$tmp/upload.bin"
+size=$(wc -c <"$tmp/html/list.json")
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+user=
+[ "$(id -u)" -eq 0 ] && user="user root root;"
+cat >"$tmp/nginx.conf" <<EOF
+daemon off; worker_processes 1; pid $tmp/nginx.pid; error_log $tmp/error.log; $user
+events { worker_connections 64; }
+http {
+  log_format sent '\$request_uri \$status \$bytes_sent';
+  access_log $tmp/access.log sent;
+  client_body_temp_path $tmp/tmp; proxy_temp_path $tmp/tmp; fastcgi_temp_path $tmp/tmp;
+  uwsgi_temp_path $tmp/tmp; scgi_temp_path $tmp/tmp;
+  gzip on; gzip_types application/json; gzip_min_length 256;
+  server {
+    listen 127.0.0.1:$port; server_name localhost; root $tmp/html; default_type application/json;
+    client_max_body_size 0;
+    location /dav/ { dav_methods PUT; }
+    location = /echo { default_type text/plain; return 200 "x=\$http_x_test m=\$request_method\n"; }
+    location = /to-echo { return 302 /echo; }
+  }
+}
+EOF
+"$nginx" -p "$tmp" -c "$tmp/nginx.conf" -e "$tmp/error.log" &
+pids="$pids $!"
+$T "$mirror" --port 0 --port-file "$tmp/mirror.port" --idle-exit 30 >/dev/null 2>"$tmp/mirror.err" &
+pids="$pids $!"
+i=0
+until grep -q '^[0-9][0-9]*$' "$tmp/mirror.port" 2>/dev/null && [ -f "$tmp/nginx.pid" ]; do
+  i=$((i + 1))
+  [ "$i" -le 100 ] || { echo "FAIL: servers did not start" >&2; cat "$tmp/error.log" >&2; exit 1; }
+  sleep 0.1
+done
+sleep 0.2
+web="http://localhost:$port"
+blob="http://127.0.0.1:$(cat "$tmp/mirror.port")/blob?size=2000000"
+
+# sent URI_PREFIX: the bytes nginx sent for URIs starting so (its access log)
+sent() { awk -v p="$1" 'index($1, p) == 1 { s += $3 } END { print s + 0 }' "$tmp/access.log"; }
+
+# ---------------------------------------------------------------- bodies and the wire
+$T "$demo" get "$web/list.json" >"$tmp/stdout" 2>"$tmp/err" || bad "one URL to stdout: $(cat "$tmp/err")"
+cmp -s "$tmp/stdout" "$tmp/html/list.json" || bad "stdout differs from the served file"
+sleep 0.2
+gz=$(sent /list.json)
+[ "$gz" -gt 0 ] && [ $((gz * 4)) -lt "$size" ] || bad "compressed: $gz bytes on the wire for $size"
+$T "$demo" get --no-compressed --output "$tmp/out/plain.json" "$web/list.json" 2>"$tmp/err" ||
+  bad "--no-compressed --output: $(cat "$tmp/err")"
+cmp -s "$tmp/out/plain.json" "$tmp/html/list.json" || bad "--output file differs"
+sleep 0.2
+all=$(sent /list.json)
+[ $((all - gz)) -gt "$size" ] || bad "--no-compressed: only $((all - gz)) bytes for $size"
+
+# ---------------------------------------------------------------- digests and failures alone
+sha=$(sha256sum "$tmp/html/list.json" | cut -c1-64)
+wrong=$(printf '%064d' 0)
+$T "$demo" get --sha256 "$sha" --output "$tmp/out/v.json" "$web/list.json" 2>"$tmp/err" ||
+  bad "right --sha256: $(cat "$tmp/err")"
+echo old >"$tmp/out/w.json"
+$T "$demo" get --sha256 "$wrong" --output "$tmp/out/w.json" "$web/list.json" 2>"$tmp/err"
+[ $? -eq 1 ] || bad "wrong --sha256: not exit 1"
+grep -q "^error: $web/list.json: .*SHA-256" "$tmp/err" || bad "wrong --sha256: $(cat "$tmp/err")"
+[ "$(cat "$tmp/out/w.json")" = old ] || bad "wrong --sha256 replaced the old file"
+mkdir "$tmp/dir"
+$T "$demo" get --threads 3 --output-dir "$tmp/dir" "$web/list.json" "$web/missing.json" \
+  "$web/echo" 2>"$tmp/err"
+[ $? -eq 1 ] || bad "a 404 among three: not exit 1"
+[ "$(grep -c '^error: ' "$tmp/err")" -eq 1 ] && grep -q "^error: $web/missing.json: HTTP status 404" "$tmp/err" ||
+  bad "a 404 among three: $(cat "$tmp/err")"
+cmp -s "$tmp/dir/list.json" "$tmp/html/list.json" || bad "--output-dir: list.json differs"
+grep -q '^x= m=GET$' "$tmp/dir/echo" || bad "--output-dir: echo is '$(cat "$tmp/dir/echo")'"
+[ "$(ls -A "$tmp/dir" | wc -l)" -eq 2 ] || bad "--output-dir left: $(ls -A "$tmp/dir")"
+$T "$demo" get --output-dir "$tmp/nope" "$web/list.json" 2>"$tmp/err"
+[ $? -eq 1 ] && grep -q "^error: $web/list.json: .*No such file" "$tmp/err" || bad "missing dir: $(cat "$tmp/err")"
+$T "$demo" get --max-bytes 1000 "$web/list.json" >/dev/null 2>"$tmp/err"
+[ $? -eq 1 ] && grep -q "cap of 1000 bytes" "$tmp/err" || bad "--max-bytes: $(cat "$tmp/err")"
+
+# ---------------------------------------------------------------- methods, headers, redirects
+$T "$demo" get --method PUT --data-file "$tmp/upload.bin" "$web/dav/up.bin" 2>"$tmp/err" ||
+  bad "PUT --data-file: $(cat "$tmp/err")"
+cmp -s "$tmp/html/dav/up.bin" "$tmp/upload.bin" || bad "PUT stored other bytes"
+$T "$demo" get --method PUT --data-file "$tmp/none.bin" "$web/dav/none.bin" 2>"$tmp/err"
+[ $? -eq 1 ] && grep -q "cannot open the body file" "$tmp/err" || bad "missing --data-file: $(cat "$tmp/err")"
+out=$($T "$demo" get --header 'X-Test: hello' --method DELETE "$web/echo" 2>"$tmp/err")
+[ "$out" = "x=hello m=DELETE" ] || bad "--header --method: '$out' $(cat "$tmp/err")"
+$T "$demo" get "$web/to-echo" >/dev/null 2>"$tmp/err"
+[ $? -eq 1 ] && grep -q "HTTP status 302" "$tmp/err" || bad "redirect followed by default"
+out=$($T "$demo" get --max-redirs 2 "$web/to-echo" 2>"$tmp/err")
+[ "$out" = "x= m=GET" ] || bad "--max-redirs 2: '$out' $(cat "$tmp/err")"
+
+# ---------------------------------------------------------------- resume
+$T "$demo" get --output "$tmp/ref.bin" "$blob" 2>"$tmp/err" || bad "blob: $(cat "$tmp/err")"
+$T "$demo" get --resume --output "$tmp/out/img.bin" "$blob&cut=700000&n=1" 2>"$tmp/err"
+[ $? -eq 1 ] || bad "cut download: not exit 1"
+[ "$(wc -c <"$tmp/out/.img.bin.part")" -eq 700000 ] || bad "no 700000-byte partial file"
+[ -e "$tmp/out/img.bin" ] && bad "a cut download made the final file"
+$T "$demo" get --resume --output "$tmp/out/img.bin" "$blob&cut=700000&n=1" 2>"$tmp/err" ||
+  bad "resumed run: $(cat "$tmp/err")"
+cmp -s "$tmp/out/img.bin" "$tmp/ref.bin" || bad "the resumed file differs"
+[ -e "$tmp/out/.img.bin.part" ] && bad "the partial file stayed"
+
+# ---------------------------------------------------------------- usage
+for args in "" "--output a http://x/a http://x/b" "--sha256 abc http://x/" "--resume http://x/" \
+  "--header bad http://x/" "--method FETCH http://x/" "--frobnicate http://x/" \
+  "--threads 0 http://x/" "--output a --output-dir b http://x/"; do
+  # shellcheck disable=SC2086
+  $T "$demo" get $args >/dev/null 2>"$tmp/err"
+  [ $? -eq 2 ] || bad "get $args: not exit 2"
+  [ -s "$tmp/err" ] || bad "get $args: no message"
+done
+$T "$demo" get --help >"$tmp/help" || bad "--help failed"
+awk 'length > 80 { exit 1 }' "$tmp/help" || bad "get --help wider than 80 columns"
+exit $fail
