@@ -1,7 +1,8 @@
 #!/bin/sh
 # Run every program under examples/ as built in the build tree: each checks its own result and
 # exits 0 only when it is right. sat_list also reads a list from the generator (tests/gen);
-# fetch_many runs against the local API mirror on loopback, when fanout was built with libcurl.
+# fetch_many and download run against the local API mirror on loopback, when fanout was built
+# with libcurl; download's expected SHA-256 is made from the mirror's reference body, not by HTTP.
 set -u
 T="timeout 60"
 mirror=./tests/mirror/fo-mirror
@@ -44,8 +45,13 @@ if [ -x examples/fetch_many ]; then
     [ "$i" -le 100 ] || { echo "FAIL: the mirror did not start" >&2; cat "$tmp/mirror.err" >&2; exit 1; }
     sleep 0.1
   done
-  run fetch_many examples/fetch_many "http://localhost:$(cat "$tmp/port")"
+  base="http://localhost:$(cat "$tmp/port")"
+  run fetch_many examples/fetch_many "$base"
+  sha=$("$mirror" --blob 1048576 | sha256sum | cut -d' ' -f1)
+  mkdir "$tmp/dl"
+  run "download (cut at byte 300000, resumed, verified)" examples/download \
+    "$base/blob?size=1048576&cut=300000&n=1" "$sha" "$tmp/dl"
 else
-  echo "fetch_many: not built (fanout without libcurl)"
+  echo "fetch_many, download: not built (fanout without libcurl)"
 fi
 exit $fail

@@ -4,6 +4,7 @@
  *   fo-mirror [--port N] [--docs N] [--first I] [--latency-ms N] [--idle-exit S]
  *             [--fault-rate P --fault KIND|mixed [--seed S]] [--max-conns N] [--port-file FILE]
  *   fo-mirror --dump DIR [--docs N] [--first I]    write the documents as files and exit
+ *   fo-mirror --blob B      write the body of /blob?size=B (tag 1) to stdout and exit
  *
  * The documents are the generator's (tests/gen/) numbers I .. I+N-1 (default 0 .. 99).
  *
@@ -652,11 +653,19 @@ static int dump(const char *dir) {
   return 0;
 }
 
+static int dump_blob(long long size) {
+  for (long long i = 0; i < size; i++)
+    if (putchar(mirror_blob_byte(i, "1")) == EOF)
+      return 1;
+  return size >= 0 && fflush(stdout) == 0 ? 0 : 2;
+}
+
 static void usage(void) {
   fputs("usage: fo-mirror [--port N] [--docs N] [--first I] [--latency-ms N] [--idle-exit S]\n"
         "                 [--fault-rate P --fault KIND|mixed [--seed S]] [--max-conns N]\n"
         "                 [--port-file FILE]\n"
-        "       fo-mirror --dump DIR [--docs N] [--first I]\n",
+        "       fo-mirror --dump DIR [--docs N] [--first I]\n"
+        "       fo-mirror --blob B\n",
         stderr);
 }
 
@@ -694,6 +703,8 @@ int main(int argc, char **argv) {
       port_file = v;
     else if (strcmp(a, "--dump") == 0)
       dump_dir = v;
+    else if (strcmp(a, "--blob") == 0) /* the reference body, for a digest made without HTTP */
+      return dump_blob(strtoll(v, NULL, 10));
     else {
       usage();
       return 2;
