@@ -74,8 +74,9 @@ int tp_adopt_orphans(const char *what);
 int tp_robust_futexes(const char *what);
 
 /* fo_shmdict_create for a test: 1 when *d was made; 0, with a note on stderr naming what is not
- * run, where the system has no robust process-shared mutexes (-EOPNOTSUPP); any other failure
- * fails the test. TP_DICT_OR_SKIP returns from the test in the second case. */
+ * run (none when what is NULL: a test that forced the refusal skips nothing), where the system
+ * has no robust process-shared mutexes (-EOPNOTSUPP); any other failure fails the test.
+ * TP_DICT_OR_SKIP returns from the test in the second case. */
 struct fo_shmdict;
 int tp_dict_create(struct fo_shmdict **d, size_t capacity, size_t key_max, const char *what);
 #define TP_DICT_OR_SKIP(d, capacity, key_max)                                                   \
