@@ -3,11 +3,14 @@
 # would: cc x.c $(pkg-config --static --cflags --libs fanout), with pkg-config pointed at the
 # DESTDIR, so nothing of the build tree is used. Also checks that the
 # manual and the tutorial are installed where the overview says, and that `man` finds a page.
-# MAKE and the build directory come from the environment `make check` gives (FO_MAKE, FO_BUILDDIR).
+# MAKE and the build directory come from the environment `make check` gives (FO_MAKE, FO_BUILDDIR);
+# so does the build's CFLAGS (FO_CFLAGS): a library built with a sanitizer needs its runtime in
+# the programs that link it, as a user's program would.
 set -u
 make=${FO_MAKE:-make}
 builddir=${FO_BUILDDIR:-.}
 cc=${CC:-cc}
+cflags=${FO_CFLAGS:-}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/fo-installed.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 1' INT TERM HUP
@@ -50,8 +53,8 @@ n=0
 for src in "$exdir"/*.c; do
   [ -f "$src" ] || continue
   name=$(basename "$src" .c)
-  # shellcheck disable=SC2086 # $flags is a list of flags
-  if $cc -o "$tmp/$name" "$src" $flags >"$tmp/cc.log" 2>&1
+  # shellcheck disable=SC2086 # $cflags and $flags are lists of flags
+  if $cc $cflags -o "$tmp/$name" "$src" $flags >"$tmp/cc.log" 2>&1
   then
     n=$((n + 1))
   else
