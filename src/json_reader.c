@@ -53,7 +53,7 @@ static inline int count_token(reader *r) {
 }
 
 /* A string, the reader on its opening quote: its contents and whether they hold an escape. */
-static inline int read_string(reader *r, fo__sat_value *v) {
+static inline __attribute__((always_inline)) int read_string(reader *r, fo__sat_value *v) {
   const char *start = ++r->p, *q = start;
   int escaped = 0, wide = 0;
   for (;;) {

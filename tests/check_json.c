@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "fanout/json.h"
+#include "json_internal.h"
 #include "gen/starlink_gen.h"
 #include "helpers/files.h"
 #include "helpers/fixture.h"
@@ -529,6 +530,38 @@ START_TEST(numbers_agree_with_strtod_on_random_input) {
 }
 END_TEST
 
+/* The digits a printed double needs (17) up to what a 64-bit significand holds (19), at every
+ * power of ten the fast table covers and a few beyond, and integers up to 2^64 where halfway
+ * cases between doubles are common (round to even), each against strtod. */
+START_TEST(long_significands_agree_with_strtod) {
+  enum { N = 200000 };
+  uint64_t x = 0x2545F4914F6CDD1Dull;
+  long bad = 0;
+  char first[64] = "";
+  for (int i = 0; i < N; i++) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    char t[64];
+    int k;
+    if (i % 4 == 0) /* an integer, often odd beyond 2^53 */
+      k = snprintf(t, sizeof t, "%llu", (unsigned long long)(x >> (x % 11)));
+    else if (i % 4 == 1) /* a double printed to 17 digits */
+      k = snprintf(t, sizeof t, "%.17g", (double)(x >> 11) * 0x1p-53 * 1e3);
+    else { /* 17 to 19 digits at 10^-45 .. 10^45 */
+      int digits = 17 + (int)((x >> 3) % 3), exp = (int)((x >> 40) % 91) - 45;
+      uint64_t m = x % 10000000000000000000ull;
+      k = snprintf(t, sizeof t, "%0*llue%d", digits, (unsigned long long)m, exp);
+      t[0] = (char)('1' + (x >> 50) % 9); /* no leading zero */
+    }
+    ck_assert(k > 0 && (size_t)k < sizeof t);
+    double got, want = strtod(t, NULL);
+    if (fo__json_to_double(t, (size_t)k, &got) != 0 || memcmp(&got, &want, sizeof got) != 0)
+      if (bad++ == 0)
+        snprintf(first, sizeof first, "%s", t);
+  }
+  ck_assert_msg(bad == 0, "%ld of %d differ from strtod, first %s", bad, N, first);
+}
+END_TEST
+
 START_TEST(numbers_ignore_the_locale) {
   static const char *const locales[] = {"de_DE.UTF-8", "de_DE.utf8",  "fr_FR.UTF-8",
                                         "fr_FR.utf8",  "nl_NL.UTF-8", "ru_RU.UTF-8"};
@@ -905,6 +938,7 @@ Suite *json_suite(void) {
   tcase_add_test(tc, strings_never_truncate);
   tcase_add_test(tc, numbers_in_every_form_round_correctly);
   tcase_add_test(tc, numbers_agree_with_strtod_on_random_input);
+  tcase_add_test(tc, long_significands_agree_with_strtod);
   tcase_add_test(tc, numbers_ignore_the_locale);
   tcase_add_test(tc, integers_are_exact_or_refused);
   suite_add_tcase(s, tc);
