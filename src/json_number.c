@@ -324,25 +324,36 @@ static int slow_double(const num_parts *p, double *out) {
 }
 
 int fo__json_to_double(const char *s, size_t n, double *out) {
-  num_parts p;
-  split(s, n, &p);
-  /* The significant digits, while they fit a 64-bit word (any 19 do). */
+  /* One pass over the checked text for the common case: the significant digits while they fit
+   * a 64-bit word (any 19 do), and the power of ten that scales them. */
+  const char *p = s, *end = s + n;
+  int neg = *p == '-', nd = 0;
+  p += neg;
   uint64_t m = 0;
-  int nd = 0;
-  long long scale = p.exp - (long long)p.frac_n;
-  for (int part = 0; part < 2 && nd <= 19; part++) {
-    const char *d = part == 0 ? p.int_s : p.frac_s;
-    size_t dn = part == 0 ? p.int_n : p.frac_n;
-    for (size_t i = 0; i < dn; i++) {
-      if (nd == 0 && d[i] == '0')
-        continue;
-      if (++nd > 19)
-        break;
-      m = m * 10 + (uint64_t)(d[i] - '0');
+  long long scale = 0, e = 0;
+  for (int frac = 0; p < end; p++) {
+    if (*p == '.') {
+      frac = 1;
+      continue;
     }
+    if (!is_digit(*p))
+      break;
+    scale -= frac;
+    if (nd == 0 && *p == '0')
+      continue;
+    if (++nd <= 19)
+      m = m * 10 + (uint64_t)(*p - '0');
+  }
+  if (p < end) { /* e or E */
+    int eneg = *++p == '-';
+    p += *p == '+' || *p == '-';
+    for (; p < end; p++)
+      if (e < 100000000)
+        e = e * 10 + (*p - '0');
+    scale += eneg ? -e : e;
   }
   if (nd == 0) {
-    *out = p.neg ? -0.0 : 0.0;
+    *out = neg ? -0.0 : 0.0;
     return 0;
   }
   if (nd <= 19) {
@@ -350,13 +361,15 @@ int fo__json_to_double(const char *s, size_t n, double *out) {
     if (m <= (uint64_t)1 << 53 && scale >= -22 && scale <= 22) {
       double d = (double)m;
       d = scale >= 0 ? d * pow10_exact[scale] : d / pow10_exact[-scale];
-      *out = p.neg ? -d : d;
+      *out = neg ? -d : d;
       return 0;
     }
-    if (eisel_lemire(m, scale, p.neg, out))
+    if (eisel_lemire(m, scale, neg, out))
       return 0;
   }
-  return slow_double(&p, out);
+  num_parts parts;
+  split(s, n, &parts);
+  return slow_double(&parts, out);
 }
 
 int fo__json_to_int64(const char *s, size_t n, int64_t *out) {
