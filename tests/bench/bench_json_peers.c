@@ -121,10 +121,11 @@ double peer_python(const char *file, int rounds) {
   return best;
 }
 
-double peer_simdjson(const char *file, const char *kernel, int rounds, unsigned long long *hash) {
+double peer_simdjson(const char *file, const char *kernel, const char *fields, int rounds,
+                     unsigned long long *hash) {
   char cmd[8192];
-  snprintf(cmd, sizeof cmd, "sh '%s/peer_simdjson.sh' '%s' '%s' '%s' %d 2>/dev/null", FO_BENCH_DIR,
-           FO_BENCH_DIR, file, kernel, rounds);
+  snprintf(cmd, sizeof cmd, "sh '%s/peer_simdjson.sh' '%s' '%s' '%s' %d '%s' 2>/dev/null",
+           FO_BENCH_DIR, FO_BENCH_DIR, file, kernel, rounds, fields);
   FILE *p = popen(cmd, "r");
   if (p == NULL)
     return -1;

@@ -27,9 +27,12 @@ double peer_jq(const char *file, int rounds);
 double peer_python(const char *file, int rounds);
 
  /* simdjson's On-Demand API run by peer_simdjson.sh (built with g++ on first use); kernel
- * "native" or "fallback". Best of rounds, in seconds; *hash gets what it extracted, hashed as
- * bench_fields_hash() does. -1 when g++ or libsimdjson-dev is missing. */
-double peer_simdjson(const char *file, const char *kernel, int rounds, unsigned long long *hash);
+ * "native" or "fallback"; fields "record" (what a fo_sat_record holds) or "four" (the texts of
+ * bench_fields). Best of rounds, in seconds; *hash gets what it extracted, hashed as
+ * bench_fields_hash() does for "four" and as bench_json's records_hash() for "record". -1 when
+ * g++ or libsimdjson-dev is missing. */
+double peer_simdjson(const char *file, const char *kernel, const char *fields, int rounds,
+                     unsigned long long *hash);
 
 /* FNV-1a over every field of n elements, each field followed by 0xff. */
 unsigned long long bench_fields_hash(const bench_fields *f, size_t n);
