@@ -93,16 +93,7 @@ static inline int is_digit(char c) {
 }
 
 static inline const char *digits(const char *p, const char *end) {
-#if defined(__SSE2__) && !defined(FO_JSON_SCAN_SWAR)
-  while (end - p >= 16) {
-    __m128i x = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), _mm_set1_epi8('0'));
-    __m128i d = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(9)), x); /* byte - '0' <= 9 */
-    unsigned odd = ~(unsigned)_mm_movemask_epi8(d) & 0xffffu;
-    if (odd != 0)
-      return p + __builtin_ctz(odd);
-    p += 16;
-  }
-#endif
+  p = fo__json_scan_digits(p, end);
   while (p < end && is_digit(*p))
     p++;
   return p;

@@ -1,4 +1,4 @@
-/* Finding the bytes a string scan must stop at, many bytes at a time. The kernel is chosen when
+/* Finding the bytes a string scan must stop at, and the end of a digit run, many bytes at a time. The kernel is chosen when
  * compiling, never at run time: SSE2 on x86-64, NEON on little-endian AArch64, and elsewhere
  * (or with FO_JSON_SCAN_SWAR defined) a portable 64-bit SWAR word test. Not installed. */
 #ifndef FO_SRC_JSON_SCAN_H
@@ -86,6 +86,36 @@ static inline const char *fo__json_scan_string(const char *p, const char *end) {
     if (c == '"' || c == '\\' || c < 0x20 || c > 0x7f)
       break;
   }
+  return p;
+}
+
+/* Past the digits at p, 16 bytes at a time where the kernel has vectors; the caller finishes
+ * the run a byte at a time (the last bytes, and every byte with the SWAR kernel: digit runs are
+ * short, and a word test did not pay for itself). */
+static inline const char *fo__json_scan_digits(const char *p, const char *end) {
+#if defined(__SSE2__) && !defined(FO_JSON_SCAN_SWAR)
+  const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
+  while (end - p >= 16) {
+    __m128i x = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), zero);
+    __m128i d = _mm_cmpeq_epi8(_mm_min_epu8(x, nine), x); /* byte - '0' <= 9, unsigned */
+    unsigned other = ~(unsigned)_mm_movemask_epi8(d) & 0xffffu;
+    if (other != 0)
+      return p + __builtin_ctz(other);
+    p += 16;
+  }
+#elif defined(__aarch64__) && defined(__ARM_NEON) && !defined(FO_JSON_SCAN_SWAR) &&             \
+    defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  const uint8x16_t zero = vdupq_n_u8('0'), nine = vdupq_n_u8(9);
+  while (end - p >= 16) {
+    uint8x16_t other = vcgtq_u8(vsubq_u8(vld1q_u8((const uint8_t *)p), zero), nine);
+    uint64_t bits =
+        vget_lane_u64(vreinterpret_u64_u8(vshrn_n_u16(vreinterpretq_u16_u8(other), 4)), 0);
+    if (bits != 0)
+      return p + (__builtin_ctzll(bits) >> 2);
+    p += 16;
+  }
+#endif
+  (void)end;
   return p;
 }
 

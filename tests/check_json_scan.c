@@ -67,6 +67,27 @@ START_TEST(swar_word_test_is_exact_for_every_byte_and_place) {
 END_TEST
 
 
+/* The digit-run kernel, finished by the byte loop as the reader does, ends where the byte loop
+ * alone ends: every byte at every place in runs of every length up to 40. */
+START_TEST(digit_scan_stops_at_the_first_non_digit_for_every_byte_and_place) {
+  char buf[48];
+  for (unsigned b = 0; b < 256; b++)
+    for (int at = 0; at < 40; at++)
+      for (int len = at; len <= 40; len++) {
+        memset(buf, '7', sizeof buf);
+        buf[at] = (char)b;
+        const char *end = buf + len, *p = fo__json_scan_digits(buf, end), *q = buf;
+        ck_assert(p >= buf && p <= end);
+        while (p < end && *p >= '0' && *p <= '9')
+          p++;
+        while (q < end && *q >= '0' && *q <= '9')
+          q++;
+        ck_assert_msg(p == q, "byte 0x%02x at %d of %d: stopped at %d, not %d", b, at, len,
+                      (int)(p - buf), (int)(q - buf));
+      }
+}
+END_TEST
+
 /* A record with num as a member nobody asks for and as its latitude. */
 static int record_with(char *doc, size_t size, const char *num) {
   return snprintf(doc, size,
@@ -131,6 +152,7 @@ void json_scan_cases(Suite *s) {
   TCase *tc = fo_tcase("scan", 10);
   tcase_add_test(tc, scan_stops_at_the_first_byte_that_needs_a_look);
   tcase_add_test(tc, swar_word_test_is_exact_for_every_byte_and_place);
+  tcase_add_test(tc, digit_scan_stops_at_the_first_non_digit_for_every_byte_and_place);
   tcase_add_test(tc, numbers_of_every_run_length_decide_as_the_tree_path);
   suite_add_tcase(s, tc);
 }
