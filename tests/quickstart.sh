@@ -124,6 +124,42 @@ QS=$qs MODE=slow bash "$work/fake.sh" "$c2" 2>/dev/null || bad "the second concu
 wait "$p1" || bad "the first concurrent run failed"
 [ "$(wc -l <"$work/compiles")" -eq 3 ] || bad "compiles: $(wc -l <"$work/compiles"), expected 3 (kill, retry, one of two at once)"
 
+# Check for a target is built the same staged way: killed part-way, nothing is used; the next
+# run builds it whole, with check.pc naming -lcheck.
+cat >"$work/fake-check.sh" <<'SH'
+source "$QS"
+cache=$1
+jobs=1
+export QS_PID=$$
+apt-get() { mkdir -p check-0.15.2 && cp "$CONF" check-0.15.2/configure; }
+build_check "$cache/check-test" --host=none
+SH
+cat >"$work/conf" <<'SH'
+#!/bin/sh
+prefix=; for a; do case $a in --prefix=*) prefix=${a#--prefix=} ;; esac; done
+cat >Makefile <<MK
+all:
+	@:
+install:
+	mkdir -p \$(DESTDIR)$prefix/lib/pkgconfig
+	printf 'half\n' >\$(DESTDIR)$prefix/lib/libcheck.a
+	if [ "$MODE" = kill ]; then kill -KILL \$\$QS_PID; exit 1; fi
+	printf 'whole\n' >\$(DESTDIR)$prefix/lib/libcheck.a
+	printf 'Libs: -L/x -lcheck_pic\n' >\$(DESTDIR)$prefix/lib/pkgconfig/check.pc
+MK
+SH
+chmod 755 "$work/conf"
+c3=$work/cache3
+mkdir -p "$c3"
+(QS=$qs CONF=$work/conf MODE=kill bash "$work/fake-check.sh" "$c3"; true) >/dev/null 2>&1
+[ ! -e "$c3/check-test" ] || bad "a killed Check build left its prefix in place"
+QS=$qs CONF=$work/conf MODE=ok bash "$work/fake-check.sh" "$c3" >/dev/null 2>&1 ||
+  bad "the Check build after the killed one failed"
+[ "$(cat "$c3/check-test/lib/libcheck.a" 2>/dev/null)" = whole ] && [ -f "$c3/check-test/.complete" ] ||
+  bad "the next run did not complete the Check prefix"
+grep -q -- '-lcheck$' "$c3/check-test/lib/pkgconfig/check.pc" || bad "check.pc still names -lcheck_pic"
+ls -d "$c3"/.stage-* >/dev/null 2>&1 && bad "stages left after a complete Check build"
+
 # ---------------------------------------------------------------- policy-rc.d
 QS=$qs P=$work/policy bash -c '
   source "$QS"; sudo_() { "$@"; }
