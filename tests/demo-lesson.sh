@@ -248,6 +248,8 @@ from 1 to 1000000|queue --count 1000001
 threads = 257: accepted 0 to 256|threads --count 257
 --count|threads --count 4294967296
 --no-lock takes no value|threads --no-lock=yes
+--fail-fast takes no value|map --fail-fast=yes
+extra|cpus extra
 --lock|threads --lock
 --x|cpus --x
 EOF

@@ -11,7 +11,18 @@
 
 #include "demo.h"
 
-void demo_args_init(demo_args *a, int argc, char **argv) {
+/* Walks a subcommand's arguments. */
+typedef struct demo_args {
+  int argc;
+  char **argv;
+  int next;         /* index of the next argument */
+  const char *cmd;  /* subcommand name, for messages */
+  const char *flag; /* the flag just taken, without any "=VALUE" (points into flag_buf) */
+  const char *inline_value; /* VALUE of "--flag=VALUE", else NULL */
+  char flag_buf[32];
+} demo_args;
+
+static void demo_args_init(demo_args *a, int argc, char **argv) {
   memset(a, 0, sizeof(*a));
   a->argc = argc;
   a->argv = argv;
@@ -19,7 +30,7 @@ void demo_args_init(demo_args *a, int argc, char **argv) {
   a->cmd = argc > 0 ? argv[0] : "?";
 }
 
-const char *demo_next_flag(demo_args *a, int *status) {
+static const char *demo_next_flag(demo_args *a, int *status) {
   if (a->next >= a->argc)
     return NULL;
   const char *arg = a->argv[a->next++];
@@ -40,11 +51,11 @@ const char *demo_next_flag(demo_args *a, int *status) {
   return a->flag;
 }
 
-int demo_is(const demo_args *a, const char *name) {
+static int demo_is(const demo_args *a, const char *name) {
   return strcmp(a->flag, name) == 0;
 }
 
-const char *demo_value(demo_args *a, int *status) {
+static const char *demo_value(demo_args *a, int *status) {
   if (a->inline_value)
     return a->inline_value;
   if (a->next >= a->argc) {
@@ -55,7 +66,7 @@ const char *demo_value(demo_args *a, int *status) {
   return a->argv[a->next++];
 }
 
-int demo_uint(demo_args *a, unsigned long min, unsigned long max, unsigned long *out) {
+static int demo_uint(demo_args *a, unsigned long min, unsigned long max, unsigned long *out) {
   int status = DEMO_OK;
   const char *v = demo_value(a, &status);
   if (!v)
@@ -72,7 +83,7 @@ int demo_uint(demo_args *a, unsigned long min, unsigned long max, unsigned long 
   return DEMO_OK;
 }
 
-int demo_double(demo_args *a, double min, double max, double *out) {
+static int demo_double(demo_args *a, double min, double max, double *out) {
   int status = DEMO_OK;
   const char *v = demo_value(a, &status);
   if (!v)
@@ -89,7 +100,7 @@ int demo_double(demo_args *a, double min, double max, double *out) {
   return DEMO_OK;
 }
 
-int demo_choice(demo_args *a, const char *const *choices, int *out) {
+static int demo_choice(demo_args *a, const char *const *choices, int *out) {
   int status = DEMO_OK;
   const char *v = demo_value(a, &status);
   if (!v)
@@ -107,7 +118,7 @@ int demo_choice(demo_args *a, const char *const *choices, int *out) {
   return DEMO_USAGE;
 }
 
-int demo_text(demo_args *a, const char **out) {
+static int demo_text(demo_args *a, const char **out) {
   int status = DEMO_OK;
   const char *v = demo_value(a, &status);
   if (!v)
@@ -120,15 +131,66 @@ int demo_text(demo_args *a, const char **out) {
   return DEMO_OK;
 }
 
-int demo_unknown(const demo_args *a) {
+static int demo_unknown(const demo_args *a) {
   fprintf(stderr, "fanout-demo %s: unknown option '%s' (see fanout-demo %s --help)\n", a->cmd,
           a->flag, a->cmd);
   return DEMO_USAGE;
 }
 
-int demo_no_value(const demo_args *a) {
+static int demo_no_value(const demo_args *a) {
   fprintf(stderr, "fanout-demo %s: %s takes no value\n", a->cmd, a->flag);
   return DEMO_USAGE;
+}
+
+/* The flag just taken, by its kind. */
+static int take(demo_args *a, const demo_flag *f, void *ctx) {
+  switch (f->kind) {
+  case DEMO_UINT:
+    return demo_uint(a, f->umin, f->umax, f->out);
+  case DEMO_DOUBLE:
+    return demo_double(a, f->dmin, f->dmax, f->out);
+  case DEMO_TEXT:
+    return demo_text(a, f->out);
+  case DEMO_CHOICE:
+    return demo_choice(a, f->choices, f->out);
+  case DEMO_SET:
+    if (a->inline_value != NULL)
+      return demo_no_value(a);
+    *(int *)f->out = f->set;
+    return DEMO_OK;
+  case DEMO_CALL: {
+    const char *v;
+    int status = demo_text(a, &v);
+    return status == DEMO_OK ? f->call(a->cmd, a->flag, v, ctx) : status;
+  }
+  }
+  return DEMO_USAGE;
+}
+
+int demo_parse(int argc, char **argv, const demo_cli *cli) {
+  demo_args a;
+  int status = DEMO_OK;
+  demo_args_init(&a, argc, argv);
+  while (status == DEMO_OK && a.next < a.argc) {
+    const char *arg = a.argv[a.next];
+    if (cli->positional != NULL && arg[0] != '-') {
+      a.next++;
+      status = cli->positional(arg, cli->ctx);
+      continue;
+    }
+    if (demo_next_flag(&a, &status) == NULL)
+      break;
+    if (demo_is(&a, "--help") || demo_is(&a, "-h")) {
+      fputs(cli->help, stdout);
+      return DEMO_HELP;
+    }
+    const demo_flag *f = NULL;
+    for (size_t i = 0; i < cli->n_flags && f == NULL; i++)
+      if (demo_is(&a, cli->flags[i].name))
+        f = &cli->flags[i];
+    status = f != NULL ? take(&a, f, cli->ctx) : demo_unknown(&a);
+  }
+  return status;
 }
 
 double demo_now(void) {

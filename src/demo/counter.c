@@ -88,23 +88,13 @@ int demo_counter(int argc, char **argv) {
   unsigned long nprocs = (unsigned long)fo_cpu_count(), increments = 10;
   if (nprocs > COUNTER_PROCS_MAX)
     nprocs = COUNTER_PROCS_MAX;
-  demo_args a;
-  int status = DEMO_OK;
-  demo_args_init(&a, argc, argv);
-  while (status == DEMO_OK && demo_next_flag(&a, &status)) {
-    if (demo_is(&a, "--help") || demo_is(&a, "-h")) {
-      fputs(help, stdout);
-      return DEMO_OK;
-    } else if (demo_is(&a, "--procs")) {
-      status = demo_uint(&a, 1, COUNTER_PROCS_MAX, &nprocs);
-    } else if (demo_is(&a, "--increments")) {
-      status = demo_uint(&a, 1, COUNTER_INCREMENTS_MAX, &increments);
-    } else {
-      return demo_unknown(&a);
-    }
-  }
+  const demo_flag table[] = {
+      {"--procs", DEMO_UINT, &nprocs, .umin = 1, .umax = COUNTER_PROCS_MAX},
+      {"--increments", DEMO_UINT, &increments, .umin = 1, .umax = COUNTER_INCREMENTS_MAX}};
+  const demo_cli cli = {help, table, sizeof table / sizeof table[0], NULL, NULL};
+  int status = demo_parse(argc, argv, &cli);
   if (status != DEMO_OK)
-    return status;
+    return status == DEMO_HELP ? DEMO_OK : status;
 
   /* Made before the fork, so every child shares it; room for one entry per process. */
   fo_shmdict *dict;

@@ -19,18 +19,10 @@ static const char help[] =
     "  total M    CPUs online in the machine, whatever this process may use\n";
 
 int demo_cpus(int argc, char **argv) {
-  demo_args a;
-  int status = DEMO_OK;
-  demo_args_init(&a, argc, argv);
-  while (demo_next_flag(&a, &status)) {
-    if (demo_is(&a, "--help") || demo_is(&a, "-h")) {
-      fputs(help, stdout);
-      return DEMO_OK;
-    }
-    return demo_unknown(&a);
-  }
+  const demo_cli cli = {help, NULL, 0, NULL, NULL};
+  int status = demo_parse(argc, argv, &cli);
   if (status != DEMO_OK)
-    return status;
+    return status == DEMO_HELP ? DEMO_OK : status;
   printf("%d\ntotal %d\n", fo_cpu_count(), fo_cpu_online());
   return DEMO_OK;
 }

@@ -17,47 +17,48 @@ enum {
 /* A subcommand: argv[0] is its name, the rest its arguments. Returns an exit status above. */
 typedef int (*demo_cmd_fn)(int argc, char **argv);
 
-/* Walks a subcommand's arguments. Flags take their value as "--flag VALUE" or "--flag=VALUE". */
-typedef struct demo_args {
-  int argc;
-  char **argv;
-  int next;         /* index of the next argument */
-  const char *cmd;  /* subcommand name, for messages */
-  const char *flag; /* the flag just taken, without any "=VALUE" (points into flag_buf) */
-  const char *inline_value; /* VALUE of "--flag=VALUE", else NULL */
-  char flag_buf[32];
-} demo_args;
+/* What demo_parse() returns after printing a subcommand's help: the subcommand then exits 0. */
+#define DEMO_HELP (-1)
 
-void demo_args_init(demo_args *a, int argc, char **argv);
+/* How a flag's value is read. Every kind reports a bad value on stderr naming the subcommand,
+ * the flag and what it accepts. */
+typedef enum {
+  DEMO_UINT,   /* a whole number in [umin, umax] into unsigned long *out */
+  DEMO_DOUBLE, /* a decimal number in [dmin, dmax] into double *out */
+  DEMO_TEXT,   /* text that is not empty (a URL, a file name) into const char **out */
+  DEMO_CHOICE, /* one of the NULL-terminated choices: its index into int *out */
+  DEMO_SET,    /* no value: int *out = set */
+  DEMO_CALL    /* text that is not empty, handed to call (flags with rules of their own) */
+} demo_flag_kind;
 
-/* The next flag, or NULL when the arguments are done. A stray non-flag argument is reported and
- * makes this return NULL with *status set to DEMO_USAGE; otherwise *status is left alone. */
-const char *demo_next_flag(demo_args *a, int *status);
+/* One flag of a subcommand: a table of these, with designated initializers, is its command line.
+ * Flags take their value as "--flag VALUE" or "--flag=VALUE". */
+typedef struct demo_flag {
+  const char *name; /* "--count" */
+  demo_flag_kind kind;
+  void *out;
+  unsigned long umin, umax;
+  double dmin, dmax;
+  const char *const *choices;
+  int set;
+  /* DEMO_CALL: DEMO_OK, or DEMO_USAGE after reporting */
+  int (*call)(const char *cmd, const char *flag, const char *value, void *ctx);
+} demo_flag;
 
-/* True when the flag just taken is name (e.g. "--count"). */
-int demo_is(const demo_args *a, const char *name);
+/* A subcommand's command line. */
+typedef struct demo_cli {
+  const char *help; /* printed for --help or -h */
+  const demo_flag *flags;
+  size_t n_flags;
+  /* arguments that do not start with '-' (NULL: none are taken); DEMO_OK or DEMO_USAGE */
+  int (*positional)(const char *arg, void *ctx);
+  void *ctx; /* for call and positional */
+} demo_cli;
 
-/* The value of the flag just taken, or NULL (reported, *status = DEMO_USAGE) when it is missing. */
-const char *demo_value(demo_args *a, int *status);
-
-/* The flag's value as a whole number in [min, max]; reports a bad one, naming the flag and the
- * accepted range, and returns DEMO_USAGE; otherwise stores it and returns DEMO_OK. */
-int demo_uint(demo_args *a, unsigned long min, unsigned long max, unsigned long *out);
-
-/* The flag's value as a decimal number in [min, max] (e.g. seconds), same reporting. */
-int demo_double(demo_args *a, double min, double max, double *out);
-
-/* The flag's value as one of the NULL-terminated choices; stores its index. */
-int demo_choice(demo_args *a, const char *const *choices, int *out);
-
-/* The flag's value as text that is not empty (a URL, a file name), same reporting. */
-int demo_text(demo_args *a, const char **out);
-
-/* A flag this subcommand does not know: reported with a pointer to --help; returns DEMO_USAGE. */
-int demo_unknown(const demo_args *a);
-
-/* A flag that takes no value was given "=VALUE": reported; returns DEMO_USAGE. */
-int demo_no_value(const demo_args *a);
+/* Read argv (argv[0] is the subcommand's name) by the table: DEMO_OK with every flag given
+ * stored, DEMO_HELP after printing the help, or DEMO_USAGE after reporting a stray argument, an
+ * unknown flag, a missing or bad value, or "=VALUE" on a flag that takes none. */
+int demo_parse(int argc, char **argv, const demo_cli *cli);
 
 /* Options the library refused (an *_opts_check() call gave -EINVAL and filled why): reported as
  * "fanout-demo CMD: FLAG: <the library's explanation>", naming the flag that set the field;

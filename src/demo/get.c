@@ -91,60 +91,39 @@ static int to_stdout(const void *data, size_t len, void *arg) {
   return fwrite(data, 1, len, stdout) == len ? 0 : 1;
 }
 
-static int parse(int argc, char **argv, get_opts *o) {
-  demo_args a;
-  int status = DEMO_OK;
-  demo_args_init(&a, argc, argv);
-  while (status == DEMO_OK && a.next < a.argc) {
-    const char *arg = a.argv[a.next];
-    if (arg[0] != '-') {
-      o->urls[o->n_urls++] = arg;
-      a.next++;
-      continue;
-    }
-    if (!demo_next_flag(&a, &status))
-      break;
-    int *toggle = demo_is(&a, "--resume")          ? &o->resume
-                  : demo_is(&a, "--no-compressed") ? &o->no_compressed
-                                                   : NULL;
-    if (demo_is(&a, "--help") || demo_is(&a, "-h")) {
-      fputs(help, stdout);
-      return -1;
-    } else if (toggle) {
-      if (a.inline_value)
-        return demo_no_value(&a);
-      *toggle = 1;
-    } else if (demo_is(&a, "--threads")) {
-      status = demo_uint(&a, 1, UINT_MAX, &o->threads);
-    } else if (demo_is(&a, "--header")) {
-      if (o->n_headers == HEADERS_MAX) {
-        fprintf(stderr, "fanout-demo get: at most %d --header flags\n", HEADERS_MAX);
-        return DEMO_USAGE;
-      }
-      status = demo_text(&a, &o->headers[o->n_headers]);
-      o->n_headers += status == DEMO_OK;
-    } else if (demo_is(&a, "--method")) {
-      status = demo_text(&a, &o->method);
-    } else if (demo_is(&a, "--data-file")) {
-      status = demo_text(&a, &o->data_file);
-    } else if (demo_is(&a, "--output")) {
-      status = demo_text(&a, &o->output);
-    } else if (demo_is(&a, "--output-dir")) {
-      status = demo_text(&a, &o->output_dir);
-    } else if (demo_is(&a, "--sha256")) {
-      status = demo_text(&a, &o->sha256);
-    } else if (demo_is(&a, "--max-redirs")) {
-      status = demo_uint(&a, 0, UINT_MAX, &o->max_redirs);
-    } else if (demo_is(&a, "--max-bytes")) {
-      status = demo_uint(&a, 1, ULONG_MAX, &o->max_bytes);
-    } else if (demo_is(&a, "--timeout")) {
-      status = demo_double(&a, 0.001, FO_FETCH_MS_MAX / 1000.0, &o->timeout_s);
-    } else if (demo_is(&a, "--retries")) {
-      status = demo_uint(&a, 0, UINT_MAX, &o->retries);
-    } else {
-      return demo_unknown(&a);
-    }
+static int add_url(const char *arg, void *ctx) {
+  get_opts *o = ctx;
+  o->urls[o->n_urls++] = arg; /* room for every argument */
+  return DEMO_OK;
+}
+
+static int add_header(const char *cmd, const char *flag, const char *value, void *ctx) {
+  get_opts *o = ctx;
+  if (o->n_headers == HEADERS_MAX) {
+    fprintf(stderr, "fanout-demo %s: at most %d %s flags\n", cmd, HEADERS_MAX, flag);
+    return DEMO_USAGE;
   }
+  o->headers[o->n_headers++] = value;
+  return DEMO_OK;
+}
+
+static int parse(int argc, char **argv, get_opts *o) {
+  const demo_flag table[] = {
+      {"--resume", DEMO_SET, &o->resume, .set = 1},
+      {"--no-compressed", DEMO_SET, &o->no_compressed, .set = 1},
+      {"--threads", DEMO_UINT, &o->threads, .umin = 1, .umax = UINT_MAX},
+      {"--header", DEMO_CALL, NULL, .call = add_header},
+      {"--method", DEMO_TEXT, &o->method},
+      {"--data-file", DEMO_TEXT, &o->data_file},
+      {"--output", DEMO_TEXT, &o->output},
+      {"--output-dir", DEMO_TEXT, &o->output_dir},
+      {"--sha256", DEMO_TEXT, &o->sha256},
+      {"--max-redirs", DEMO_UINT, &o->max_redirs, .umin = 0, .umax = UINT_MAX},
+      {"--max-bytes", DEMO_UINT, &o->max_bytes, .umin = 1, .umax = ULONG_MAX},
+      {"--timeout", DEMO_DOUBLE, &o->timeout_s, .dmin = 0.001, .dmax = FO_FETCH_MS_MAX / 1000.0},
+      {"--retries", DEMO_UINT, &o->retries, .umin = 0, .umax = UINT_MAX}};
+  const demo_cli cli = {help, table, sizeof table / sizeof table[0], add_url, o};
+  int status = demo_parse(argc, argv, &cli);
   if (status != DEMO_OK)
     return status;
   const char *why = o->n_urls == 0                        ? "needs at least one URL"
@@ -319,7 +298,7 @@ int demo_get(int argc, char **argv) {
     return DEMO_PARTIAL;
   }
   int status = parse(argc, argv, &o);
-  if (status == -1)
+  if (status == DEMO_HELP)
     status = DEMO_OK;
   else if (status == DEMO_OK) {
     if (fo_fetch_global_init() != 0) {

@@ -117,32 +117,20 @@ int demo_map(int argc, char **argv) {
    * pool accepts. */
   unsigned long procs = (unsigned long)fo_cpu_count(), count = 10000, work_ms = 0;
   unsigned long attempts = FO_PPOOL_ATTEMPTS;
-  unsigned flags = 0;
+  int fail_fast = 0;
   if (procs > FO_PPOOL_WORKERS_MAX)
     procs = FO_PPOOL_WORKERS_MAX;
-  demo_args a;
-  int status = DEMO_OK;
-  demo_args_init(&a, argc, argv);
-  while (status == DEMO_OK && demo_next_flag(&a, &status)) {
-    if (demo_is(&a, "--help") || demo_is(&a, "-h")) {
-      fputs(help, stdout);
-      return DEMO_OK;
-    } else if (demo_is(&a, "--procs")) {
-      status = demo_uint(&a, 1, FO_PPOOL_WORKERS_MAX, &procs);
-    } else if (demo_is(&a, "--count")) {
-      status = demo_uint(&a, 0, MAP_COUNT_MAX, &count);
-    } else if (demo_is(&a, "--work-ms")) {
-      status = demo_uint(&a, 0, MAP_WORK_MS_MAX, &work_ms);
-    } else if (demo_is(&a, "--attempts")) {
-      status = demo_uint(&a, 1, MAP_ATTEMPTS_MAX, &attempts);
-    } else if (demo_is(&a, "--fail-fast")) {
-      flags |= FO_PPOOL_FAIL_FAST;
-    } else {
-      return demo_unknown(&a);
-    }
-  }
+  const demo_flag table[] = {
+      {"--procs", DEMO_UINT, &procs, .umin = 1, .umax = FO_PPOOL_WORKERS_MAX},
+      {"--count", DEMO_UINT, &count, .umin = 0, .umax = MAP_COUNT_MAX},
+      {"--work-ms", DEMO_UINT, &work_ms, .umin = 0, .umax = MAP_WORK_MS_MAX},
+      {"--attempts", DEMO_UINT, &attempts, .umin = 1, .umax = MAP_ATTEMPTS_MAX},
+      {"--fail-fast", DEMO_SET, &fail_fast, .set = 1}};
+  const demo_cli cli = {help, table, sizeof table / sizeof table[0], NULL, NULL};
+  int status = demo_parse(argc, argv, &cli);
   if (status != DEMO_OK)
-    return status;
+    return status == DEMO_HELP ? DEMO_OK : status;
+  unsigned flags = fail_fast ? FO_PPOOL_FAIL_FAST : 0;
 
   /* One array, squared in place: the pool allows it when inputs and outputs have one size. */
   uint64_t *items = malloc((count > 0 ? count : 1) * sizeof *items);

@@ -123,21 +123,11 @@ static int join_producer(fo_proc *p, uint32_t producer) {
 
 int demo_queue(int argc, char **argv) {
   unsigned long count = 5;
-  demo_args a;
-  int status = DEMO_OK;
-  demo_args_init(&a, argc, argv);
-  while (status == DEMO_OK && demo_next_flag(&a, &status)) {
-    if (demo_is(&a, "--help") || demo_is(&a, "-h")) {
-      fputs(help, stdout);
-      return DEMO_OK;
-    } else if (demo_is(&a, "--count")) {
-      status = demo_uint(&a, 1, QUEUE_COUNT_MAX, &count);
-    } else {
-      return demo_unknown(&a);
-    }
-  }
+  const demo_flag table[] = {{"--count", DEMO_UINT, &count, .umin = 1, .umax = QUEUE_COUNT_MAX}};
+  const demo_cli cli = {help, table, 1, NULL, NULL};
+  int status = demo_parse(argc, argv, &cli);
   if (status != DEMO_OK)
-    return status;
+    return status == DEMO_HELP ? DEMO_OK : status;
 
   tally t = {.count = (uint32_t)count};
   t.seen[SQUARE] = calloc(count, 1);

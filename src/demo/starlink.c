@@ -42,44 +42,24 @@ static const char help[] =
     "Rows go to stdout, errors ('error: ID: REASON') and the summary to stderr.\n"
     "Exit status: 0 all fetched, 1 some failed, 2 usage, 3 no list.\n";
 
-/* Read the command line into o; DEMO_OK, or DEMO_USAGE (reported), or -1 after --help. */
+/* Read the command line into o; DEMO_OK, DEMO_USAGE (reported), or DEMO_HELP. */
 static int parse_flags(int argc, char **argv, starlink_opts *o) {
   static const char *const formats[] = {"table", "csv", "json", NULL};
-  demo_args a;
-  int status = DEMO_OK;
-  demo_args_init(&a, argc, argv);
-  while (status == DEMO_OK && demo_next_flag(&a, &status)) {
-    int *toggle = demo_is(&a, "--sequential")  ? &o->sequential
-                  : demo_is(&a, "--compare")   ? &o->compare
-                  : demo_is(&a, "--from-list") ? &o->from_list
-                                               : NULL;
-    if (demo_is(&a, "--help") || demo_is(&a, "-h")) {
-      fputs(help, stdout);
-      return -1;
-    } else if (toggle) {
-      if (a.inline_value)
-        return demo_no_value(&a);
-      *toggle = 1;
-    } else if (demo_is(&a, "--api")) {
-      status = demo_text(&a, &o->api);
-    } else if (demo_is(&a, "--count")) {
-      status = demo_uint(&a, 1, STARLINK_COUNT_MAX, &o->count);
-    } else if (demo_is(&a, "--threads")) {
-      status = demo_uint(&a, 1, UINT_MAX, &o->threads); /* the fetcher's check has the max */
-    } else if (demo_is(&a, "--format")) {
-      status = demo_choice(&a, formats, &o->format);
-    } else if (demo_is(&a, "--timeout")) {
-      status = demo_double(&a, 0.001, FO_FETCH_MS_MAX / 1000.0, &o->timeout_s);
-    } else if (demo_is(&a, "--retries")) {
-      status = demo_uint(&a, 0, UINT_MAX, &o->retries);
-    } else if (demo_is(&a, "--rate")) {
-      status = demo_double(&a, 0.001, DBL_MAX, &o->rate);
-    } else if (demo_is(&a, "--cacert")) {
-      status = demo_text(&a, &o->cacert);
-    } else {
-      return demo_unknown(&a);
-    }
-  }
+  const demo_flag table[] = {
+      {"--sequential", DEMO_SET, &o->sequential, .set = 1},
+      {"--compare", DEMO_SET, &o->compare, .set = 1},
+      {"--from-list", DEMO_SET, &o->from_list, .set = 1},
+      {"--api", DEMO_TEXT, &o->api},
+      {"--count", DEMO_UINT, &o->count, .umin = 1, .umax = STARLINK_COUNT_MAX},
+      /* the fetcher's check has the max */
+      {"--threads", DEMO_UINT, &o->threads, .umin = 1, .umax = UINT_MAX},
+      {"--format", DEMO_CHOICE, &o->format, .choices = formats},
+      {"--timeout", DEMO_DOUBLE, &o->timeout_s, .dmin = 0.001, .dmax = FO_FETCH_MS_MAX / 1000.0},
+      {"--retries", DEMO_UINT, &o->retries, .umin = 0, .umax = UINT_MAX},
+      {"--rate", DEMO_DOUBLE, &o->rate, .dmin = 0.001, .dmax = DBL_MAX},
+      {"--cacert", DEMO_TEXT, &o->cacert}};
+  const demo_cli cli = {help, table, sizeof table / sizeof table[0], NULL, NULL};
+  int status = demo_parse(argc, argv, &cli);
   if (status != DEMO_OK)
     return status;
   if (o->sequential && o->compare) {
@@ -211,7 +191,7 @@ int demo_starlink(int argc, char **argv) {
   };
   int status = parse_flags(argc, argv, &o);
   if (status != DEMO_OK)
-    return status < 0 ? DEMO_OK : status;
+    return status == DEMO_HELP ? DEMO_OK : status;
   int rc = fo_fetch_global_init();
   if (rc != 0) {
     fprintf(stderr, "fanout-demo starlink: libcurl would not start: %s\n", fo_strerror(rc));

@@ -78,25 +78,14 @@ static void print_number(void *arg) {
 int demo_threads(int argc, char **argv) {
   unsigned long count = 5;
   int use_lock = 1;
-  demo_args a;
-  int status = DEMO_OK;
-  demo_args_init(&a, argc, argv);
-  while (status == DEMO_OK && demo_next_flag(&a, &status)) {
-    if (demo_is(&a, "--help") || demo_is(&a, "-h")) {
-      fputs(help, stdout);
-      return DEMO_OK;
-    } else if (demo_is(&a, "--count")) {
-      status = demo_uint(&a, 1, UINT_MAX, &count); /* the pool says how many it takes */
-    } else if (demo_is(&a, "--no-lock")) {
-      if (a.inline_value)
-        return demo_no_value(&a);
-      use_lock = 0;
-    } else {
-      return demo_unknown(&a);
-    }
-  }
+  const demo_flag table[] = {
+      /* the pool says how many it takes */
+      {"--count", DEMO_UINT, &count, .umin = 1, .umax = UINT_MAX},
+      {"--no-lock", DEMO_SET, &use_lock, .set = 0}};
+  const demo_cli cli = {help, table, sizeof table / sizeof table[0], NULL, NULL};
+  int status = demo_parse(argc, argv, &cli);
   if (status != DEMO_OK)
-    return status;
+    return status == DEMO_HELP ? DEMO_OK : status;
   fo_tpool_opts opts = {.threads = (unsigned)count, .name = "demo"};
   fo_opt_error why;
   if (fo_tpool_opts_check(&opts, &why) != 0)
