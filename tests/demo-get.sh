@@ -7,27 +7,14 @@
 # others complete, no file under a failed name), usage errors (exit 2), --help within 80 columns.
 # DEMO, MIRROR and FO_NGINX name the binaries.
 set -u
-demo=${DEMO:-./fanout-demo}
-mirror=${MIRROR:-./tests/mirror/fo-mirror}
 nginx=${FO_NGINX:-/usr/sbin/nginx}
 if [ ! -x "$nginx" ]; then
   [ "${FO_REQUIRE_NGINX:-}" = 1 ] && { echo "FAIL: no nginx at $nginx" >&2; exit 1; }
   echo "SKIP: nginx not found (install nginx-light)"; exit 77
 fi
 command -v python3 >/dev/null 2>&1 || { echo "SKIP: python3 is needed for a free port"; exit 77; }
-T="timeout 60"
-fail=0
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/demo-get.XXXXXX")
-pids=
-cleanup() {
-  for p in $pids; do
-    kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
-  done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-bad() { echo "FAIL: $*" >&2; fail=1; }
+name=demo-get
+. "$(dirname "$0")/helpers/demo-run.sh"
 
 # ---------------------------------------------------------------- nginx and the mirror
 mkdir -p "$tmp/html/dav" "$tmp/tmp" "$tmp/out"

@@ -6,24 +6,11 @@
 # bad flags (exit 2, naming the flag), and every command's --help within 80 columns.
 # DEMO and MIRROR name the binaries (default: the ones in the build tree).
 set -u
-demo=${DEMO:-./fanout-demo}
-mirror=${MIRROR:-./tests/mirror/fo-mirror}
 command -v python3 >/dev/null 2>&1 || { echo "SKIP: python3 is needed to parse the output"; exit 77; }
+name=demo-starlink
+. "$(dirname "$0")/helpers/demo-run.sh"
 [ -x "$mirror" ] || { echo "FAIL: no mirror at $mirror" >&2; exit 1; }
-T="timeout 60"
 docs=100
-fail=0
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/demo-starlink.XXXXXX")
-pids=
-cleanup() {
-  for p in $pids; do
-    kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
-  done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-bad() { echo "FAIL: $*" >&2; fail=1; }
 
 # start_mirror NAME ARGS...: a mirror on a free loopback port; its base URL goes to $api.
 start_mirror() {

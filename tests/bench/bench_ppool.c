@@ -26,6 +26,7 @@
 
 #include "bench.h"
 #include "fanout/ppool.h"
+#include "helpers/ppmap.h"
 
 #define SLEEP_ITEMS 10000
 #define SLEEP_PROCS 12
@@ -84,18 +85,8 @@ static fo_ppool *start(unsigned workers) {
 
 static double map_once(fo_ppool *p, fo_ppool_fn fn, const void *ctx, size_t ctx_size,
                        const void *in, size_t in_size, void *out, size_t out_size, size_t n) {
-  fo_ppool_job job;
-  fo_ppool_job_init(&job);
-  job.fn = fn;
-  job.ctx = ctx;
-  job.ctx_size = ctx_size;
-  job.in = in;
-  job.in_size = in_size;
-  job.out = out;
-  job.out_size = out_size;
-  job.count = n;
   double t = bench_now();
-  int rc = fo_ppool_map(p, &job, NULL);
+  int rc = tp_map(p, fn, ctx, ctx_size, in, in_size, out, out_size, n, NULL, NULL);
   t = bench_now() - t;
   if (rc != 0)
     die("fo_ppool_map", rc);

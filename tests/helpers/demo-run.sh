@@ -1,0 +1,18 @@
+# Sourced by the demo's end-to-end scripts once their tools are known to be there: the binaries
+# (DEMO, MIRROR), a bound on each run ($T), a private temporary directory ($tmp, named after
+# $name), the pids to stop at the end ($pids) and bad(), which records a failure in $fail.
+demo=${DEMO:-./fanout-demo}
+mirror=${MIRROR:-./tests/mirror/fo-mirror}
+T="timeout 60"
+fail=0
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/$name.XXXXXX")
+pids=
+cleanup() {
+  for p in $pids; do
+    kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+  done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+bad() { echo "FAIL: $*" >&2; fail=1; }
