@@ -3,13 +3,14 @@
  * Tasks travel through a lock-free ring (tpool_ring.h). The mutex is taken only to go to sleep
  * or to wake someone, and a thread wakes another only when that one is known to be asleep, so on
  * a busy pool submitters and workers never touch it. A sleeping worker waits on a semaphore of
- * its own, not on a condition variable shared by all: the waker picks the worker (the one that
- * fell asleep last, on top of a stack kept under the mutex) and posts it, and the woken worker
- * runs without taking the mutex again. Three counters carry the sleep decisions; they are read
+ * its own, not on a condition variable shared by all: the waker picks the worker from the list
+ * of sleepers kept under the mutex (a submitter the newest, a worker passing a wake-up on the
+ * oldest; see enum fo__whom) and posts it, and the woken worker runs without taking the mutex
+ * again. Three counters carry the sleep decisions; they are read
  * without the mutex after a store they must be ordered with (the Dekker pattern: "I published
  * work, is anyone asleep?" against "I am going to sleep, is there work?"; one side always sees
  * the other):
- *   sleepers       workers on the stack of sleepers (asleep, or about to be), that nobody has
+ *   sleepers       workers on the list of sleepers (asleep, or about to be), that nobody has
  *                  promised to wake; written under the mutex;
  *   tokens         wake-ups promised but not yet taken: while one is outstanding a submitter
  *                  does not wake a second worker; the woken one gives its token back before it
@@ -128,19 +129,52 @@ static int pop(fo_tpool *p, fo__task *t, int locked) {
  * Sleeping and waking workers
  */
 
+/* The list of sleepers, under the lock: a worker joins at the newest end. */
+static void sleeper_add(fo_tpool *p, fo__worker *w) {
+  w->older = p->newest;
+  w->newer = NULL;
+  if (p->newest != NULL)
+    p->newest->newer = w;
+  else
+    p->oldest = w;
+  p->newest = w;
+}
+
+static void sleeper_remove(fo_tpool *p, fo__worker *w) {
+  if (w->newer != NULL)
+    w->newer->older = w->older;
+  else
+    p->newest = w->older;
+  if (w->older != NULL)
+    w->older->newer = w->newer;
+  else
+    p->oldest = w->newer;
+}
+
+/* Which sleeper a wake-up goes to. A submitter's wake-up starts work on an idle pool, where
+ * latency counts: it goes to the newest sleeper, the worker that ran the task before, whose cache
+ * is warm and which the scheduler usually starts at once on the submitter's CPU (the oldest is
+ * often started on another, idle CPU, whose wake-up from halt made the submit-to-start tail). A
+ * wake-up passed on by a woken worker adds parallelism for tasks queued behind: it goes to the
+ * oldest sleeper, truly asleep. The newest has often not even reached its semaphore yet: woken,
+ * it is back at the ring at once and passes a wake-up on to the next newest as soon as it sees
+ * one more task queued, which the workers still awake take before that one gets there. Such a
+ * chain keeps every worker cycling through the lock when tasks are short: with 8 workers on 2
+ * CPUs running a million empty tasks, 4 wake-ups in 10 found nothing and the rate halved. */
+enum fo__whom { FO__NEWEST, FO__OLDEST };
+
 /* With the lock held: promise the wake-up to one sleeping worker, unless one is already on its
  * way (it will pass the wake-up on if there is more work than it can take). Returns the worker
  * the caller must then post, or NULL: one, never all, since the other workers are busy or have
- * nothing to do. The one chosen is the last to have gone to sleep (the stack's top): its cache
- * and its CPU are the likeliest to be warm, and the others sleep on undisturbed. It is off the
- * stack from now on and blocked in (or on its way to) sem_wait() on its own semaphore, which
- * keeps the post until it gets there, so posting late loses nothing: the caller posts after
- * unlocking when it can, so the woken worker never runs into a lock still held. */
-static fo__worker *promise_wake_locked(fo_tpool *p) {
-  fo__worker *w = p->idle;
+ * nothing to do. The worker is off the list from now on and blocked in (or on its way to)
+ * sem_wait() on its own semaphore, which keeps the post until it gets there, so posting late
+ * loses nothing: the caller posts after unlocking when it can, so the woken worker never runs
+ * into a lock still held. */
+static fo__worker *promise_wake_locked(fo_tpool *p, enum fo__whom whom) {
+  fo__worker *w = whom == FO__NEWEST ? p->newest : p->oldest;
   if (w == NULL || __atomic_load_n(&p->tokens, __ATOMIC_SEQ_CST) != 0)
     return NULL;
-  p->idle = w->next_idle;
+  sleeper_remove(p, w);
   __atomic_sub_fetch(&p->sleepers, 1, __ATOMIC_SEQ_CST);
   __atomic_add_fetch(&p->tokens, 1, __ATOMIC_SEQ_CST);
   p->wakeups++;
@@ -162,27 +196,26 @@ static void wake_for_work(fo_tpool *p) {
   if (__atomic_load_n(&p->tokens, __ATOMIC_SEQ_CST) != 0)
     return;
   pthread_mutex_lock(&p->lock);
-  fo__worker *w = promise_wake_locked(p);
+  fo__worker *w = promise_wake_locked(p, FO__NEWEST);
   pthread_mutex_unlock(&p->lock);
   post(w);
 }
 
 /* The ring was empty: sleep until there is work (1, task in *t) or the pool stops (0). A worker
- * goes to sleep under the lock (on the stack of sleepers, counted, then one more look at the
- * ring) and wakes without it: whoever posted its semaphore already took it off the stack and
+ * goes to sleep under the lock (on the list of sleepers, counted, then one more look at the
+ * ring) and wakes without it: whoever posted its semaphore already took it off the list and
  * the count, so a woken worker with a task in hand runs it at once. */
 static int park(fo_tpool *p, fo__worker *w, fo__task *t) {
   pthread_mutex_lock(&p->lock);
   for (;;) {
-    w->next_idle = p->idle;
-    p->idle = w;
+    sleeper_add(p, w);
     __atomic_add_fetch(&p->sleepers, 1, __ATOMIC_SEQ_CST);
     /* Orders "I sleep" before "is there work?" (the other half of wake_for_work). */
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     int got = pop(p, t, 1);
     if (got || stopping(p)) {
-      /* Still on top: only a holder of the lock takes a worker off, and we held it throughout. */
-      p->idle = w->next_idle;
+      /* Still listed: only a holder of the lock takes a worker off, and we held it throughout. */
+      sleeper_remove(p, w);
       __atomic_sub_fetch(&p->sleepers, 1, __ATOMIC_SEQ_CST);
       pthread_mutex_unlock(&p->lock);
       return got;
@@ -200,7 +233,7 @@ static int park(fo_tpool *p, fo__worker *w, fo__task *t) {
       if (fo__ring_maybe_nonempty(p->slots, p->mask, &p->head) &&
           __atomic_load_n(&p->sleepers, __ATOMIC_SEQ_CST) != 0) {
         pthread_mutex_lock(&p->lock);
-        fo__worker *next = promise_wake_locked(p);
+        fo__worker *next = promise_wake_locked(p, FO__OLDEST);
         pthread_mutex_unlock(&p->lock);
         post(next);
       }
@@ -273,7 +306,7 @@ static int push_wait(fo_tpool *p, const fo__task *t, const struct timespec *dead
   }
   if (rc == 0) {
     /* Posted under the lock: once space_waiters drops, destroy may free the pool. */
-    post(promise_wake_locked(p));
+    post(promise_wake_locked(p, FO__NEWEST));
   } else if (t->group != NULL) {
     fo__tpool_group_done_locked(t->group, 1);
   }
@@ -420,8 +453,8 @@ static void stop_workers(fo_tpool *p) {
   pthread_mutex_lock(&p->lock);
   __atomic_store_n(&p->stopping, 1, __ATOMIC_RELEASE);
   /* Every sleeper, each with a token as any woken worker has; the ones awake see stopping. */
-  for (fo__worker *w; (w = p->idle) != NULL;) {
-    p->idle = w->next_idle;
+  for (fo__worker *w; (w = p->newest) != NULL;) {
+    sleeper_remove(p, w);
     __atomic_sub_fetch(&p->sleepers, 1, __ATOMIC_SEQ_CST);
     __atomic_add_fetch(&p->tokens, 1, __ATOMIC_SEQ_CST);
     post(w);

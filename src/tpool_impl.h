@@ -21,7 +21,8 @@ typedef struct fo__worker {
   /* Asleep, a worker waits on its own semaphore, so the one wake-up goes to the worker chosen
    * and it wakes without taking the pool's lock. */
   sem_t wake;
-  struct fo__worker *next_idle; /* under lock: the next one down the stack of sleepers */
+  /* Under lock: the neighbours in the list of sleepers, towards the oldest and the newest. */
+  struct fo__worker *older, *newer;
 } fo__worker;
 
 struct fo_tpool {
@@ -44,7 +45,7 @@ struct fo_tpool {
   /* Read at each task, written only when a thread sleeps or wakes another (see tpool.c). */
   _Alignas(FO__CACHELINE) unsigned sleepers;
   unsigned tokens;
-  fo__worker *idle; /* under lock: the sleepers, the last one to sleep on top */
+  fo__worker *newest, *oldest; /* under lock: the sleepers, by when they fell asleep */
   unsigned space_waiters;
   unsigned idle_waiters; /* fo_tpool_wait() callers */
   int stopping;          /* destroy has begun; set once, under lock */
