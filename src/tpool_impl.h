@@ -4,6 +4,7 @@
 #define FO_SRC_TPOOL_IMPL_H
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <stddef.h>
 
 #include "fanout/tpool.h"
@@ -17,6 +18,11 @@ typedef struct fo__worker {
   fo_tpool *pool;
   pthread_t tid;
   unsigned index;
+  /* Asleep, a worker waits on its own semaphore, so the one wake-up goes to the worker chosen
+   * and it wakes without taking the pool's lock. */
+  sem_t wake;
+  /* Under lock: the neighbours in the list of sleepers, towards the oldest and the newest. */
+  struct fo__worker *older, *newer;
 } fo__worker;
 
 struct fo_tpool {
@@ -39,11 +45,11 @@ struct fo_tpool {
   /* Read at each task, written only when a thread sleeps or wakes another (see tpool.c). */
   _Alignas(FO__CACHELINE) unsigned sleepers;
   unsigned tokens;
+  fo__worker *newest, *oldest; /* under lock: the sleepers, by when they fell asleep */
   unsigned space_waiters;
   unsigned idle_waiters; /* fo_tpool_wait() callers */
   int stopping;          /* destroy has begun; set once, under lock */
   pthread_mutex_t lock;
-  pthread_cond_t work_cv;  /* sleeping workers */
   pthread_cond_t space_cv; /* submitters waiting for room; CLOCK_MONOTONIC */
   pthread_cond_t idle_cv;  /* fo_tpool_wait(), and destroy waiting for blocked submitters */
   unsigned long parks, wakeups, full_waits; /* under lock, for the tests */

@@ -23,42 +23,13 @@
 #include "fanout/tpool.h"
 #include "helpers/fixture.h"
 #include "helpers/testalloc.h"
+#include "helpers/tpoolcheck.h"
 #include "suites.h"
 #include "tpool_hooks.h"
 
 /* ------------------------------------------------------------------------------------------------
  * Helpers
  */
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void sleep_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-    ;
-}
-
-/* Sanitizer and valgrind runs stretch Check's timeouts by this; stretch our bounds alike. */
-static double slowness(void) {
-  const char *m = getenv("CK_TIMEOUT_MULTIPLIER");
-  double x = m != NULL ? atof(m) : 1.0;
-  return x >= 1.0 ? x : 1.0;
-}
-
-/* sem_wait with a bound, so a broken pool fails the test instead of hanging it. */
-static int sem_wait_s(sem_t *s, int seconds) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  ts.tv_sec += seconds;
-  int rc;
-  while ((rc = sem_timedwait(s, &ts)) != 0 && errno == EINTR)
-    ;
-  return rc;
-}
 
 static void count_task(void *arg) {
   __atomic_add_fetch((long *)arg, 1, __ATOMIC_SEQ_CST);
@@ -105,20 +76,6 @@ static void hold_workers(fo_tpool *p, gate *g, int n) {
 static void release_workers(gate *g, int n) {
   for (int i = 0; i < n; i++)
     sem_post(&g->release);
-}
-
-static fo_tpool *make_pool(unsigned threads, unsigned queue) {
-  fo_tpool_opts o = {.threads = threads, .queue = queue};
-  fo_tpool *p = NULL;
-  ck_assert_int_eq(fo_tpool_create(&p, &o), 0);
-  ck_assert_ptr_nonnull(p);
-  return p;
-}
-
-static fo__tpool_stats stats_of(fo_tpool *p) {
-  fo__tpool_stats s;
-  fo__tpool_get_stats(p, &s);
-  return s;
 }
 
 /* Threads of this process now (Linux /proc; -1 where there is no /proc). */
@@ -1034,5 +991,6 @@ Suite *tpool_suite(void) {
   tcase_add_test(tc, submitting_waiting_and_cancelling_never_allocate);
   tcase_add_test(tc, thread_creation_failure_joins_the_started_threads);
   suite_add_tcase(s, tc);
+  tpool_wake_cases(s);
   return s;
 }

@@ -14,6 +14,8 @@ Suite *pipe_suite(void);
 Suite *shm_suite(void);
 Suite *shmdict_suite(void);
 Suite *tpool_suite(void);
+/* tests/check_tpool_wake.c: the sleep and wake-up protocol, in the tpool suite */
+void tpool_wake_cases(Suite *s);
 /* Only with libcurl (FO_HAVE_CURL). */
 Suite *fetch_suite(void);
 Suite *fetch_tls_suite(void);
