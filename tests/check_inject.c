@@ -136,25 +136,6 @@ START_TEST(ppool_create_queues_and_arena) {
 }
 END_TEST
 
-/* Wait until the process has ended (a zombie, or gone): its watch pipe is then closed. */
-static void wait_dead(pid_t pid) {
-  char path[64], buf[256];
-  snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-  double until = tp_now_ms() + 5000 * tp_scaled(1);
-  for (;;) {
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-      return;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *paren = strrchr(buf, ')');
-    if (paren != NULL && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X'))
-      return;
-    ck_assert_msg(tp_now_ms() < until, "worker %ld did not die", (long)pid);
-    nanosleep(&(struct timespec){0, 1000000}, NULL);
-  }
-}
 
 /* A map after every worker was killed between maps: it must fork replacements first. A fork that
  * fails leaves the map to the workers that did start; when none did, the map reports every item
@@ -165,7 +146,7 @@ static int map_op(void *arg) {
     pid_t pid = fo_ppool_worker_pid(p, i);
     ck_assert_int_gt(pid, 0);
     ck_assert_int_eq(kill(pid, SIGKILL), 0);
-    wait_dead(pid);
+    tp_wait_ended(pid, 5); /* then its watch pipe is closed: the map must see the death */
   }
   int64_t in[MAP_N], out[MAP_N];
   for (int i = 0; i < MAP_N; i++)

@@ -157,18 +157,6 @@ static void account(const kitem *in, const kout *out, size_t n, int rc, const fo
                 wrong);
 }
 
-/* Wait (bounded) until pid, a worker of this process, has ended, without reaping it. */
-static void ended(pid_t pid) {
-  double end = tp_now_ms() + tp_scaled(10) * 1000;
-  siginfo_t si;
-  do {
-    memset(&si, 0, sizeof si);
-    if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0 || si.si_pid == pid)
-      return;
-    sleep_us(1000);
-  } while (tp_now_ms() < end);
-  ck_abort_msg("worker %d still running after SIGKILL", (int)pid);
-}
 
 START_TEST(workers_killed_mid_map_every_item_accounted_for) {
   const unsigned seed0 = tp_seed("kill/workers");
@@ -210,7 +198,7 @@ START_TEST(workers_killed_mid_map_every_item_accounted_for) {
   }
   ck_assert_int_eq(tp_wait(k, 60), 0);
   for (uint32_t i = 0; i < b->kills; i++)
-    ended(b->killed[i]);
+    tp_wait_ended(b->killed[i], 10);
   /* the pool is whole again; a worker killed after the last map is seen and replaced here */
   size_t n = N;
   for (size_t i = 0; i < n; i++)

@@ -851,20 +851,6 @@ START_TEST(deaths_at_random_points_a_hundred_times) {
 }
 END_TEST
 
-/* Wait (bounded) until pid, a child of this process, has ended: a zombie, or reaped already by
- * the pool. Does not reap it. A worker killed with SIGKILL may take a while to tear down on a
- * busy machine, and until it has, the pool cannot see that it died. */
-static void wait_ended(pid_t pid, double seconds) {
-  double end = tp_now_ms() + tp_scaled(seconds) * 1000;
-  while (tp_now_ms() < end) {
-    siginfo_t si;
-    memset(&si, 0, sizeof si);
-    if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0 || si.si_pid == pid)
-      return;
-    sleep_us(1000);
-  }
-  ck_abort_msg("process %d still running %.1f s after SIGKILL", (int)pid, tp_scaled(seconds));
-}
 
 /* Someone else kills a worker at a random moment of a map. */
 START_TEST(workers_killed_from_outside_are_replaced) {
@@ -893,7 +879,7 @@ START_TEST(workers_killed_from_outside_are_replaced) {
     int rc =
         tp_map(p, act, &ctx, sizeof ctx, in, sizeof *in, out, sizeof *out, n, NULL, &rep);
     ck_assert_int_eq(tp_wait(killer, 10), 0);
-    wait_ended(victim, 10); /* a kill after the map ended is the next map's to see */
+    tp_wait_ended(victim, 10); /* a kill after the map ended is the next map's to see */
     ck_assert_msg(rc == 0, "round %d: %s", round, fo_strerror(rc));
     ck_assert_uint_le(rep.deaths, 1);
     check_results(in, out, n, 3, NULL);
@@ -901,7 +887,7 @@ START_TEST(workers_killed_from_outside_are_replaced) {
   /* a worker killed between maps is replaced at the next one */
   pid_t w0 = fo_ppool_worker_pid(p, 0);
   kill(w0, SIGKILL);
-  wait_ended(w0, 10);
+  tp_wait_ended(w0, 10);
   ck_assert_int_eq(
       tp_map(p, act, &ctx, sizeof ctx, in, sizeof *in, out, sizeof *out, n, NULL, NULL), 0);
   check_results(in, out, n, 3, NULL);

@@ -150,6 +150,19 @@ long tp_rounds(long n, long min) {
   return r > min ? r : min;
 }
 
+void tp_wait_ended(pid_t pid, double timeout) {
+  double end = tp_now_ms() + tp_scaled(timeout) * 1000;
+  for (;;) {
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0 || si.si_pid == pid)
+      return; /* waitable, or already reaped */
+    ck_assert_msg(tp_now_ms() < end, "process %d still running %.1f s after SIGKILL", (int)pid,
+                  tp_scaled(timeout));
+    nanosleep(&(struct timespec){0, 1000000}, NULL);
+  }
+}
+
 int tp_proc_stat(pid_t pid, char *state, pid_t *ppid) {
   char path[64], buf[512];
   snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);

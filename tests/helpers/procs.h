@@ -23,6 +23,14 @@ pid_t tp_fork(void);
  * ended it. On timeout the child is killed, reaped, and the test fails. */
 int tp_wait(pid_t pid, double timeout);
 
+/* Wait until pid, a child of this process, has ended and can be waited for, without reaping it
+ * (its owner, a pool, does): every thread of it has gone, so its descriptors are closed. Its
+ * /proc state says 'Z' too early for that: under qemu-user a child is a process of several
+ * threads, and the leader is a zombie while another thread still holds the descriptors open.
+ * A SIGKILLed child may also take a while to tear down on a busy machine. The test fails if it
+ * has not ended within timeout seconds (scaled). */
+void tp_wait_ended(pid_t pid, double timeout);
+
 /* SIGKILL pid and reap it. Returns what tp_wait returns (128 + SIGKILL normally). */
 int tp_kill(pid_t pid);
 
