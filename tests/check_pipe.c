@@ -380,8 +380,8 @@ END_TEST
 START_TEST(sendv_mixed_sizes_across_fork) {
   enum { SMALL_RUN = 300 };
   size_t sizes[SMALL_RUN + 16];
-  const size_t big[] = {0,    1,    4087, 4088, 4089, 4095, 4096, 4097, 5000,
-                        0,    70000, 3,   1 << 20, 0,  65536, 8};
+  const size_t big[] = {0,    1, 4087,  4088, 4089,    4095, 4096,  4097,
+                        5000, 0, 70000, 3,    1 << 20, 0,    65536, 8};
   size_t n = 0;
   for (size_t k = 0; k < sizeof big / sizeof big[0]; k++)
     sizes[n++] = big[k];
@@ -461,8 +461,8 @@ END_TEST
 
 /* Take messages rx, rx+1, ... as far as they are there (timeout 0), up to count: the one
  * being sent may be taken in part, which makes room for the rest of it. */
-static void drain(fo_pipe *r, const struct iovec *v, size_t *rx, size_t count,
-                  unsigned char *buf, size_t cap) {
+static void drain(fo_pipe *r, const struct iovec *v, size_t *rx, size_t count, unsigned char *buf,
+                  size_t cap) {
   int rc = 0;
   while (*rx < count && (rc = recv_expect(r, v, *rx, buf, cap, 0)) == 0)
     ++*rx;
