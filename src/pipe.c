@@ -2,8 +2,9 @@
  * both ends run on one machine) followed by the payload. A call with a deadline switches its end
  * to O_NONBLOCK and waits in poll(2) with the time left; a call without one switches it back and
  * blocks in read or write, so it costs one system call like the raw call (the switch happens
- * only when a caller changes habits). The reader buffers, so small messages cost it a fraction
- * of a read(2) each. */
+ * only when a caller changes habits). The writer sends a batch as header and payload pairs in
+ * few writev(2) calls and keeps nothing back; fo_pipe_send is a batch of one. The reader
+ * buffers, so small messages cost it a fraction of a read(2) each. */
 #include "config.h"
 
 #include <errno.h>
@@ -23,6 +24,25 @@
  * board; payloads longer than this are read straight into the caller's buffer. */
 #ifndef FO_PIPE_READ_BUF
 #define FO_PIPE_READ_BUF 4096
+#endif
+
+/* Messages one writev(2) carries at most. Their headers and iovecs live on the stack, 40 bytes
+ * a message (2.5 KiB at 64), which bounds what a send takes of a small thread stack; IOV_MAX
+ * (1,024 on Linux) would take 20 KiB, and past a few dozen messages a call's fixed cost is small
+ * next to the copies anyway. */
+#ifndef FO_PIPE_BATCH
+#define FO_PIPE_BATCH 64
+#endif
+#if defined(IOV_MAX) && 2 * FO_PIPE_BATCH > IOV_MAX
+#define FO__PIPE_BATCH (IOV_MAX / 2)
+#else
+#define FO__PIPE_BATCH FO_PIPE_BATCH
+#endif
+
+/* A lone message of up to this many bytes, header included, is copied behind its header on the
+ * stack and sent with write(2) instead of a two-part writev(2). */
+#ifndef FO_PIPE_SMALL
+#define FO_PIPE_SMALL 256
 #endif
 
 #define HDR ((size_t)sizeof(uint64_t))
@@ -117,59 +137,111 @@ static int wait_fd(int fd, short events, int64_t deadline) {
   return 0;
 }
 
-static int pipe_send(fo_pipe *w, const void *msg, size_t len, int timeout_ms) {
-  if (w == NULL || !w->writer || (msg == NULL && len > 0) || timeout_ms < FO_FOREVER)
+/* Arguments of a send, all checked before anything is written, so that a refused batch sends
+ * none of its messages. */
+static int check_batch(const fo_pipe *w, const struct iovec *msgs, size_t count, int timeout_ms) {
+  if (w == NULL || !w->writer || (msgs == NULL && count > 0) || timeout_ms < FO_FOREVER)
     return -EINVAL;
-  if (w->part_active && (msg != w->part_msg || len != w->part_len))
-    return -EINVAL;
-  if (len > SIZE_MAX - HDR)
-    return FO_ETOOBIG;
-  if (!w->part_active) {
-    w->part_msg = msg;
-    w->part_len = len;
-    w->part_done = 0;
-    w->part_active = 1;
+  if (count > SIZE_MAX / sizeof *msgs)
+    return FO_ETOOBIG; /* no array is that long: the count itself is wrong */
+  size_t total = 0;
+  for (size_t i = 0; i < count; i++) {
+    size_t len = msgs[i].iov_len;
+    if (msgs[i].iov_base == NULL && len > 0)
+      return -EINVAL;
+    if (total > SIZE_MAX - HDR || len > SIZE_MAX - HDR - total)
+      return FO_ETOOBIG;
+    total += HDR + len;
   }
+  if (w->part_active &&
+      (count == 0 || msgs[0].iov_base != w->part_msg || msgs[0].iov_len != w->part_len))
+    return -EINVAL; /* the half-sent message must come first, or the stream loses its framing */
+  return 0;
+}
+
+/* One system call writing what it can of msgs[0, count), the first from byte off (header
+ * included): header and payload pairs of up to FO_PIPE_BATCH messages in one writev(2), or a
+ * small lone message copied behind its header for one write(2), which the kernel handles with
+ * less work than a vector. Either way a total of up to PIPE_BUF bytes is one atomic write. */
+static ssize_t write_some(int fd, const struct iovec *msgs, size_t count, size_t off) {
+  uint64_t hdr[FO__PIPE_BATCH];
+  if (count == 1 && off == 0 && msgs[0].iov_len <= FO_PIPE_SMALL - HDR) {
+    unsigned char b[FO_PIPE_SMALL];
+    hdr[0] = (uint64_t)msgs[0].iov_len;
+    memcpy(b, &hdr[0], HDR);
+    if (msgs[0].iov_len > 0)
+      memcpy(b + HDR, msgs[0].iov_base, msgs[0].iov_len);
+    return write(fd, b, HDR + msgs[0].iov_len);
+  }
+  struct iovec iov[2 * FO__PIPE_BATCH];
+  int cnt = 0;
+  size_t room = SSIZE_MAX; /* writev(2) refuses a vector whose total passes SSIZE_MAX */
+  for (size_t k = 0; k < count && k < FO__PIPE_BATCH && room >= HDR; k++, off = 0) {
+    hdr[k] = (uint64_t)msgs[k].iov_len;
+    if (off < HDR) {
+      iov[cnt].iov_base = (unsigned char *)&hdr[k] + off;
+      iov[cnt++].iov_len = HDR - off;
+      room -= HDR - off;
+      off = HDR;
+    }
+    size_t done = off - HDR, len = msgs[k].iov_len - done;
+    if (len > room)
+      len = room;
+    if (len > 0) {
+      iov[cnt].iov_base = (unsigned char *)msgs[k].iov_base + done;
+      iov[cnt++].iov_len = len;
+      room -= len;
+    }
+  }
+  return writev(fd, iov, cnt);
+}
+
+/* Move the position (message *i, byte *off of it) past n bytes written. */
+static void advance(const struct iovec *msgs, size_t *i, size_t *off, size_t n) {
+  while (n > 0) {
+    size_t left = HDR + msgs[*i].iov_len - *off;
+    if (n < left) {
+      *off += n;
+      return;
+    }
+    n -= left;
+    ++*i;
+    *off = 0;
+  }
+}
+
+/* The send engine: fo_pipe_send is a batch of one. */
+static int send_batch(fo_pipe *w, const struct iovec *msgs, size_t count, size_t *sent,
+                      int timeout_ms) {
+  int rc = check_batch(w, msgs, count, timeout_ms);
   int64_t deadline = fo__deadline(timeout_ms);
-  int rc = set_mode(w, deadline);
-  if (rc < 0) {
-    w->part_active = w->part_done > 0;
-    return rc;
-  }
-  uint64_t hdr = (uint64_t)len;
-  size_t total = HDR + len;
-  while (w->part_done < total) {
-    /* Header and payload in one writev: a message of up to PIPE_BUF bytes in all is one atomic
-     * write, and a longer one starts without an extra system call. */
-    struct iovec iov[2];
-    int cnt = 0;
-    size_t done = w->part_done;
-    if (done < HDR) {
-      iov[cnt].iov_base = (unsigned char *)&hdr + done;
-      iov[cnt++].iov_len = HDR - done;
-      done = HDR;
-    }
-    if (len > done - HDR) {
-      iov[cnt].iov_base = (unsigned char *)(uintptr_t)msg + (done - HDR);
-      iov[cnt++].iov_len = len - (done - HDR);
-    }
-    ssize_t n = writev(w->fd, iov, cnt);
+  if (rc == 0)
+    rc = set_mode(w, deadline);
+  if (rc < 0)
+    return rc; /* nothing written: a half-sent message stays as it was */
+  size_t i = 0, off = w->part_active ? w->part_done : 0;
+  while (i < count) {
+    ssize_t n = write_some(w->fd, msgs + i, count - i, off);
     if (n > 0) {
-      w->part_done += (size_t)n;
+      advance(msgs, &i, &off, (size_t)n);
       continue;
     }
     if (n < 0 && errno == EINTR)
       continue;
     rc = n < 0 && errno != EAGAIN && errno != EWOULDBLOCK ? -errno
                                                           : wait_fd(w->fd, POLLOUT, deadline);
-    if (rc < 0) {
-      if (w->part_done == 0 || rc != -ETIMEDOUT)
-        w->part_active = 0; /* nothing sent, or the reader is gone: no message to resume */
-      return rc;
-    }
+    if (rc < 0)
+      break;
   }
-  w->part_active = 0;
-  return 0;
+  *sent = i;
+  /* A message the deadline cut stays half sent; with the reader gone there is none to resume. */
+  w->part_active = rc == -ETIMEDOUT && off > 0;
+  if (w->part_active) {
+    w->part_msg = msgs[i].iov_base;
+    w->part_len = msgs[i].iov_len;
+    w->part_done = off;
+  }
+  return rc;
 }
 
 /* Read more bytes into the reader's buffer. Returns > 0 bytes read, 0 at end of stream,
@@ -278,7 +350,17 @@ static int pipe_recv(fo_pipe *r, void *buf, size_t cap, size_t *len, int timeout
 }
 
 int fo_pipe_send(fo_pipe *writer, const void *msg, size_t len, int timeout_ms) {
-  return fo__timeout_rc(pipe_send(writer, msg, len, timeout_ms), timeout_ms);
+  struct iovec one = {(void *)(uintptr_t)msg, len};
+  size_t sent;
+  return fo__timeout_rc(send_batch(writer, &one, 1, &sent, timeout_ms), timeout_ms);
+}
+
+int fo_pipe_sendv(fo_pipe *writer, const struct iovec *msgs, size_t count, size_t *sent,
+                  int timeout_ms) {
+  if (sent == NULL)
+    return -EINVAL;
+  *sent = 0;
+  return fo__timeout_rc(send_batch(writer, msgs, count, sent, timeout_ms), timeout_ms);
 }
 
 int fo_pipe_recv(fo_pipe *reader, void *buf, size_t cap, size_t *len, int timeout_ms) {

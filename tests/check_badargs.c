@@ -108,7 +108,10 @@ START_TEST(pipe_ends) {
   fo_pipe *r, *w, *x = (fo_pipe *)&x;
   ck_assert_int_eq(fo_pipe_create(&r, &w), 0);
   char buf[8];
-  size_t len;
+  size_t len, sent;
+  char x1[] = "x";
+  struct iovec one[] = {{x1, 1}}, nullbase[] = {{x1, 1}, {NULL, 1}},
+               huge[] = {{x1, SIZE_MAX / 2}, {x1, SIZE_MAX / 2}};
   TABLE(R(fo_pipe_create(NULL, &x), -EINVAL), R(fo_pipe_create(&x, NULL), -EINVAL),
         R(fo_pipe_create(NULL, NULL), -EINVAL), R((fo_pipe_destroy(NULL), 0), 0),
         R(fo_pipe_send(NULL, "x", 1, 0), -EINVAL), R(fo_pipe_send(r, "x", 1, 0), -EINVAL),
@@ -117,7 +120,16 @@ START_TEST(pipe_ends) {
         R(fo_pipe_recv(w, buf, sizeof buf, &len, 0), -EINVAL),
         R(fo_pipe_recv(r, buf, sizeof buf, NULL, 0), -EINVAL),
         R(fo_pipe_recv(r, NULL, 4, &len, 0), -EINVAL),
-        R(fo_pipe_recv(r, buf, sizeof buf, &len, -2), -EINVAL));
+        R(fo_pipe_recv(r, buf, sizeof buf, &len, -2), -EINVAL),
+        R(fo_pipe_send(w, "x", SIZE_MAX - 7, 0), FO_ETOOBIG),
+        R(fo_pipe_sendv(NULL, one, 1, &sent, 0), -EINVAL),
+        R(fo_pipe_sendv(r, one, 1, &sent, 0), -EINVAL),
+        R(fo_pipe_sendv(w, NULL, 1, &sent, 0), -EINVAL),
+        R(fo_pipe_sendv(w, one, 1, NULL, 0), -EINVAL),
+        R(fo_pipe_sendv(w, nullbase, 2, &sent, 0), -EINVAL),
+        R(fo_pipe_sendv(w, one, 1, &sent, -2), -EINVAL),
+        R(fo_pipe_sendv(w, one, SIZE_MAX, &sent, 0), FO_ETOOBIG),
+        R(fo_pipe_sendv(w, huge, 2, &sent, 0), FO_ETOOBIG));
   ck_assert_int_eq(fo_pipe_recv(r, buf, sizeof buf, &len, 0), -EAGAIN);
   fo_pipe_destroy(r);
   fo_pipe_destroy(w);

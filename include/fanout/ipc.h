@@ -28,6 +28,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <sys/uio.h>
 
 #include "fanout/fanout.h"
 
@@ -152,10 +153,35 @@ void fo_pipe_destroy(fo_pipe *end);
  * returned and the message stays half sent: the next call must pass the same msg and len, and
  * continues where this one stopped.
  * @return 0, -EINVAL (NULL or not a writer end, NULL msg with len > 0, a different message
- *         while one is half sent, timeout_ms below FO_FOREVER), -EAGAIN (full and timeout_ms 0),
- *         -ETIMEDOUT, -EPIPE (no reader left, with SIGPIPE ignored).
+ *         while one is half sent, timeout_ms below FO_FOREVER), FO_ETOOBIG (len above
+ *         SIZE_MAX less the 8-byte header), -EAGAIN (full and timeout_ms 0), -ETIMEDOUT,
+ *         -EPIPE (no reader left, with SIGPIPE ignored).
  */
 int fo_pipe_send(fo_pipe *writer, const void *msg, size_t len, int timeout_ms);
+
+/**
+ * Send a batch of messages, each iovec one message (msgs[k].iov_base, msgs[k].iov_len bytes),
+ * received one by one by fo_pipe_recv() as if each had been sent with fo_pipe_send(), in order.
+ * Headers and payloads of up to 64 messages (FO_PIPE_BATCH when fanout is built) go in one
+ * writev(2), so a stream of small messages
+ * costs the writer a fraction of a system call each and wakes the reader once per batch. On 0,
+ * every message is in the pipe, as after fo_pipe_send(): nothing is kept back in the process.
+ * Every argument is checked before anything is written: a refused batch sends nothing.
+ * If the time runs out, *sent messages went whole and msgs[*sent] may be half sent (any
+ * message, small ones too: a batch is not one atomic write). The next call, fo_pipe_sendv() or
+ * fo_pipe_send(), must then start with that message (same base and length) and continues it.
+ * @param msgs count messages; may be NULL when count is 0. A base may be NULL when its len is 0.
+ * @param sent receives how many messages, from msgs[0], were sent whole: set on every return
+ *        (0 when the call was refused).
+ * @return 0, -EINVAL (NULL or not a writer end, NULL msgs with count > 0, NULL sent, a NULL
+ *         base with len > 0, a batch that does not start with the half-sent message, count 0
+ *         included, timeout_ms below FO_FOREVER), FO_ETOOBIG (count above
+ *         SIZE_MAX / sizeof(struct iovec), or the lengths and their 8-byte headers add up past
+ *         SIZE_MAX), -EAGAIN (full and timeout_ms 0), -ETIMEDOUT, -EPIPE (no reader left, with
+ *         SIGPIPE ignored).
+ */
+int fo_pipe_sendv(fo_pipe *writer, const struct iovec *msgs, size_t count, size_t *sent,
+                  int timeout_ms);
 
 /**
  * Receive the next message. With buf NULL (and cap 0), only wait for the next message and store

@@ -4,7 +4,15 @@
  * Ours and theirs alternate round by round, so load from elsewhere hits both alike; the best
  * round of each counts. Besides the wall-clock rate, the streams report the CPU time both
  * processes spent per message: on a shared machine that is the steadier measure of what a
- * wrapper adds to the raw calls. */
+ * wrapper adds to the raw calls.
+ * The pipe lines, each against a raw pipe (one write(2) and one read(2) of 64 bytes a message,
+ * no framing), over PIPE_ROUNDS alternating rounds:
+ * - ipc_pipe_1M_64B: what a program streaming the messages writes with fo_pipe, fo_pipe_sendv()
+ *   in batches of BATCH messages, each taken by one fo_pipe_recv();
+ * - ipc_pipe_1M_64B_single: one fo_pipe_send() per message, as a program that has one message at
+ *   a time must;
+ * the _cpu lines are the same runs' CPU time per message;
+ * - ipc_pipe_send_64B: one fo_pipe_send() against one write(2), the sender alone (send_cost). */
 #include "config.h"
 
 #include <errno.h>
@@ -16,6 +24,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,6 +36,8 @@
 #define MSG 64
 #define MESSAGES 1000000
 #define ROUNDS 3
+#define PIPE_ROUNDS 5
+#define BATCH 64 /* messages per fo_pipe_sendv() */
 #define PINGS 20000
 #define DICT_ADDS 2000000 /* per process */
 
@@ -38,6 +49,7 @@ struct chan {
   const char *name;
   int (*open)(chan *c);
   int (*send)(chan *c, const void *m, size_t len);
+  int (*sendv)(chan *c, const struct iovec *m, size_t n); /* NULL: one send per message */
   long (*recv)(chan *c, void *b, size_t cap);
   void (*close)(chan *c);
   fo_mq *mq;
@@ -71,6 +83,11 @@ static int ours_pipe_open(chan *c) {
 }
 static int ours_pipe_send(chan *c, const void *m, size_t len) {
   return fo_pipe_send(c->wr, m, len, FO_FOREVER);
+}
+static int ours_pipe_sendv(chan *c, const struct iovec *m, size_t n) {
+  size_t sent;
+  int rc = fo_pipe_sendv(c->wr, m, n, &sent, FO_FOREVER);
+  return rc == 0 && sent == n ? 0 : -1;
 }
 static long ours_pipe_recv(chan *c, void *b, size_t cap) {
   size_t len;
@@ -129,13 +146,14 @@ static long sock_recv(chan *c, void *b, size_t cap) {
 }
 
 static const chan kinds[] = {
-    {"fo_mq", ours_mq_open, ours_mq_send, ours_mq_recv, ours_mq_close},
-    {"raw_q", raw_open, raw_send, raw_recv, raw_close},
-    {"fo_pipe", ours_pipe_open, ours_pipe_send, ours_pipe_recv, ours_pipe_close},
-    {"raw_pipe", pipe_open, pipe_send, pipe_recv, fd_close},
-    {"unix_socket", sock_open, sock_send, sock_recv, fd_close},
+    {"fo_mq", ours_mq_open, ours_mq_send, NULL, ours_mq_recv, ours_mq_close},
+    {"raw_q", raw_open, raw_send, NULL, raw_recv, raw_close},
+    {"fo_pipe", ours_pipe_open, ours_pipe_send, ours_pipe_sendv, ours_pipe_recv, ours_pipe_close},
+    {"fo_pipe_single", ours_pipe_open, ours_pipe_send, NULL, ours_pipe_recv, ours_pipe_close},
+    {"raw_pipe", pipe_open, pipe_send, NULL, pipe_recv, fd_close},
+    {"unix_socket", sock_open, sock_send, NULL, sock_recv, fd_close},
 };
-enum { K_MQ, K_RAWQ, K_PIPE, K_RAWPIPE, K_SOCK, K_COUNT };
+enum { K_MQ, K_RAWQ, K_PIPE, K_PIPE_SINGLE, K_RAWPIPE, K_SOCK, K_COUNT };
 
 /* ------------------------------------------------------------------ processes */
 
@@ -166,11 +184,12 @@ typedef struct {
   double cpu_ns; /* CPU nanoseconds per message, sender and receiver together */
 } stream;
 
-/* MESSAGES from one child process to another; the parent only starts and times them.
- * For the pipes, CPU per message is a trade: fo_pipe's reader takes every message waiting in one
- * read(2) (fewer system calls than the raw reader's one per message), so it empties the pipe more
- * often and the writer more often pays for waking it; measured apart, fo_pipe's receiver costs
- * about 0.7x the raw one and its sender about 1.4x. */
+/* MESSAGES from one child process to another; the parent only starts and times them. A kind
+ * with sendv sends them BATCH at a time, from BATCH iovecs over the same buffer.
+ * fo_pipe's reader takes every message waiting in one read(2) (fewer system calls than the raw
+ * reader's one per message), so it empties the pipe more often: sent one at a time, nearly every
+ * message then pays for waking it (the _single line); sent in batches, one wake-up serves a
+ * batch. */
 static stream throughput(int kind) {
   chan c = kinds[kind];
   int ready[2], go[2];
@@ -183,9 +202,18 @@ static stream throughput(int kind) {
     if (pids[side] != 0)
       continue;
     char buf[MSG], g;
+    struct iovec batch[BATCH];
     memset(buf, 'm', sizeof buf);
+    for (int k = 0; k < BATCH; k++)
+      batch[k] = (struct iovec){buf, MSG};
     if (write(ready[1], "r", 1) != 1 || read(go[0], &g, 1) != 1)
       _exit(1);
+    if (side == 1 && c.sendv != NULL) {
+      for (long i = 0; i < MESSAGES; i += BATCH)
+        if (c.sendv(&c, batch, MESSAGES - i < BATCH ? (size_t)(MESSAGES - i) : BATCH) != 0)
+          _exit(2);
+      _exit(0);
+    }
     for (long i = 0; i < MESSAGES; i++)
       if (side == 0 ? c.recv(&c, buf, sizeof buf) != MSG : c.send(&c, buf, MSG) != 0)
         _exit(2);
@@ -205,6 +233,33 @@ static stream throughput(int kind) {
   close(go[0]);
   close(go[1]);
   return st;
+}
+
+/* The sender's cost alone, in one process: nanoseconds per send of SEND_BURST messages into a
+ * pipe nobody waits on (so no wake-up is paid), drained between bursts and not timed; best of
+ * SEND_ROUNDS. Steadier than the streams on a shared machine. */
+#define SEND_BURST 800 /* 800 frames of 72 bytes fit the default 64 KiB pipe */
+#define SEND_ROUNDS 200
+static double send_cost(int kind) {
+  chan c = kinds[kind];
+  if (c.open(&c) != 0)
+    die(c.name);
+  char buf[MSG];
+  memset(buf, 's', sizeof buf);
+  double best = 1e9;
+  for (int r = 0; r < SEND_ROUNDS; r++) {
+    double t = bench_now();
+    for (int i = 0; i < SEND_BURST; i++)
+      if (c.send(&c, buf, MSG) != 0)
+        die(c.name);
+    t = bench_now() - t;
+    best = t < best ? t : best;
+    for (int i = 0; i < SEND_BURST; i++)
+      if (c.recv(&c, buf, sizeof buf) != MSG)
+        die(c.name);
+  }
+  c.close(&c);
+  return best * 1e9 / SEND_BURST;
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -326,10 +381,10 @@ static void keep_best(stream *best, stream s) {
 }
 
 /* Rounds alternate between the two sides. */
-static void best_of(int ours, int theirs, stream *a, stream *b) {
+static void best_of(int ours, int theirs, int rounds, stream *a, stream *b) {
   memset(a, 0, sizeof *a);
   memset(b, 0, sizeof *b);
-  for (int r = 0; r < ROUNDS; r++) {
+  for (int r = 0; r < rounds; r++) {
     keep_best(a, throughput(ours));
     keep_best(b, throughput(theirs));
   }
@@ -338,13 +393,24 @@ static void best_of(int ours, int theirs, stream *a, stream *b) {
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   alarm(600); /* a wedged peer ends the run instead of hanging it */
-  stream mq, raw, pipe_ours, pipe_raw, sock = {0, 0};
-  best_of(K_MQ, K_RAWQ, &mq, &raw);
+  stream mq, raw, pipe_ours, pipe_raw, single, single_raw, sock = {0, 0};
+  best_of(K_MQ, K_RAWQ, ROUNDS, &mq, &raw);
   bench_line("ipc_queue_1M_64B", raw_q_name(), mq.rate, raw.rate, "msg/s", 0);
   bench_line("ipc_queue_1M_64B_cpu", raw_q_name(), mq.cpu_ns, raw.cpu_ns, "ns/msg", 1);
-  best_of(K_PIPE, K_RAWPIPE, &pipe_ours, &pipe_raw);
+  best_of(K_PIPE, K_RAWPIPE, PIPE_ROUNDS, &pipe_ours, &pipe_raw);
   bench_line("ipc_pipe_1M_64B", "raw_pipe", pipe_ours.rate, pipe_raw.rate, "msg/s", 0);
   bench_line("ipc_pipe_1M_64B_cpu", "raw_pipe", pipe_ours.cpu_ns, pipe_raw.cpu_ns, "ns/msg", 1);
+  best_of(K_PIPE_SINGLE, K_RAWPIPE, PIPE_ROUNDS, &single, &single_raw);
+  bench_line("ipc_pipe_1M_64B_single", "raw_pipe", single.rate, single_raw.rate, "msg/s", 0);
+  bench_line("ipc_pipe_1M_64B_single_cpu", "raw_pipe", single.cpu_ns, single_raw.cpu_ns, "ns/msg",
+             1);
+  double send_ours = 1e9, send_raw = 1e9;
+  for (int r = 0; r < PIPE_ROUNDS; r++) {
+    double a = send_cost(K_PIPE_SINGLE), b = send_cost(K_RAWPIPE);
+    send_ours = a < send_ours ? a : send_ours;
+    send_raw = b < send_raw ? b : send_raw;
+  }
+  bench_line("ipc_pipe_send_64B", "raw_pipe", send_ours, send_raw, "ns/msg", 1);
   for (int r = 0; r < ROUNDS; r++)
     keep_best(&sock, throughput(K_SOCK));
   bench_line("ipc_queue_1M_64B", "unix_socket", mq.rate, sock.rate, "msg/s", 0);
