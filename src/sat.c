@@ -312,6 +312,11 @@ int fo_sat_parse(const char *buf, size_t len, const fo_json_limits *limits, fo_s
    * record to refuse) goes the way of the tree, which has the last word. */
   if (fo__sat_read_one(buf, len, limits, rec) == 0)
     return no_position(0, err);
+  return fo__sat_tree_one(buf, len, limits, rec, err);
+}
+
+int fo__sat_tree_one(const char *buf, size_t len, const fo_json_limits *limits,
+                     fo_sat_record *rec, fo_json_error *err) {
   fo_json *doc;
   int rc = fo_json_parse(buf, len, limits, &doc, err);
   if (rc != 0)
@@ -349,13 +354,19 @@ int fo_sat_list_parse(const char *buf, size_t len, const fo_json_limits *limits,
                       void *arg, fo_json_error *err) {
   if (fn == NULL)
     return no_position(-EINVAL, err);
-  list_ctx c = {fn, arg, 0, NULL, 0};
+  size_t delivered = 0;
   int stopped = 0;
-  int rc = fo__sat_read_list(buf, len, limits, fn, arg, &c.skip, &stopped);
+  int rc = fo__sat_read_list(buf, len, limits, fn, arg, &delivered, &stopped);
   if (stopped || rc == 0)
     return no_position(rc, err);
   /* The tree path goes over the input again from its start, past the elements handed out. */
-  rc = fo_json_each(buf, len, limits, list_element, &c, err);
+  return fo__sat_tree_list(buf, len, limits, fn, arg, delivered, err);
+}
+
+int fo__sat_tree_list(const char *buf, size_t len, const fo_json_limits *limits,
+                      fo_sat_list_fn fn, void *arg, size_t skip, fo_json_error *err) {
+  list_ctx c = {fn, arg, skip, NULL, 0};
+  int rc = fo_json_each(buf, len, limits, list_element, &c, err);
   if (err != NULL && c.bad != NULL && rc == c.bad_rc)
     fo__json_locate(buf, len, (size_t)(c.bad - buf), err);
   return rc;

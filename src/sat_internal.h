@@ -58,4 +58,13 @@ int fo__sat_read_one(const char *buf, size_t len, const fo_json_limits *limits,
 int fo__sat_read_list(const char *buf, size_t len, const fo_json_limits *limits,
                       fo_sat_list_fn fn, void *arg, size_t *delivered, int *stopped);
 
+/* The tree path (sat.c), which has the last word when the readers give up: jsmn's tokens and
+ * fo_sat_from_json(), with the codes and positions of fo_sat_parse() and fo_sat_list_parse().
+ * fo__sat_tree_list hands out the elements from index skip on (those before went out from the
+ * reader). The differential fuzzer takes them, with skip 0, as its oracle. */
+int fo__sat_tree_one(const char *buf, size_t len, const fo_json_limits *limits,
+                     fo_sat_record *rec, fo_json_error *err);
+int fo__sat_tree_list(const char *buf, size_t len, const fo_json_limits *limits,
+                      fo_sat_list_fn fn, void *arg, size_t skip, fo_json_error *err);
+
 #endif /* FO_SRC_SAT_INTERNAL_H */

@@ -62,48 +62,6 @@ static int take(const fo_sat_record *r, size_t index, void *arg) {
   return index == s->stop_at ? 5 : 0;
 }
 
-/* The oracle for a list: the tree path alone, as fo_sat_list_parse() was before the reader. */
-typedef struct {
-  seen *out;
-  const char *bad;
-  int bad_rc;
-} oracle_ctx;
-
-static int oracle_element(const fo_json *doc, int v, size_t index, void *arg) {
-  oracle_ctx *c = arg;
-  fo_sat_record rec;
-  int rc = fo_sat_from_json(doc, v, &rec);
-  if (rc != 0) {
-    size_t n;
-    if (fo_json_raw(doc, v, &c->bad, &n) != 0)
-      c->bad = NULL;
-    c->bad_rc = rc;
-    return rc;
-  }
-  return take(&rec, index, c->out);
-}
-
-static int oracle_list(const char *buf, size_t len, const fo_json_limits *lim, seen *out,
-                       fo_json_error *err) {
-  oracle_ctx c = {out, NULL, 0};
-  int rc = fo_json_each(buf, len, lim, oracle_element, &c, err);
-  if (c.bad != NULL && rc == c.bad_rc)
-    fo__json_locate(buf, len, (size_t)(c.bad - buf), err);
-  return rc;
-}
-
-static int oracle_one(const char *buf, size_t len, const fo_json_limits *lim, fo_sat_record *rec,
-                      fo_json_error *err) {
-  fo_json *doc;
-  int rc = fo_json_parse(buf, len, lim, &doc, err);
-  if (rc != 0)
-    return rc;
-  rc = fo_sat_from_json(doc, fo_json_root(doc), rec);
-  fo_json_free(doc);
-  *err = (fo_json_error){rc, 0, 0, 0};
-  return rc;
-}
-
 static void same_error(const fo_json_error *a, const fo_json_error *b) {
   REQUIRE(a->code == b->code && a->offset == b->offset && a->line == b->line &&
           a->column == b->column);
@@ -136,7 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   memset(&b, 0, sizeof b);
   fo_json_error ea, eb;
   int reader = fo__sat_read_one(buf, len, &lim, &a);
-  int tree = oracle_one(buf, len, &lim, &b, &eb);
+  int tree = fo__sat_tree_one(buf, len, &lim, &b, &eb);
   REQUIRE(reader == 0 || reader == FO__SAT_FALLBACK);
   REQUIRE(reader != 0 || tree == 0);
   REQUIRE(!small_one || (reader == 0) == (tree == 0));
@@ -158,7 +116,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t delivered;
   int stopped;
   reader = fo__sat_read_list(buf, len, &lim, take, &sr, &delivered, &stopped);
-  tree = oracle_list(buf, len, &lim, &st, &eb);
+  tree = fo__sat_tree_list(buf, len, &lim, take, &st, 0, &eb);
   REQUIRE(delivered == sr.count);
   if (stopped) {
     REQUIRE(reader == 5 && tree == 5);
