@@ -17,14 +17,7 @@
 
 #include "fanout/json.h"
 #include "fanout/sat.h"
-
-#define REQUIRE(cond)                                                                              \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #cond);                                   \
-      abort();                                                                                     \
-    }                                                                                              \
-  } while (0)
+#include "require.h"
 
 static int documented(int rc) {
   switch (rc) {

@@ -21,14 +21,7 @@
 #include "fanout/sat.h"
 #include "json_internal.h"
 #include "sat_internal.h"
-
-#define REQUIRE(cond)                                                                              \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #cond);                                   \
-      abort();                                                                                     \
-    }                                                                                              \
-  } while (0)
+#include "require.h"
 
 static int same_time(const fo_sat_time *a, const fo_sat_time *b) {
   return a->year == b->year && a->month == b->month && a->day == b->day && a->hour == b->hour &&
