@@ -268,7 +268,8 @@ static void split(const char *s, size_t n, num_parts *p) {
 }
 
 /* The slow path: rewrite as "<digits>e<exp>" (no radix character, so the locale's decimal point
- * cannot matter) and let strtod round it. */
+ * cannot matter) and let strtod round it. The significand is not zero: the caller returned zero
+ * itself. */
 static int slow_double(const num_parts *p, double *out) {
   char buf[SIG_DIGITS + 32];
   size_t k = 0, seen = 0;
@@ -291,10 +292,6 @@ static int slow_double(const num_parts *p, double *out) {
       }
       seen++;
     }
-  }
-  if (k == lead) {
-    *out = p->neg ? -0.0 : 0.0;
-    return 0;
   }
   if (sticky) {
     buf[k++] = '1';
