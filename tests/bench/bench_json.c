@@ -89,53 +89,42 @@ static double run_sat_swar(const char *buf, size_t len, bench_fields *out) {
 /* What peer_simdjson.cpp hashes in its "record" mode, from fanout's records: every text field
  * ("null" when null), NORAD_CAT_ID and DECAYED, and each position as a byte saying whether it
  * is there and the double. */
-typedef struct {
-  unsigned long long h;
-} record_hash;
-
-static unsigned long long mix_bytes(unsigned long long h, const void *p, size_t n) {
-  const unsigned char *b = p;
-  for (size_t i = 0; i < n; i++)
-    h = (h ^ b[i]) * 1099511628211ull;
-  return (h ^ 0xff) * 1099511628211ull;
-}
-
 static unsigned long long mix_text(unsigned long long h, const fo_sat_record *r, const char *s,
                                    unsigned bit) {
   const char *t = r->has & bit ? s : "null";
-  return mix_bytes(h, t, strlen(t));
+  return bench_mix(h, t, strlen(t));
 }
 
 static unsigned long long mix_position(unsigned long long h, const fo_sat_record *r, double d,
                                        unsigned bit) {
   unsigned char has = (r->has & bit) != 0;
-  return mix_bytes(mix_bytes(h, &has, 1), &d, sizeof d);
+  return bench_mix(bench_mix(h, &has, 1), &d, sizeof d);
 }
 
 static int hash_record(const fo_sat_record *r, size_t i, void *arg) {
   (void)i;
-  unsigned long long h = ((record_hash *)arg)->h;
+  unsigned long long *hash = arg, h = *hash;
   h = mix_text(h, r, r->object_name, FO_SAT_HAS_OBJECT_NAME);
   h = mix_text(h, r, r->object_id, FO_SAT_HAS_OBJECT_ID);
   h = mix_text(h, r, r->epoch, FO_SAT_HAS_EPOCH);
   h = mix_text(h, r, r->launch_date, FO_SAT_HAS_LAUNCH_DATE);
   h = mix_text(h, r, r->decay_date, FO_SAT_HAS_DECAY_DATE);
   int64_t norad = r->norad_cat_id, decayed = r->decayed;
-  h = mix_bytes(mix_bytes(h, &norad, sizeof norad), &decayed, sizeof decayed);
+  h = bench_mix(bench_mix(h, &norad, sizeof norad), &decayed, sizeof decayed);
   h = mix_position(h, r, r->longitude, FO_SAT_HAS_LONGITUDE);
   h = mix_position(h, r, r->latitude, FO_SAT_HAS_LATITUDE);
   h = mix_position(h, r, r->height_km, FO_SAT_HAS_HEIGHT_KM);
   h = mix_position(h, r, r->velocity_kms, FO_SAT_HAS_VELOCITY_KMS);
-  ((record_hash *)arg)->h = mix_bytes(h, r->id, strlen(r->id));
+  *hash = bench_mix(h, r->id, strlen(r->id));
   return 0;
 }
 
 static unsigned long long records_hash(const char *list, size_t len) {
-  record_hash rh = {14695981039346656037ull};
-  int rc = fo_sat_list_parse(list, len, NULL, hash_record, &rh, NULL);
+  unsigned long long h = BENCH_HASH_START;
+  int rc = fo_sat_list_parse(list, len, NULL, hash_record, &h, NULL);
   if (rc != 0)
     die("fo_sat_list_parse", rc);
-  return rh.h;
+  return h;
 }
 
 /* simdjson On-Demand with its best kernel and with its scalar fallback, in rounds that

@@ -138,14 +138,19 @@ double peer_simdjson(const char *file, const char *kernel, const char *fields, i
   return best;
 }
 
-static unsigned long long mix(unsigned long long h, const char *s) {
-  for (; *s != '\0'; s++)
-    h = (h ^ (unsigned char)*s) * 1099511628211ull;
+unsigned long long bench_mix(unsigned long long h, const void *p, size_t n) {
+  const unsigned char *b = p;
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ b[i]) * 1099511628211ull;
   return (h ^ 0xff) * 1099511628211ull;
 }
 
+static unsigned long long mix(unsigned long long h, const char *s) {
+  return bench_mix(h, s, strlen(s));
+}
+
 unsigned long long bench_fields_hash(const bench_fields *f, size_t n) {
-  unsigned long long h = 14695981039346656037ull;
+  unsigned long long h = BENCH_HASH_START;
   for (size_t i = 0; i < n; i++) {
     h = mix(h, f[i].id);
     h = mix(h, f[i].name);

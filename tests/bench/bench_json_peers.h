@@ -34,7 +34,11 @@ double peer_python(const char *file, int rounds);
 double peer_simdjson(const char *file, const char *kernel, const char *fields, int rounds,
                      unsigned long long *hash);
 
-/* FNV-1a over every field of n elements, each field followed by 0xff. */
+/* FNV-1a: the hash before anything, and h with the n bytes at p and then 0xff mixed in. */
+#define BENCH_HASH_START 14695981039346656037ull
+unsigned long long bench_mix(unsigned long long h, const void *p, size_t n);
+
+/* bench_mix over every field of n elements, from BENCH_HASH_START. */
 unsigned long long bench_fields_hash(const bench_fields *f, size_t n);
 
 #endif /* FO_TESTS_BENCH_JSON_PEERS_H */
