@@ -1,24 +1,29 @@
 /*
- * The port contract: everything the portable core (src/) asks of the operating system.
+ * The port contract: what the portable core (src/) asks of the operating system that differs
+ * between systems, and, at the end, the plain POSIX calls the core makes itself.
  *
  * A port is a set of whole files under ports/<name>/, chosen by `./configure --with-port=NAME`
  * and an AM_CONDITIONAL in Makefile.am; the core never tests the operating system with #ifdef.
- * Two ports exist:
+ * Files under ports/common/ are compiled for every port. Two ports exist:
  *   linux  POSIX message queues, shm_open/memfd, prctl(PR_SET_PDEATHSIG), affinity and cgroup
  *          aware CPU counts.
  *   posix  for C libraries without mq_open: plain POSIX calls only.
  *
+ * Layering: a port uses only the base module below it (src/base/base_internal.h: the allocator
+ * hook, deadlines, fault points) and this header; it never calls into the modules above it. The
+ * core reaches a port only through the functions declared here.
+ *
  * Each function below has a paragraph saying what a port must guarantee. Unless a paragraph says
  * otherwise, a port function is thread-safe, async-signal-unsafe, may be called in a child after
- * fork(), allocates nothing (or only through the allocator hook in src/alloc.h) and reports
- * failure as a negative errno. Modules add their part of the contract here as they arrive.
+ * fork(), allocates nothing (or only through the allocator hook in src/base/base_internal.h) and
+ * reports failure as a negative errno. Modules add their part of the contract here as they arrive.
  *
  * Fault points: a port writes each call that creates a queue (mq_open, socketpair) or a shared
  * region (memfd_create, shm_open, an anonymous shared mmap) as
- * `fo__fault_at(FO__FAULT_MQ or _SHM) ? <failure, errno set> : call(...)` (src/sys.h). In the
- * library as built for use that is the constant 0 and vanishes; in the test copy of the library
- * (FO_FAULT_INJECTION) the failure-injection tests make those calls fail in turn, so every error
- * path after them runs under test.
+ * `fo__fault_at(FO__FAULT_MQ or _SHM) ? <failure, errno set> : call(...)` (src/base/base_internal.h).
+ * In the library as built for use that is the constant 0 and vanishes; in the test copy of the
+ * library (FO_FAULT_INJECTION) the failure-injection tests make those calls fail in turn, so every
+ * error path after them runs under test.
  */
 #ifndef FO_PORTS_PORT_H
 #define FO_PORTS_PORT_H
@@ -28,7 +33,7 @@
 #include <sys/types.h>
 
 /* ------------------------------------------------------------------------------------------------
- * CPUs. fo_cpu_count() in src/cpu.c takes the smallest non-zero answer of the three.
+ * CPUs. fo_cpu_count() in src/cpu/cpu.c takes the smallest non-zero answer of the three.
  */
 
 /*
@@ -54,8 +59,8 @@ int fo__port_cpus_affinity(void);
 int fo__port_cpus_quota(void);
 
 /* ------------------------------------------------------------------------------------------------
- * Message queues: the transport under fo_mq (src/queue.c). Deadlines are absolute nanoseconds on
- * CLOCK_MONOTONIC, FO__FOREVER for none (src/deadline.h); a port converts them for the calls it
+ * Message queues: the transport under fo_mq (src/ipc/queue.c). Deadlines are absolute nanoseconds on
+ * CLOCK_MONOTONIC, FO__FOREVER for none (src/base/base_internal.h); a port converts them for the calls it
  * makes and retries EINTR and early wake-ups with the time left, so a deadline bounds the whole
  * call. Messages are whole: a receiver gets exactly one message as it was sent, or nothing.
  * Messages from one sender are received in the order sent; no other ordering is promised.
@@ -120,7 +125,7 @@ int fo__port_mq_recv(const fo__port_mq *q, void *buf, size_t cap, int64_t deadli
 void fo__port_mq_close(fo__port_mq *q);
 
 /* ------------------------------------------------------------------------------------------------
- * Shared memory: the part of fo_shm (src/shm.c) that differs between systems. Named regions use
+ * Shared memory: the part of fo_shm (src/ipc/shm.c) that differs between systems. Named regions use
  * POSIX shm_open in the core; anonymous regions and space reservation come from here.
  */
 
@@ -134,7 +139,7 @@ void fo__port_mq_close(fo__port_mq *q);
  * plus fallocate; posix: mmap(MAP_SHARED | MAP_ANONYMOUS), where the system reserves as it can. On
  * success *addr is page-aligned; unmap with munmap(*addr, size).
  * Before anything is created or reserved, a size above the machine's physical memory is refused
- * with -ENOMEM (fo__shm_room(), src/shm_room.h): a memfd's file system has no limit but memory,
+ * with -ENOMEM (fo__shm_room(), below): a memfd's file system has no limit but memory,
  * so the reservation itself would take every free page.
  */
 int fo__port_shm_anon(size_t size, void **addr);
@@ -149,8 +154,23 @@ int fo__port_shm_anon(size_t size, void **addr);
  */
 int fo__port_shm_reserve(int fd, size_t size);
 
+/*
+ * fo__shm_room (ports/common/shm_room.c, the same for every port): room for a shared region,
+ * checked before anything is reserved. A memfd's file system and a shared anonymous mapping have
+ * no limit but memory: without this check, one oversized request makes fallocate take every free
+ * page until the kernel's out-of-memory killer ends processes, the caller's and everyone else's.
+ * 0 when size bytes may fit; -EFBIG when fd is not -1 and size is above what an off_t holds;
+ * -ENOMEM when size is above the machine's physical memory (a region that can never be held,
+ * whatever else is running); -ENOSPC when fd is not -1 and the file system behind it has a size
+ * limit and less than size bytes free. A system that does not tell its memory or the file
+ * system's room passes that check. Reserves nothing; a request that passes can still fail in the
+ * reservation itself, which is what that is for. Called by both ports and by the core's named
+ * regions (src/ipc/shm.c).
+ */
+int fo__shm_room(int fd, size_t size);
+
 /* ------------------------------------------------------------------------------------------------
- * Processes: what fo_proc (src/proc.c) and the process pool (src/ppool*.c) need beyond fork(),
+ * Processes: what fo_proc (src/ppool/proc.c) and the process pool (src/ppool/) need beyond fork(),
  * waitpid(), kill() and pipe(), which are plain POSIX and used by the core directly. Both
  * functions here are async-signal-safe: they run in a child forked from a process that may have
  * had threads.
@@ -181,5 +201,26 @@ int fo__port_die_with_parent(pid_t parent);
  * inside one item outlives it until the item returns. Constant for a port.
  */
 int fo__port_orphan_check_ms(void);
+
+/* ------------------------------------------------------------------------------------------------
+ * What the core calls itself. These are plain POSIX (IEEE Std 1003.1-2008) and behave alike on
+ * every system fanout targets, so no port wraps them; a port for a system without one of them
+ * would have to add a function above and move the call behind it.
+ *   src/base      clock_gettime(CLOCK_MONOTONIC, CLOCK_REALTIME), nanosleep: deadlines.
+ *   src/cpu       sysconf(_SC_NPROCESSORS_ONLN) is the port's; the core only combines answers.
+ *   src/tpool     pthreads (threads with a set stack size, started with every signal blocked by
+ *                 pthread_sigmask; mutexes; condition variables on CLOCK_MONOTONIC), unnamed
+ *                 semaphores (sem_init, sem_wait, sem_post), sysconf(_SC_PAGESIZE).
+ *   src/ipc       pipe.c: pipe, fcntl (O_NONBLOCK, FD_CLOEXEC), poll, read, write, writev;
+ *                 shm.c: shm_open, shm_unlink, ftruncate, fstat, mmap(MAP_SHARED), munmap.
+ *   src/shmdict   a process-shared robust mutex (pthread_mutexattr_setpshared and _setrobust,
+ *                 pthread_mutex_consistent); configure refuses a C library without them.
+ *   src/ppool     proc.c and the pool: fork, waitpid, kill, _exit, getpid, pipe and poll (the
+ *                 death watch: a child's end of a pipe closes when it dies).
+ *   src/fetch     libcurl, mbedTLS and zlib, which carry their own ports; open, mkostemp, lseek, pread, ftruncate, rename,
+ *                 unlink, fstat and fsync for the file sink and resume.
+ * The ports add, below the core: mq_* or socketpair(SOCK_SEQPACKET), memfd_create or shm_open,
+ * fallocate or posix_fallocate, prctl, sched_getaffinity and the cgroup files.
+ */
 
 #endif /* FO_PORTS_PORT_H */

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
+#include "base/base_internal.h"
 #include "fanout/fanout.h"
 #include "helpers/fixture.h"
 #include "helpers/testalloc.h"

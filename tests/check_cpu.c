@@ -7,7 +7,7 @@
 
 #include "fanout/fanout.h"
 #include "helpers/fixture.h"
-#include "port.h"
+#include "ports/port.h"
 #include "suites.h"
 
 START_TEST(count_is_within_the_online_cpus) {

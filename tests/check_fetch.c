@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "fanout/fetch.h"
-#include "fetch_internal.h"
+#include "fetch/fetch_internal.h"
 #include "helpers/fixture.h"
 #include "helpers/mirror_proc.h"
 #include "helpers/testalloc.h"

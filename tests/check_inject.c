@@ -1,4 +1,4 @@
-/* System calls failing in turn (src/sys.h, tests/helpers/faults.c): for each public operation that
+/* System calls failing in turn (src/base/base_internal.h, tests/helpers/faults.c): for each public operation that
  * creates a queue, a shared region, a process, a thread or a libcurl handle, the 1st, 2nd, ...
  * such call fails until the operation succeeds. Each time the caller gets a clean negative errno
  * (the one injected, or the documented translation) and nothing is left behind. */

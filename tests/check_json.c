@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "fanout/json.h"
-#include "json_internal.h"
+#include "json/json_internal.h"
 #include "gen/starlink_gen.h"
 #include "helpers/files.h"
 #include "helpers/fixture.h"

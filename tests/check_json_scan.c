@@ -1,4 +1,4 @@
-/* The string scan of the selective reader (src/json_scan.h): the kernel this target compiles
+/* The string scan of the selective reader (src/json/json_internal.h): the kernel this target compiles
  * and the portable SWAR word test find the first byte that needs a look, at every position and
  * whatever the byte order (the suites run on big-endian s390x under qemu too). And the reader's
  * number grammar, whose digit runs are also taken many bytes at a time: every length of run
@@ -13,8 +13,8 @@
 
 #include "fanout/sat.h"
 #include "helpers/fixture.h"
-#include "json_scan.h"
-#include "sat_internal.h"
+#include "json/json_internal.h"
+#include "sat/sat_internal.h"
 #include "suites.h"
 
 /* Bytes the scan stops at, and neighbours of them it must pass. */

@@ -14,8 +14,8 @@
 
 #include "fanout/fanout.h"
 #include "helpers/fixture.h"
-#include "linux.h"
-#include "port.h"
+#include "ports/linux/linux.h"
+#include "ports/port.h"
 #include "suites.h"
 
 /* A scratch directory holding a fake /sys/fs/cgroup and /proc/self/cgroup. */

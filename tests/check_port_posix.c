@@ -6,7 +6,7 @@
 
 #include "fanout/fanout.h"
 #include "helpers/fixture.h"
-#include "port.h"
+#include "ports/port.h"
 #include "suites.h"
 
 START_TEST(posix_cpus_are_the_online_count) {

@@ -25,7 +25,7 @@
 #include "helpers/ppmap.h"
 #include "helpers/procs.h"
 #include "helpers/testalloc.h"
-#include "ppool.h"
+#include "ppool/ppool_internal.h"
 #include "suites.h"
 
 static int is_linux_port(void) {

@@ -14,14 +14,14 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
-#include "atomic.h"
+#include "base/base_internal.h"
 #include "fanout/ipc.h"
 #include "fanout/shmdict.h"
 #include "helpers/fixture.h"
 #include "helpers/ipccheck.h"
 #include "helpers/procs.h"
 #include "helpers/testalloc.h"
-#include "port.h"
+#include "ports/port.h"
 #include "suites.h"
 
 START_TEST(arguments_are_checked) {
@@ -190,7 +190,7 @@ START_TEST(create_out_of_memory) {
 }
 END_TEST
 
-/* The helpers for words shared between processes (src/atomic.h), between real processes: two of
+/* The helpers for words shared between processes (src/base/base_internal.h), between real processes: two of
  * them add to one counter by compare-and-swap and none of the adds is lost (libatomic's
  * per-process locks lose some on 32-bit MIPS), and a reader never sees a value of the
  * single-writer 64-bit cell that the writer did not write whole. */

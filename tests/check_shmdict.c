@@ -16,7 +16,7 @@
 #include "helpers/fixture.h"
 #include "helpers/procs.h"
 #include "helpers/testalloc.h"
-#include "shmdict.h"
+#include "shmdict/shmdict_internal.h"
 #include "suites.h"
 
 START_TEST(arguments_are_checked) {

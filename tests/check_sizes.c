@@ -1,5 +1,5 @@
 /* Sizes no machine here can hold: every create that reserves shared memory must refuse them before
- * it reserves anything (src/shm_room.h). Each call runs in a child whose files may not grow past
+ * it reserves anything (fo__shm_room, ports/port.h). Each call runs in a child whose files may not grow past
  * 1 MiB, with SIGXFSZ ignored: should the check ever be lost, the reservation behind it (fallocate
  * on a memfd or in /dev/shm, which honours RLIMIT_FSIZE) fails there with -EFBIG, and the test with
  * it, instead of taking every page of the machine's memory. */

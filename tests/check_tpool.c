@@ -25,7 +25,7 @@
 #include "helpers/testalloc.h"
 #include "helpers/tpoolcheck.h"
 #include "suites.h"
-#include "tpool_hooks.h"
+#include "tpool/tpool_internal.h"
 
 /* ------------------------------------------------------------------------------------------------
  * Helpers

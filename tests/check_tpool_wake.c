@@ -1,4 +1,4 @@
-/* The thread pool's sleep and wake-up protocol (src/tpool.c, "Sleeping and waking workers"):
+/* The thread pool's sleep and wake-up protocol (src/tpool/tpool.c, "Sleeping and waking workers"):
  * no wake-up is lost when submitters race workers that are going to sleep, and the worker woken
  * is the last one to have gone to sleep. Part of the tpool suite. Every wait is bounded, so a
  * lost wake-up fails a test instead of hanging it. */

@@ -1,5 +1,5 @@
 /* The runner of the failure-injection suites: linked against libfanout_inject.a, the library
- * built with its fault points live (src/sys.h), which tests/helpers/faults.c drives. Like
+ * built with its fault points live (src/base/base_internal.h), which tests/helpers/faults.c drives. Like
  * check_fanout, it runs each test in its own process; CK_RUN_SUITE / CK_RUN_CASE select. */
 #include "config.h"
 

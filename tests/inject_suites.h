@@ -1,5 +1,5 @@
 /* The suites of tests/check_inject, the runner linked against libfanout_inject.a (the library
- * with its fault points live, src/sys.h). */
+ * with its fault points live, src/base/base_internal.h). */
 #ifndef FO_TESTS_INJECT_SUITES_H
 #define FO_TESTS_INJECT_SUITES_H
 

@@ -3,7 +3,7 @@
 # a static library exports everything that is not static, so a stray name would collide with
 # the firmware it is linked into. And it calls no libatomic function: those stand in for
 # atomics the target cannot do in instructions, with locks private to each process, so they are
-# wrong on memory shared between processes (src/atomic.h).
+# wrong on memory shared between processes (src/base/base_internal.h).
 set -eu
 lib=${1:-./libfanout.a}
 nm=${NM:-nm}

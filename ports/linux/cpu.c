@@ -9,9 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "alloc.h"
+#include "base/base_internal.h"
 #include "linux.h"
-#include "port.h"
+#include "ports/port.h"
 
 int fo__port_cpus_affinity(void) {
   cpu_set_t set; /* 128 bytes: enough for 1024 CPUs, and no allocation in the common case */

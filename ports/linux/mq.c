@@ -7,11 +7,10 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "deadline.h"
+#include "base/base_internal.h"
 #include "fanout/fanout.h"
 #include "linux.h"
-#include "port.h"
-#include "sys.h"
+#include "ports/port.h"
 
 /* Read one number from /proc/sys/fs/mqueue; 0 when it cannot be read. */
 static long mq_limit(const char *name) {

@@ -10,9 +10,8 @@
 #include <unistd.h>
 
 #include "linux.h"
-#include "port.h"
-#include "shm_room.h"
-#include "sys.h"
+#include "ports/port.h"
+#include "base/base_internal.h"
 
 int fo__port_shm_reserve(int fd, size_t size) {
   int rc = fo__shm_room(fd, size); /* -EFBIG too, where size is above an off_t */

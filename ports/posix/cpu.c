@@ -3,7 +3,7 @@
 
 #include <unistd.h>
 
-#include "port.h"
+#include "ports/port.h"
 
 int fo__port_cpus_online(void) {
   long n = sysconf(_SC_NPROCESSORS_ONLN);

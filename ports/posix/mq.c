@@ -12,10 +12,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "deadline.h"
+#include "base/base_internal.h"
 #include "fanout/fanout.h"
-#include "port.h"
-#include "sys.h"
+#include "ports/port.h"
 
 /* Largest message accepted: a datagram must fit in the sender's socket buffer, whose size the
  * system caps (net.core.wmem_max on Linux, about 200 KiB by default). */

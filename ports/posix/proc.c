@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <unistd.h>
 
-#include "port.h"
+#include "ports/port.h"
 
 /* How often a waiting child looks: often enough that an orphan goes within a second, seldom
  * enough that an idle worker costs nothing measurable. */

@@ -7,9 +7,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "port.h"
-#include "shm_room.h"
-#include "sys.h"
+#include "ports/port.h"
+#include "base/base_internal.h"
 
 #if !defined(MAP_ANONYMOUS) && defined(MAP_ANON)
 #define MAP_ANONYMOUS MAP_ANON

@@ -5,7 +5,7 @@
 
 #include <stdlib.h>
 
-#include "alloc.h"
+#include "base/base_internal.h"
 #include "bench.h"
 
 #define N 2000000

@@ -22,7 +22,7 @@
 #include "fanout/sat.h"
 #include "gen/starlink_gen.h"
 #include "memtrack.h"
-#include "sat_internal.h"
+#include "sat/sat_internal.h"
 
 /* bench_json_swar.c: the selective reader with its portable kernel only */
 int fo__sat_read_list_swar(const char *buf, size_t len, const fo_json_limits *limits,
@@ -343,7 +343,7 @@ static double run_wide(const char *buf, size_t len, bench_fields *out) {
 }
 
 #define JSMN_STATIC
-#include <jsmn.h>
+#include "json/jsmn/jsmn.h" /* the vendored copy, without parent links here */
 
 /* jsmn as it comes (no parent links), for contrast: parse only. */
 static double run_jsmn_plain(const char *buf, size_t len, bench_fields *out) {

@@ -3,4 +3,4 @@
 #define FO_JSON_SCAN_SWAR 1
 #define fo__sat_read_list fo__sat_read_list_swar
 #define fo__sat_read_one fo__sat_read_one_swar
-#include "json_reader.c"
+#include "sat/sat_reader.c"

@@ -63,10 +63,10 @@ ${CC:-cc} -O2 -o "$top/peakrss" "$src/tests/footprint/peakrss.c"
 # ---- sizes. "text" is code and read-only data (flash), "data" initialised data and "bss"
 # zeroed data (RAM).
 # The objects themselves, not the archive's members: the port's files share names with the
-# core's (src/cpu.o, ports/linux/cpu.o). As many as the archive holds, or the tree is stale.
+# core's (src/cpu/cpu.o, ports/linux/cpu.o). As many as the archive holds, or the tree is stale.
 sizes() {
   local objs
-  objs=$(cd "$1" && find src ports -name '*.o' -not -path 'src/demo/*' | sort)
+  objs=$(cd "$1" && find src ports -name '*.o' ! -name 'libfanout_inject_a-*' | sort)
   [ "$(wc -w <<<"$objs")" = "$("$host-ar" t "$1/libfanout.a" | wc -l)" ] ||
     { echo "footprint: objects in $1 do not match libfanout.a" >&2; exit 1; }
   (cd "$1" && "$host-size" $objs) | awk 'NR > 1 { print $6, $1, $2, $3 }'

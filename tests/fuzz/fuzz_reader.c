@@ -19,8 +19,8 @@
 
 #include "fanout/json.h"
 #include "fanout/sat.h"
-#include "json_internal.h"
-#include "sat_internal.h"
+#include "json/json_internal.h"
+#include "sat/sat_internal.h"
 #include "require.h"
 
 static int same_time(const fo_sat_time *a, const fo_sat_time *b) {

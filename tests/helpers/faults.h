@@ -1,10 +1,10 @@
-/* System-call failure injection for the test library libfanout_inject.a (see src/sys.h): this
+/* System-call failure injection for the test library libfanout_inject.a (see src/base/base_internal.h): this
  * file defines the fo__fault() that library asks at each fault point, counts the calls of each
  * kind and fails the ones a test plans, with the errno it chooses. Thread-safe. */
 #ifndef FO_TESTS_FAULTS_H
 #define FO_TESTS_FAULTS_H
 
-#include "sys.h"
+#include "base/base_internal.h"
 
 /* Make call number n (1 = the next one) of kind fail with err, and every later one too when
  * sticky is nonzero. n = 0 turns injection off for that kind. */

@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "fanout/tpool.h"
-#include "tpool_hooks.h"
+#include "tpool/tpool_internal.h"
 
 static inline double now_s(void) {
   struct timespec ts;

@@ -1,0 +1,228 @@
+/* The fetcher's private parts: Retry-After parsing, backoff, the retry rule and the rate limiter
+ * (which the tests reach directly), then the engine's state shared by fetch.c (fetcher, handles),
+ * fetch_request.c (methods, headers, bodies), fetch_decode.c (the body's way in), fetch_sink.c
+ * (memory, callback, file, digest), fetch_resume.c and fetch_transfer.c (attempts, retries,
+ * batches). The module exists only where libcurl is. Not installed. */
+#ifndef FO_SRC_FETCH_INTERNAL_H
+#define FO_SRC_FETCH_INTERNAL_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <mbedtls/sha256.h>
+#include <zlib.h>
+
+#include "base/base_internal.h"
+#include "fanout/fetch.h"
+
+/* ---- fetch_retry.c */
+
+/* Parse a Retry-After value (RFC 9110 10.2.3): delta-seconds, or an HTTP-date (IMF-fixdate,
+ * also RFC 850 and asctime forms) taken relative to now (seconds since the epoch). value need not
+ * be NUL-terminated; surrounding blanks are ignored. A date in the past gives 0.
+ * Returns 0 and sets *ms, or -EINVAL. Delays are capped at one day. */
+int fo__retry_after_parse(const char *value, size_t len, time_t now, unsigned long *ms);
+
+/* The delay before retry number `retry` (1 = the first retry): base * 2^(retry-1), capped at
+ * max, then drawn uniformly from its upper half so workers that failed together spread out. */
+unsigned long fo__backoff_delay(unsigned long base_ms, unsigned long max_ms, unsigned retry,
+                                uint64_t *rng);
+
+/* A small per-worker generator (xorshift64*); state must be nonzero. */
+uint64_t fo__rng_next(uint64_t *state);
+
+/* Whether an attempt that ended with err (and HTTP status) is worth repeating: transport
+ * errors, timeouts, 5xx and 429. */
+int fo__fetch_retryable(int err, long status);
+
+/* ---- fetch_rate.c */
+
+/* Requests spaced evenly at `rate` per second across every thread that shares the limiter: a
+ * caller reserves the next free slot under the lock and sleeps outside it until the slot. */
+typedef struct fo__rate {
+  pthread_mutex_t mu;
+  uint64_t interval_ns; /* 0: no limit */
+  uint64_t next_ns;     /* CLOCK_MONOTONIC time of the next free slot */
+} fo__rate;
+
+/* rate 0 means no limit. Returns 0, -EINVAL (negative, not finite or above 1e9), or a
+ * pthread_mutex_init error negated. */
+int fo__rate_init(fo__rate *r, double rate);
+void fo__rate_destroy(fo__rate *r);
+/* The slot for a request made at now_ns: the returned time is >= now_ns and at least one
+ * interval after the previous slot handed out. */
+uint64_t fo__rate_reserve(fo__rate *r, uint64_t now_ns);
+/* Reserve a slot and sleep until it. */
+void fo__rate_wait(fo__rate *r);
+
+/* A sleep that resumes after signals. (The clock, fo__now_ns, is the base module's.) */
+void fo__sleep_ns(uint64_t ns);
+
+/* ---- the engine */
+
+/* mbedTLS 3 renamed the digest calls that return a code. */
+#if defined(MBEDTLS_VERSION_NUMBER) && MBEDTLS_VERSION_NUMBER >= 0x03000000
+#define SHA_START(c) mbedtls_sha256_starts((c), 0)
+#define SHA_UPDATE(c, d, n) mbedtls_sha256_update((c), (d), (n))
+#define SHA_FINISH(c, out) mbedtls_sha256_finish((c), (out))
+#else
+#define SHA_START(c) mbedtls_sha256_starts_ret((c), 0)
+#define SHA_UPDATE(c, d, n) mbedtls_sha256_update_ret((c), (d), (n))
+#define SHA_FINISH(c, out) mbedtls_sha256_finish_ret((c), (out))
+#endif
+
+/* The request body as it is read for one attempt. */
+typedef struct fo__body {
+  const fo_fetch_req *req;
+  int fd;          /* the descriptor read, or -1 */
+  int own_fd;      /* opened here from body_path: closed after the item */
+  long long start; /* the fd's offset when the item began, for a rewind; -1: cannot seek */
+  unsigned long long size, sent; /* size 0 with known 0: unknown (chunked) */
+  int known;       /* size is the Content-Length */
+  int err;         /* FO_EBODY when a read failed or the body ran short */
+  char why[96];    /* what went wrong, for the message */
+} fo__body;
+
+enum fo__sink_kind { FO__SINK_MEMORY, FO__SINK_WRITE, FO__SINK_FILE };
+
+/* Where the response body of one attempt goes, with its digest. */
+typedef struct fo__sink {
+  int kind;
+  size_t cap;                 /* 0: no cap */
+  unsigned long long bytes;   /* decoded bytes taken */
+  unsigned long long expect;  /* Content-Length when the body is not encoded, else 0 */
+  char *buf;                  /* memory */
+  size_t buf_cap;
+  const fo_fetch_req *req;
+  char *tmp;                  /* file: the temporary's path, NULL when none exists */
+  int fd;
+  int digest;                 /* a SHA-256 is computed */
+  mbedtls_sha256_context sha;
+  int err;                    /* why a callback stopped the transfer */
+  int sys_errno;              /* the errno behind a file error, for the message */
+  int discard;                /* the response is no 2xx: its body is not the file's */
+  /* resume (fetch_resume.c): tmp is ".NAME.part", its validator in ".NAME.part.tag" */
+  int resume;
+  char *tag_path;
+  char validator[256];        /* the partial file's ETag or Last-Modified; "" none */
+  unsigned long long have;    /* bytes on disk when the attempt started */
+  int ranged;                 /* this attempt asked for bytes from `have` */
+  unsigned long long resumed; /* bytes the last attempt did not fetch again */
+} fo__sink;
+
+/* Decoding of a gzip or deflate body as it streams (fetch_decode.c). */
+typedef struct fo__decode {
+  int on;    /* inflating: the response said gzip or deflate */
+  int ended; /* the compressed stream reached its end */
+  int raw;   /* raw deflate (no zlib header), tried when a "deflate" body lacks one */
+  z_stream z;
+} fo__decode;
+
+/* The state of one transfer, reached from libcurl's callbacks. */
+typedef struct fo__xfer {
+  fo__sink sink;
+  fo__body body;
+  fo__decode dec;
+  int encoded; /* the response has a Content-Encoding: 1 gzip or deflate, 2 another */
+  long status;  /* of the response whose headers are arriving */
+  long long range_start; /* its Content-Range's first byte; -1 none */
+  char last_modified[64];
+  struct curl_slist *hdrs; /* the item's header list */
+  char *etag;
+  int has_retry_after;
+  unsigned long retry_after_ms;
+} fo__xfer;
+
+typedef struct fo__handle {
+  CURL *curl;
+  fo__xfer x;
+  uint64_t rng;
+  char errbuf[CURL_ERROR_SIZE];
+} fo__handle;
+
+struct fo_fetcher {
+  fo_tpool *pool;
+  int own_pool;
+  unsigned threads;
+  long connect_timeout_ms, timeout_ms;
+  unsigned retries;
+  unsigned long backoff_ms, backoff_max_ms;
+  size_t max_body;
+  int compress; /* Accept-Encoding is sent: asked for and libcurl has zlib */
+  unsigned max_redirs;
+  char *ca_file, *ca_path, *user_agent, *accept_type;
+  fo__rate rate;
+  int rate_ok;
+  CURLSH *share;
+  pthread_mutex_t share_mu[CURL_LOCK_DATA_LAST];
+  int share_mu_n;
+  pthread_mutex_t idle_mu;
+  int idle_mu_ok;
+  fo__handle **idle; /* a stack of up to `threads` handles with live connections */
+  unsigned n_idle;
+};
+
+/* fetch.c */
+int fo__setopt_rc(CURLcode rc);
+int fo__handle_take(fo_fetcher *f, fo__handle **out);
+void fo__handle_put(fo_fetcher *f, fo__handle *h);
+void fo__msgf(fo_fetch_result *r, int append, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* fetch_request.c: set the handle up for req (method, headers, body, redirects); *list gets the
+ * header list to free after the item. Returns 0, -EINVAL with *what naming the problem,
+ * FO_EBODY (the body file cannot be opened; body->why says why), -ENOMEM. */
+int fo__request_apply(fo_fetcher *f, fo__handle *h, const fo_fetch_req *req,
+                      struct curl_slist **list, const char **what);
+/* Rewind the body before an attempt; 0, or -1 when it cannot be (no retry then). */
+int fo__body_rewind(fo__body *b);
+int fo__body_retryable(const fo__body *b);
+void fo__body_close(fo__body *b);
+/* Whether the method may be repeated without the caller's word. */
+int fo__method_safe(const char *method);
+
+/* fetch_sink.c */
+/* Parse 64 hex digits into 32 bytes; 0 or -1. */
+int fo__sha256_parse(const char *hex, unsigned char out[32]);
+/* Make the sink for req (the temporary file for an output); 0 or a negative errno. */
+int fo__sink_open(fo__sink *s, const fo_fetch_req *req, size_t cap);
+/* Start an attempt over: empty buffer or file, fresh digest. 0 or a negative errno. */
+int fo__sink_restart(fo__sink *s);
+/* After the last attempt: for a success, check the digest and move the file into place;
+ * returns 0, FO_EDIGEST or a negative errno. Releases the temporary, but a resumed file's
+ * partial body stays after a failure (err, status) worth retrying. */
+int fo__sink_finish(fo__sink *s, int ok, int err, long status);
+/* Free what remains (the buffer, the temporary) after fo__sink_finish(). */
+void fo__sink_free(fo__sink *s);
+/* Take decoded bytes: cap, store, digest, progress. 0, or the code that stops the item. */
+int fo__sink_take(fo__xfer *x, const char *data, size_t n);
+
+/* fetch_resume.c */
+/* The partial file and its validator for a resumed output; 0 or a negative errno. */
+int fo__resume_open(fo__sink *s);
+/* Before an attempt: the bytes kept, hashed again when a digest is asked for; 0 or an error. */
+int fo__resume_restart(fo__sink *s);
+/* At the end of a 2xx response's headers: append (206 from `have`), or start again (200), and
+ * keep the new validator; 0 or the code that stops the attempt. */
+int fo__resume_decide(fo__xfer *x);
+/* Whether a failed item keeps its partial file for the next run. */
+int fo__resume_keep(const fo__sink *s, int err, long status);
+/* Forget the partial file: truncate it and remove the validator. */
+void fo__resume_forget(fo__sink *s);
+
+/* fetch_decode.c */
+/* Inflate a piece of a compressed body into fo__sink_take(); 0 or the code that stops it. */
+int fo__decode_body(fo__xfer *x, const char *data, size_t n);
+/* After the transfer: 0, or FO_EENCODING when a started stream did not reach its end. */
+int fo__decode_finish(fo__xfer *x);
+/* Release the inflater (safe when none was started). */
+void fo__decode_free(fo__decode *d);
+/* libcurl's write callback, the first stage of the body: decode, then fo__sink_take(); userp is
+ * the fo__xfer. */
+size_t fo__decode_on_body(char *data, size_t size, size_t nmemb, void *userp);
+
+
+#endif /* FO_SRC_FETCH_INTERNAL_H */

@@ -1,0 +1,316 @@
+/* Requests: the checks of fo_fetch_req_check(), and setting an easy handle up for one item
+ * (method, the caller's headers, the request body, redirects). A reused handle keeps every
+ * option of the item before, so each item sets every request option it could have changed. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/base_internal.h"
+#include "fetch/fetch_internal.h"
+
+static const char *const methods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"};
+
+static int method_known(const char *m) {
+  for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+    if (strcmp(m, methods[i]) == 0)
+      return 1;
+  return 0;
+}
+
+int fo__method_safe(const char *m) {
+  return m == NULL || (strcmp(m, "POST") != 0 && strcmp(m, "PATCH") != 0);
+}
+
+/* RFC 9110 token characters: a header name is one or more of these. */
+static int is_tchar(unsigned char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+/* One "Name: value" line: a token, a colon, no CR or LF anywhere (one would start a header, or
+ * a request, of the caller's making: header injection), bounded. */
+static int header_ok(const char *h) {
+  size_t n = strnlen(h, FO_FETCH_HEADER_MAX + 1);
+  if (n > FO_FETCH_HEADER_MAX || strpbrk(h, "\r\n") != NULL)
+    return 0;
+  const char *colon = strchr(h, ':');
+  if (colon == NULL || colon == h)
+    return 0;
+  for (const char *p = h; p < colon; p++)
+    if (!is_tchar((unsigned char)*p))
+      return 0;
+  return 1;
+}
+
+/* Fill why for a refused field; value is what the field held, cut to a number. */
+static int refuse(const char *field, long long value, fo_opt_error *why) {
+  if (why != NULL)
+    *why = (fo_opt_error){field, 0, 0, value};
+  return -EINVAL;
+}
+
+int fo_fetch_req_check(const fo_fetch_req *r, fo_opt_error *why) {
+  if (r == NULL)
+    return -EINVAL;
+  if (r->url == NULL || r->url[0] == '\0')
+    return refuse("url", 0, why);
+  if (r->method != NULL && !method_known(r->method))
+    return refuse("method", (long long)strlen(r->method), why);
+  if (r->headers != NULL)
+    for (size_t i = 0; r->headers[i] != NULL; i++)
+      if (!header_ok(r->headers[i]))
+        return refuse("headers", (long long)i, why);
+  if (r->etag != NULL &&
+      (r->etag[0] == '\0' || strpbrk(r->etag, "\r\n") != NULL || strlen(r->etag) > 1024))
+    return refuse("etag", (long long)strlen(r->etag), why);
+  int bodyless = r->method == NULL || strcmp(r->method, "GET") == 0 ||
+                 strcmp(r->method, "HEAD") == 0;
+  switch (r->body_from) {
+  case FO_FETCH_BODY_NONE:
+    break;
+  case FO_FETCH_BODY_MEMORY:
+    if (r->body == NULL && r->body_len > 0)
+      return refuse("body", (long long)r->body_len, why);
+    break;
+  case FO_FETCH_BODY_FILE:
+    if (r->body_path == NULL || r->body_path[0] == '\0')
+      return refuse("body_path", 0, why);
+    break;
+  case FO_FETCH_BODY_FD:
+    if (r->body_fd < 0)
+      return refuse("body_fd", r->body_fd, why);
+    break;
+  case FO_FETCH_BODY_READ:
+    if (r->body_read == NULL)
+      return refuse("body_read", 0, why);
+    break;
+  default:
+    return refuse("body_from", (long long)r->body_from, why);
+  }
+  if (r->body_from != FO_FETCH_BODY_NONE && bodyless)
+    return refuse("body_from", (long long)r->body_from, why);
+  if (r->output != NULL) {
+    size_t n = strlen(r->output);
+    if (n == 0 || r->output[n - 1] == '/')
+      return refuse("output", (long long)n, why);
+  }
+  unsigned char d[32];
+  if (r->sha256 != NULL && fo__sha256_parse(r->sha256, d) != 0)
+    return refuse("sha256", (long long)strlen(r->sha256), why);
+  if ((r->flags & ~(FO_FETCH_RETRY_UNSAFE | FO_FETCH_RESUME)) != 0 ||
+      ((r->flags & FO_FETCH_RESUME) != 0 && r->output == NULL))
+    return refuse("flags", (long long)r->flags, why);
+  return 0;
+}
+
+/* ------------------------------------------------------------------ the request body */
+
+static size_t on_read(char *buf, size_t size, size_t nitems, void *userp) {
+  fo__body *b = &((fo__xfer *)userp)->body;
+  size_t want = size * nitems;
+  if (b->known && want > b->size - b->sent)
+    want = (size_t)(b->size - b->sent);
+  if (want == 0)
+    return 0;
+  const fo_fetch_req *r = b->req;
+  long got;
+  if (r->body_from == FO_FETCH_BODY_MEMORY) {
+    memcpy(buf, (const char *)r->body + b->sent, want);
+    got = (long)want;
+  } else if (r->body_from == FO_FETCH_BODY_READ) {
+    got = r->body_read(buf, want, r->body_arg);
+    if (got < 0) {
+      b->err = FO_EBODY;
+      snprintf(b->why, sizeof b->why, "the body reader failed: %s", fo_strerror((int)got));
+      return CURL_READFUNC_ABORT;
+    }
+    if ((size_t)got > want)
+      got = (long)want;
+  } else {
+    ssize_t n;
+    do
+      n = read(b->fd, buf, want);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      b->err = FO_EBODY;
+      snprintf(b->why, sizeof b->why, "reading the body: %s", strerror(errno));
+      return CURL_READFUNC_ABORT;
+    }
+    got = (long)n;
+  }
+  if (got == 0 && b->known) {
+    /* A file that shrank after its size was announced: the server would wait for the rest. */
+    b->err = FO_EBODY;
+    snprintf(b->why, sizeof b->why, "the body ended after %llu of %llu bytes", b->sent, b->size);
+    return CURL_READFUNC_ABORT;
+  }
+  b->sent += (unsigned long long)got;
+  return (size_t)got;
+}
+
+/* libcurl rewinds the body for a redirect or an authentication round; the same as a retry. */
+static int on_seek(void *userp, curl_off_t offset, int origin) {
+  fo__body *b = &((fo__xfer *)userp)->body;
+  if (offset != 0 || origin != SEEK_SET)
+    return CURL_SEEKFUNC_CANTSEEK;
+  return fo__body_rewind(b) == 0 ? CURL_SEEKFUNC_OK : CURL_SEEKFUNC_CANTSEEK;
+}
+
+int fo__body_rewind(fo__body *b) {
+  if (b->sent == 0 && b->err == 0)
+    return 0; /* nothing consumed yet: the first attempt, or one that sent nothing */
+  b->sent = 0;
+  b->err = 0;
+  b->why[0] = '\0';
+  if (b->req == NULL || b->req->body_from == FO_FETCH_BODY_MEMORY)
+    return 0;
+  if (b->req->body_from == FO_FETCH_BODY_READ || b->start < 0)
+    return -1;
+  return lseek(b->fd, (off_t)b->start, SEEK_SET) == (off_t)b->start ? 0 : -1;
+}
+
+int fo__body_retryable(const fo__body *b) {
+  if (b->req == NULL || b->req->body_from == FO_FETCH_BODY_NONE ||
+      b->req->body_from == FO_FETCH_BODY_MEMORY)
+    return 1;
+  return b->req->body_from != FO_FETCH_BODY_READ && b->start >= 0;
+}
+
+void fo__body_close(fo__body *b) {
+  if (b->own_fd && b->fd >= 0)
+    close(b->fd);
+  memset(b, 0, sizeof *b);
+  b->fd = -1;
+}
+
+/* Open the body for an item: its size and whether it can be sent again. */
+static int body_open(fo__body *b, const fo_fetch_req *r) {
+  fo__body_close(b);
+  b->req = r;
+  b->start = -1;
+  if (r->body_from == FO_FETCH_BODY_NONE)
+    return 0;
+  if (r->body_from == FO_FETCH_BODY_MEMORY) {
+    b->size = r->body_len;
+    b->known = 1;
+    return 0;
+  }
+  if (r->body_from == FO_FETCH_BODY_READ) {
+    b->size = r->body_size;
+    b->known = r->body_size > 0;
+    return 0;
+  }
+  if (r->body_from == FO_FETCH_BODY_FILE) {
+    b->fd = open(r->body_path, O_RDONLY | O_CLOEXEC);
+    if (b->fd < 0) {
+      b->err = FO_EBODY;
+      snprintf(b->why, sizeof b->why, "cannot open the body file: %s", strerror(errno));
+      return FO_EBODY;
+    }
+    b->own_fd = 1;
+  } else {
+    b->fd = r->body_fd;
+  }
+  off_t at = lseek(b->fd, 0, SEEK_CUR);
+  b->start = at >= 0 ? (long long)at : -1;
+  struct stat st;
+  if (r->body_size > 0) {
+    b->size = r->body_size;
+    b->known = 1;
+  } else if (fstat(b->fd, &st) == 0 && S_ISREG(st.st_mode) && b->start >= 0) {
+    b->size = st.st_size > at ? (unsigned long long)(st.st_size - at) : 0;
+    b->known = 1;
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------------ the handle */
+
+#define SET(opt, val)                                                                              \
+  do {                                                                                             \
+    int rc_ = fo__setopt_rc(curl_easy_setopt(c, (opt), (val)));                                    \
+    if (rc_ != 0)                                                                                  \
+      return rc_;                                                                                  \
+  } while (0)
+
+static int append(struct curl_slist **list, const char *line) {
+  struct curl_slist *l = curl_slist_append(*list, line);
+  if (l == NULL)
+    return -ENOMEM;
+  *list = l;
+  return 0;
+}
+
+int fo__request_apply(fo_fetcher *f, fo__handle *h, const fo_fetch_req *r,
+                      struct curl_slist **list, const char **what) {
+  CURL *c = h->curl;
+  fo__body *b = &h->x.body;
+  *list = NULL;
+  *what = NULL;
+  fo_opt_error why;
+  if (fo_fetch_req_check(r, &why) != 0) {
+    *what = why.field;
+    return -EINVAL;
+  }
+  int rc = body_open(b, r);
+  if (rc != 0)
+    return rc;
+  if (r->etag != NULL) {
+    char line[1100];
+    snprintf(line, sizeof line, "If-None-Match: %s", r->etag);
+    if (append(list, line) != 0)
+      return -ENOMEM;
+  }
+  for (size_t i = 0; r->headers != NULL && r->headers[i] != NULL; i++)
+    if (append(list, r->headers[i]) != 0)
+      return -ENOMEM;
+
+  SET(CURLOPT_URL, r->url);
+  SET(CURLOPT_HTTPHEADER, *list);
+  /* Back to a plain GET first: it clears the POST, upload and no-body state of the last item. */
+  SET(CURLOPT_HTTPGET, 1L);
+  SET(CURLOPT_CUSTOMREQUEST, (char *)NULL);
+  const char *m = r->method ? r->method : "GET";
+  if (strcmp(m, "HEAD") == 0) {
+    SET(CURLOPT_NOBODY, 1L);
+  } else if (r->body_from != FO_FETCH_BODY_NONE) {
+    SET(CURLOPT_POST, 1L);
+    SET(CURLOPT_READFUNCTION, on_read);
+    SET(CURLOPT_READDATA, &h->x);
+    SET(CURLOPT_SEEKFUNCTION, on_seek);
+    SET(CURLOPT_SEEKDATA, &h->x);
+    /* -1: unknown length, which libcurl sends chunked on HTTP/1.1. */
+    SET(CURLOPT_POSTFIELDSIZE_LARGE, b->known ? (curl_off_t)b->size : (curl_off_t)-1);
+    if (strcmp(m, "POST") != 0)
+      SET(CURLOPT_CUSTOMREQUEST, m);
+  } else if (strcmp(m, "GET") != 0) {
+    SET(CURLOPT_CUSTOMREQUEST, m);
+  }
+  int compress = f->compress && (r->flags & FO_FETCH_RESUME) == 0;
+  SET(CURLOPT_ACCEPT_ENCODING, compress ? "gzip, deflate" : (char *)NULL);
+  SET(CURLOPT_HTTP_CONTENT_DECODING, 0L); /* fetch_decode.c decodes, and sees a cut stream */
+  /* libcurl itself drops a custom Authorization or Cookie header when a redirect leads to
+   * another host or port (unless told otherwise, which is never done here), and the
+   * protocols it may follow to are set per URL so https never leads to http. */
+  SET(CURLOPT_FOLLOWLOCATION, f->max_redirs > 0 ? 1L : 0L);
+  SET(CURLOPT_MAXREDIRS, (long)f->max_redirs);
+  SET(CURLOPT_UNRESTRICTED_AUTH, 0L);
+  int https = strncasecmp(r->url, "https:", 6) == 0;
+#if LIBCURL_VERSION_NUM >= 0x075500
+  SET(CURLOPT_REDIR_PROTOCOLS_STR, https ? "https" : "http,https");
+#else
+  SET(CURLOPT_REDIR_PROTOCOLS, https ? (long)CURLPROTO_HTTPS
+                                     : (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+  /* POST after a 301/302/303 stays POST: a redirected upload must not turn into a GET that
+   * silently drops the body. */
+  SET(CURLOPT_POSTREDIR, (long)CURL_REDIR_POST_ALL);
+  return 0;
+}

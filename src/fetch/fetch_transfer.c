@@ -1,0 +1,549 @@
+/* The transfer loop: one item's attempts and retries, and batches of items on the pool.
+ *
+ * fo_fetch_requests() submits min(n, threads) worker tasks to the pool. A worker takes an idle
+ * easy handle (or makes one), then claims item indices from an atomic counter until none is
+ * left, so a slow item holds up one worker, never a fixed share of the list. Each result is
+ * written only by the worker that claimed its index, and read by the caller after the group
+ * wait, whose mutex orders the two: no lock is needed around results. Handles go back to the
+ * idle stack, keeping their connections alive for the next call. fo_fetch_many() and
+ * fo_fetch_one() are this engine with GET requests into memory. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/base_internal.h"
+#include "fetch/fetch_internal.h"
+
+/* One fo_fetch_requests() call, shared by its workers. */
+typedef struct fo__batch {
+  fo_fetcher *f;
+  const fo_fetch_req *reqs;
+  const char *const *urls; /* fo_fetch_many(): requests are made from these */
+  const char *const *etags;
+  size_t n;
+  fo_fetch_result *results;
+  fo_fetch_done_fn done;
+  void *done_arg;
+  size_t next; /* the next unclaimed index; atomic */
+} fo__batch;
+
+/* ------------------------------------------------------------------ headers */
+
+/* The value of header `name` in line, or NULL; *vlen gets its length without CRLF and blanks. */
+static const char *header_value(const char *line, size_t len, const char *name, size_t *vlen) {
+  size_t nl = strlen(name);
+  if (len <= nl || line[nl] != ':' || strncasecmp(line, name, nl) != 0)
+    return NULL;
+  const char *v = line + nl + 1;
+  const char *end = line + len;
+  while (v < end && (*v == ' ' || *v == '\t'))
+    v++;
+  while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
+    end--;
+  *vlen = (size_t)(end - v);
+  return v;
+}
+
+static size_t on_header(char *line, size_t size, size_t nitems, void *userp) {
+  fo__xfer *x = userp;
+  size_t len = size * nitems;
+  size_t vlen;
+  const char *v;
+  if (len >= 5 && memcmp(line, "HTTP/", 5) == 0) {
+    /* a new response (after a 100 Continue or a redirect): forget the previous headers */
+    fo__free(x->etag);
+    x->etag = NULL;
+    x->sink.expect = 0;
+    x->encoded = 0;
+    x->last_modified[0] = '\0';
+    x->range_start = -1;
+    const char *sp = memchr(line, ' ', len);
+    x->status = sp != NULL && (size_t)(sp - line) + 4 <= len ? strtol(sp + 1, NULL, 10) : 0;
+    fo__decode_free(&x->dec);
+  } else if (len <= 2 && (line[0] == '\r' || line[0] == '\n')) {
+    /* the end of a response's headers: its body, if any, comes next */
+    if (x->status >= 200 && x->status <= 299) {
+      x->sink.discard = 0;
+      if (x->sink.resume) {
+        int rc = fo__resume_decide(x);
+        if (rc != 0) {
+          x->sink.err = rc;
+          return 0;
+        }
+      }
+    } else {
+      x->sink.discard = x->sink.kind != FO__SINK_MEMORY;
+    }
+  } else if ((v = header_value(line, len, "Content-Range", &vlen)) != NULL) {
+    x->range_start = vlen > 6 && strncasecmp(v, "bytes ", 6) == 0 && v[6] >= '0' && v[6] <= '9'
+                         ? strtoll(v + 6, NULL, 10)
+                         : -1;
+  } else if ((v = header_value(line, len, "Last-Modified", &vlen)) != NULL) {
+    if (vlen < sizeof x->last_modified && memchr(v, '\r', vlen) == NULL) {
+      memcpy(x->last_modified, v, vlen);
+      x->last_modified[vlen] = '\0';
+    }
+    x->has_retry_after = 0;
+    x->retry_after_ms = 0;
+  } else if ((v = header_value(line, len, "ETag", &vlen)) != NULL && vlen > 0) {
+    char *e = fo__malloc(vlen + 1);
+    if (e == NULL) {
+      x->sink.err = -ENOMEM;
+      return 0;
+    }
+    memcpy(e, v, vlen);
+    e[vlen] = '\0';
+    fo__free(x->etag);
+    x->etag = e;
+  } else if ((v = header_value(line, len, "Content-Length", &vlen)) != NULL) {
+    unsigned long long cl = 0;
+    size_t i = 0;
+    for (; i < vlen && v[i] >= '0' && v[i] <= '9' && cl < (1ull << 60); i++)
+      cl = cl * 10 + (unsigned)(v[i] - '0');
+    x->sink.expect = i == vlen ? cl : 0;
+  } else if ((v = header_value(line, len, "Content-Encoding", &vlen)) != NULL) {
+    /* Bodies are decoded here, not by libcurl, so a stream cut short is seen (libcurl 7.88
+     * accepts one silently). Anything but gzip and deflate was not asked for. */
+    if ((vlen == 4 && strncasecmp(v, "gzip", 4) == 0) ||
+        (vlen == 6 && strncasecmp(v, "x-gzip", 6) == 0) ||
+        (vlen == 7 && strncasecmp(v, "deflate", 7) == 0))
+      x->encoded = 1;
+    else if (vlen > 0 && !(vlen == 8 && strncasecmp(v, "identity", 8) == 0))
+      x->encoded = 2;
+  } else if ((v = header_value(line, len, "Retry-After", &vlen)) != NULL) {
+    unsigned long ms;
+    if (fo__retry_after_parse(v, vlen, time(NULL), &ms) == 0) {
+      x->has_retry_after = 1;
+      x->retry_after_ms = ms;
+    }
+  }
+  return len;
+}
+
+/* ------------------------------------------------------------------ one attempt */
+
+static int is_tls_error(CURLcode rc) {
+  switch ((int)rc) {
+  case CURLE_SSL_CONNECT_ERROR:
+  case CURLE_PEER_FAILED_VERIFICATION:
+  case CURLE_SSL_CERTPROBLEM:
+  case CURLE_SSL_CIPHER:
+  case CURLE_SSL_CACERT_BADFILE:
+  case CURLE_SSL_ENGINE_NOTFOUND:
+  case CURLE_SSL_ENGINE_SETFAILED:
+  case CURLE_SSL_ENGINE_INITFAILED:
+  case CURLE_SSL_SHUTDOWN_FAILED:
+  case CURLE_SSL_CRL_BADFILE:
+  case CURLE_SSL_ISSUER_ERROR:
+  case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+  case CURLE_SSL_INVALIDCERTSTATUS:
+  case CURLE_USE_SSL_FAILED:
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+/* What a finished curl_easy_perform() means for the item. */
+static int classify(CURLcode rc, const fo__xfer *x) {
+  switch ((int)rc) {
+  case CURLE_OK:
+    return 0;
+  case CURLE_WRITE_ERROR:
+  case CURLE_ABORTED_BY_CALLBACK: /* the read callback's abort too */
+    return x->sink.err != 0 ? x->sink.err : x->body.err != 0 ? x->body.err : FO_ETRANSPORT;
+  case CURLE_READ_ERROR:
+  case CURLE_SEND_FAIL_REWIND:
+    return x->body.err != 0 ? x->body.err : FO_EBODY;
+  case CURLE_FILESIZE_EXCEEDED:
+    return FO_ETOOBIG;
+  case CURLE_OPERATION_TIMEDOUT:
+    return -ETIMEDOUT;
+  case CURLE_OUT_OF_MEMORY:
+    return -ENOMEM;
+  case CURLE_URL_MALFORMAT:
+  case CURLE_UNSUPPORTED_PROTOCOL:
+  case CURLE_BAD_FUNCTION_ARGUMENT:
+    return -EINVAL;
+  default:
+    /* A header callback's refusal (a size over the cap) surfaces as a generic error. */
+    if (x->sink.err != 0)
+      return x->sink.err;
+    return is_tls_error(rc) ? FO_ETLS : FO_ETRANSPORT;
+  }
+}
+
+static int type_matches(const char *ctype, const char *want) {
+  return ctype != NULL && strncasecmp(ctype, want, strlen(want)) == 0;
+}
+
+static void sink_message(fo_fetch_result *r, const fo__sink *s, int err) {
+  if (err == FO_ETOOBIG)
+    fo__msgf(r, 0, "body larger than the cap of %zu bytes", s->cap);
+  else if (err == FO_EABORTED)
+    fo__msgf(r, 0, "the write callback stopped the transfer after %llu bytes", s->bytes);
+  else if (err == FO_EENCODING)
+    fo__msgf(r, 0, "the compressed body is corrupt, cut short or in an encoding not asked for");
+  else if (err == FO_EDIGEST)
+    fo__msgf(r, 0, "the body's SHA-256 is not %s", s->req->sha256);
+  else if (err == -ENOMEM)
+    fo__msgf(r, 0, "out of memory for the response");
+  else if (s->sys_errno != 0 && s->kind == FO__SINK_FILE)
+    fo__msgf(r, 0, "%s: %s", s->req->output, strerror(s->sys_errno));
+  else
+    fo__msgf(r, 0, "%s", fo_strerror(err));
+}
+
+/* curl_easy_perform(), asking for the rest of a resumed file: Range from the bytes kept and
+ * If-Range with their validator, on a header list of this attempt's own. */
+static CURLcode perform(fo__handle *h) {
+  fo__xfer *x = &h->x;
+  x->status = 0;
+  x->range_start = -1;
+  if (!x->sink.ranged) {
+    curl_easy_setopt(h->curl, CURLOPT_RANGE, (char *)NULL);
+    return curl_easy_perform(h->curl);
+  }
+  char range[32], ifr[300];
+  snprintf(range, sizeof range, "%llu-", x->sink.have);
+  snprintf(ifr, sizeof ifr, "If-Range: %s", x->sink.validator);
+  struct curl_slist *list = NULL;
+  for (const struct curl_slist *l = x->hdrs; l != NULL; l = l->next) {
+    struct curl_slist *n = curl_slist_append(list, l->data);
+    if (n == NULL) {
+      curl_slist_free_all(list);
+      return CURLE_OUT_OF_MEMORY;
+    }
+    list = n;
+  }
+  struct curl_slist *n = curl_slist_append(list, ifr);
+  if (n == NULL) {
+    curl_slist_free_all(list);
+    return CURLE_OUT_OF_MEMORY;
+  }
+  list = n;
+  CURLcode rc = curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, list);
+  if (rc == CURLE_OK)
+    rc = curl_easy_setopt(h->curl, CURLOPT_RANGE, range);
+  if (rc == CURLE_OK)
+    rc = curl_easy_perform(h->curl);
+  curl_easy_setopt(h->curl, CURLOPT_RANGE, (char *)NULL);
+  curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, x->hdrs);
+  curl_slist_free_all(list);
+  return rc;
+}
+
+/* One attempt: perform, then turn what happened into err, status, content type and message. */
+static int attempt(fo_fetcher *f, fo__handle *h, fo_fetch_result *r) {
+  fo__xfer *x = &h->x;
+  fo__free(x->etag);
+  x->etag = NULL;
+  x->encoded = 0;
+  x->has_retry_after = 0;
+  h->errbuf[0] = '\0';
+  r->status = 0;
+  r->content_type[0] = '\0';
+  int err = fo__sink_restart(&x->sink);
+  if (err != 0) {
+    sink_message(r, &x->sink, err);
+    return err;
+  }
+  if (fo__body_rewind(&x->body) != 0) {
+    fo__msgf(r, 0, "the request body cannot be sent again");
+    return FO_EBODY;
+  }
+  CURLcode rc = perform(h);
+  if (rc == CURLE_OK && x->sink.ranged && x->status == 416) {
+    /* the server has no bytes past ours: the partial file is not of this resource */
+    fo__resume_forget(&x->sink);
+    if ((err = fo__sink_restart(&x->sink)) != 0) {
+      sink_message(r, &x->sink, err);
+      return err;
+    }
+    rc = perform(h);
+  }
+  err = classify(rc, x);
+  if (err == 0 && (err = fo__decode_finish(x)) != 0)
+    x->sink.err = err;
+  fo__decode_free(&x->dec);
+  r->bytes = x->sink.bytes;
+  r->resumed = x->sink.resumed;
+  long status = 0;
+  if (curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK)
+    r->status = status;
+  char *ctype = NULL;
+  if (curl_easy_getinfo(h->curl, CURLINFO_CONTENT_TYPE, &ctype) == CURLE_OK && ctype != NULL) {
+    size_t l = strlen(ctype);
+    l = l < sizeof r->content_type - 1 ? l : sizeof r->content_type - 1;
+    memcpy(r->content_type, ctype, l);
+    r->content_type[l] = '\0';
+  }
+  if (x->has_retry_after)
+    r->retry_after_ms = x->retry_after_ms;
+
+  if (err == 0 && !(status >= 200 && status <= 299) && status != 304) {
+    err = FO_EHTTP;
+    fo__msgf(r, 0, "HTTP status %ld%s%s%s", status, r->content_type[0] ? " (" : "",
+             r->content_type, r->content_type[0] ? ")" : "");
+  } else if (err == 0 && status != 304 && f->accept_type != NULL &&
+             !type_matches(ctype, f->accept_type)) {
+    err = FO_ECONTENTTYPE;
+    fo__msgf(r, 0, "HTTP status %ld with Content-Type '%s', not '%s'", status, r->content_type,
+             f->accept_type);
+  } else if (err == FO_EBODY && x->body.why[0] != '\0') {
+    fo__msgf(r, 0, "%s", x->body.why);
+  } else if (err != 0 && x->sink.err == err) {
+    sink_message(r, &x->sink, err);
+  } else if (err == FO_ETOOBIG) {
+    fo__msgf(r, 0, "body larger than the cap of %zu bytes", x->sink.cap);
+  } else if (err != 0) {
+    fo__msgf(r, 0, "%s%s%s", curl_easy_strerror(rc), h->errbuf[0] ? ": " : "", h->errbuf);
+  } else {
+    r->message[0] = '\0';
+  }
+  return err;
+}
+
+/* ------------------------------------------------------------------ one item */
+
+static void fail_result(fo_fetch_result *r, int err, const char *msg) {
+  r->err = err;
+  fo__msgf(r, 0, "%s", msg);
+}
+
+/* Whether the item may be tried again after err. */
+static int may_retry(const fo_fetch_req *req, const fo__xfer *x, int err, long status) {
+  if (!fo__fetch_retryable(err, status) || !fo__body_retryable(&x->body))
+    return 0;
+  /* The server may have acted on a POST or PATCH it never answered: repeating one is the
+   * caller's call. */
+  return fo__method_safe(req->method) || (req->flags & FO_FETCH_RETRY_UNSAFE) != 0;
+}
+
+static void retry_loop(fo_fetcher *f, fo__handle *h, const fo_fetch_req *req,
+                       fo_fetch_result *r) {
+  unsigned max_attempts = f->retries + 1;
+  int err;
+  for (unsigned a = 1;; a++) {
+    if (a > 1) {
+      unsigned long delay = fo__backoff_delay(f->backoff_ms, f->backoff_max_ms, a - 1, &h->rng);
+      if (h->x.has_retry_after && h->x.retry_after_ms > delay)
+        delay = h->x.retry_after_ms;
+      fo__sleep_ns((uint64_t)delay * 1000000u);
+    }
+    if (f->rate_ok)
+      fo__rate_wait(&f->rate);
+    r->attempts = a;
+    err = attempt(f, h, r);
+    if (err == 0 || a >= max_attempts || !may_retry(req, &h->x, err, r->status))
+      break;
+    if (h->x.has_retry_after && h->x.retry_after_ms > f->backoff_max_ms) {
+      fo__msgf(r, 1, "; Retry-After %lu ms is over the %lu ms cap", h->x.retry_after_ms,
+               f->backoff_max_ms);
+      break;
+    }
+  }
+  if (err != 0 && r->attempts > 1)
+    fo__msgf(r, 1, " (after %u attempts)", r->attempts);
+  r->err = err;
+}
+
+/* The body of any answer, 2xx or not (a 404 says "Not Found"), unless the transfer broke. */
+static void keep_body(fo__sink *s, fo_fetch_result *r) {
+  int keep = (r->err == 0 || r->err == FO_EHTTP || r->err == FO_ECONTENTTYPE) && r->status != 304;
+  if (!keep || s->kind != FO__SINK_MEMORY)
+    return;
+  if (s->buf == NULL) {
+    s->buf = fo__malloc(1);
+    if (s->buf == NULL) {
+      fail_result(r, -ENOMEM, "out of memory for the response");
+      return;
+    }
+    s->buf[0] = '\0';
+  }
+  r->body = s->buf;
+  r->body_len = (size_t)s->bytes;
+  s->buf = NULL;
+}
+
+static void fetch_item(fo_fetcher *f, fo__handle *h, const fo_fetch_req *req,
+                       fo_fetch_result *r) {
+  uint64_t t0 = fo__now_ns();
+  struct curl_slist *hdrs = NULL;
+  fo__xfer *x = &h->x;
+  const char *what = NULL;
+  int err = fo__request_apply(f, h, req, &hdrs, &what);
+  x->hdrs = hdrs;
+  if (err == -EINVAL) {
+    r->err = err;
+    fo__msgf(r, 0, "request refused: bad %s", what ? what : "URL");
+  } else if (err == FO_EBODY) {
+    fail_result(r, err, x->body.why);
+  } else if (err != 0) {
+    fail_result(r, err, err == -ENOMEM ? "out of memory for the request" : "request refused");
+  }
+  size_t cap = req->max_bytes ? req->max_bytes : req->output || req->write ? 0 : f->max_body;
+  if (err == 0) {
+    err = fo__sink_open(&x->sink, req, cap);
+    if (err != 0) {
+      r->err = err;
+      if (err == -ENOMEM)
+        fo__msgf(r, 0, "out of memory for the request");
+      else
+        fo__msgf(r, 0, "cannot create a file beside %s: %s", req->output, strerror(-err));
+      fo__sink_free(&x->sink);
+    }
+  }
+  if (err == 0) {
+    /* libcurl's own size check sees the length on the wire (compressed); the header callback
+     * refuses an announced identity length over the cap and the sink counts decoded bytes. */
+    curl_easy_setopt(h->curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)0);
+    /* A file takes a larger receive buffer: a quarter of the write calls on a long download,
+     * for 48 KiB more while it runs; API answers keep libcurl's 16 KiB. */
+    curl_easy_setopt(h->curl, CURLOPT_BUFFERSIZE, req->output ? 65536L : (long)CURL_MAX_WRITE_SIZE);
+    curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, x);
+    retry_loop(f, h, req, r);
+    int ok = r->err == 0 && r->status >= 200 && r->status <= 299;
+    int ferr = fo__sink_finish(&x->sink, ok, r->err, r->status);
+    if (ok && ferr != 0) {
+      r->err = ferr;
+      sink_message(r, &x->sink, ferr);
+    }
+    keep_body(&x->sink, r);
+    if (r->err == 0 || r->err == FO_EHTTP || r->err == FO_ECONTENTTYPE) {
+      r->etag = x->etag;
+      x->etag = NULL;
+    }
+    fo__sink_free(&x->sink);
+  }
+  fo__free(x->etag);
+  x->etag = NULL;
+  fo__body_close(&x->body);
+  curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
+  curl_slist_free_all(hdrs);
+  x->hdrs = NULL;
+  r->elapsed = (double)(fo__now_ns() - t0) * 1e-9;
+}
+
+/* ------------------------------------------------------------------ batches */
+
+static void worker(void *arg) {
+  fo__batch *b = arg;
+  fo__handle *h;
+  if (fo__handle_take(b->f, &h) != 0)
+    return; /* the items go to workers that have a handle; if none has, the caller reports them */
+  for (;;) {
+    size_t i = __atomic_fetch_add(&b->next, 1, __ATOMIC_RELAXED);
+    if (i >= b->n)
+      break;
+    if (b->reqs != NULL) {
+      fetch_item(b->f, h, &b->reqs[i], &b->results[i]);
+    } else if (b->urls[i] == NULL) {
+      fail_result(&b->results[i], -EINVAL, "URL is NULL");
+    } else {
+      fo_fetch_req req = {.url = b->urls[i], .etag = b->etags ? b->etags[i] : NULL};
+      fetch_item(b->f, h, &req, &b->results[i]);
+    }
+    if (b->done != NULL)
+      b->done(i, &b->results[i], b->done_arg);
+  }
+  fo__handle_put(b->f, h);
+}
+
+static void result_init(fo_fetch_result *r) {
+  memset(r, 0, sizeof *r);
+}
+
+static int run_batch(fo__batch *b) {
+  fo_fetcher *f = b->f;
+  size_t n = b->n;
+  for (size_t i = 0; i < n; i++)
+    result_init(&b->results[i]);
+  if (n == 0)
+    return 0;
+  fo_tpool_group *g = NULL;
+  int rc = fo_tpool_group_create(f->pool, &g);
+  /* A wait on the empty group fails at once from a task of this pool: find out before any
+   * worker holds a pointer to this stack frame. */
+  if (rc == 0)
+    rc = fo_tpool_group_wait(g);
+  size_t workers = n < f->threads ? n : f->threads;
+  size_t started = 0;
+  for (; rc == 0 && started < workers; started++) {
+    int src = fo_tpool_group_submit(g, worker, b, FO_FOREVER);
+    if (src != 0) {
+      if (started == 0)
+        rc = src;
+      break;
+    }
+  }
+  if (g != NULL) {
+    int wrc = fo_tpool_group_wait(g);
+    if (rc == 0 && wrc != 0)
+      rc = wrc;
+    fo_tpool_group_destroy(g);
+  }
+
+  /* Indices no worker claimed: no worker could get a handle (or none started). */
+  size_t next = __atomic_load_n(&b->next, __ATOMIC_RELAXED);
+  int unclaimed_err = rc != 0 ? rc : -ENOMEM;
+  for (size_t i = next; i < n; i++) {
+    fail_result(&b->results[i], unclaimed_err,
+                unclaimed_err == -ENOMEM ? "out of memory for an easy handle"
+                                         : fo_strerror(unclaimed_err));
+    if (b->done != NULL && started > 0)
+      b->done(i, &b->results[i], b->done_arg);
+  }
+  if (rc == 0 && next == 0)
+    rc = -ENOMEM;
+  if (rc != 0)
+    return rc;
+  int failed = 0;
+  for (size_t i = 0; i < n; i++)
+    failed += b->results[i].err != 0;
+  return failed;
+}
+
+int fo_fetch_requests(fo_fetcher *f, const fo_fetch_req *reqs, size_t n, fo_fetch_result *results,
+                      fo_fetch_done_fn done, void *done_arg) {
+  if (f == NULL || (n > 0 && (reqs == NULL || results == NULL)))
+    return -EINVAL;
+  fo__batch b = {f, reqs, NULL, NULL, n, results, done, done_arg, 0};
+  return run_batch(&b);
+}
+
+int fo_fetch_many(fo_fetcher *f, const char *const *urls, const char *const *etags, size_t n,
+                  fo_fetch_result *results, fo_fetch_done_fn done, void *done_arg) {
+  if (f == NULL || (n > 0 && (urls == NULL || results == NULL)))
+    return -EINVAL;
+  fo__batch b = {f, NULL, urls, etags, n, results, done, done_arg, 0};
+  return run_batch(&b);
+}
+
+int fo_fetch_one(fo_fetcher *f, const char *url, const char *etag, fo_fetch_result *result) {
+  if (f == NULL || result == NULL)
+    return -EINVAL;
+  int rc = fo_fetch_many(f, &url, etag ? &etag : NULL, 1, result, NULL, NULL);
+  return rc < 0 ? rc : result->err;
+}
+
+void fo_fetch_result_free(fo_fetch_result *result) {
+  if (result == NULL)
+    return;
+  fo__free(result->body);
+  fo__free(result->etag);
+  result_init(result);
+}
+
+void fo_fetch_results_free(fo_fetch_result *results, size_t n) {
+  if (results == NULL)
+    return;
+  for (size_t i = 0; i < n; i++)
+    fo_fetch_result_free(&results[i]);
+}
