@@ -62,10 +62,13 @@ else
   if [ "$(id -u)" -eq 0 ]; then
     as=(setpriv --reuid=nobody --regid=nogroup --clear-groups --)
   fi
-  # a copy, since the checkout may sit where that user cannot read (/root)
-  cp "$qs" "$work/quickstart" && chmod 755 "$work/quickstart"
+  # a copy, since the checkout may sit where that user cannot read (/root); quickstart reads its
+  # parts from build-aux/quickstart/ beside it
+  mkdir -p "$work/qs/build-aux"
+  cp "$qs" "$work/qs/quickstart" && cp -R "$(dirname "$qs")/build-aux/quickstart" "$work/qs/build-aux/" &&
+    chmod -R a+rX "$work/qs" && chmod 755 "$work/qs/quickstart"
   "${as[@]}" env HOME="$work/home" FANOUT_CACHE="$work/nr-cache" PATH="$shim:/usr/bin:/bin" \
-    "$work/quickstart" deps >"$work/out" 2>"$work/err"
+    "$work/qs/quickstart" deps >"$work/out" 2>"$work/err"
   got=$?
   [ "$got" -eq 1 ] || bad "non-root without sudo: exit $got, expected 1"
   grep -q 'needs root' "$work/err" || bad "non-root without sudo: does not say it needs root: $(cat "$work/err")"
