@@ -61,7 +61,7 @@ core_only_deps() {
   prefix=$(check_prefix "$arch")
   build_check "$prefix" "$conf"
   log "$host: core only (configure --without-curl); Check for it in $prefix"
-  printf '%s\n' "$prefix"
+  print_prefix "$prefix"
   exit 0
 }
 
@@ -280,27 +280,37 @@ deps_key() {
     "$(stat -c %Y /var/lib/apt/lists 2>/dev/null)"
 }
 
+# deps prints its prefix on prefix_fd: stdout, or with --print-prefix the stdout it was given,
+# while whatever else the run writes to stdout goes to stderr, so that the caller's stdout holds
+# the prefix line alone.
+prefix_fd=1
+print_prefix() { printf '%s\n' "$1" >&"$prefix_fd"; }
+
 host=""
 layer=demo
 cmd_deps() {
-  local a
+  local a only=0
   for a in "$@"; do
     case "$a" in
       --host=*) host=${a#--host=} ;;
       --layer=demo | --layer=check | --layer=bench) layer=${a#--layer=} ;;
+      --print-prefix) only=1 ;;
       *)
-        log "deps takes --layer=demo|check|bench and --host=TRIPLET, not '$a'"
+        log "deps takes --layer=demo|check|bench, --host=TRIPLET and --print-prefix, not '$a'"
         usage
         ;;
     esac
   done
+  if [ "$only" -eq 1 ]; then
+    exec {prefix_fd}>&1 1>&2
+  fi
   [ -z "$host" ] || deb_arch "$host" >/dev/null
   policy_cleanup
   local stamp key
   stamp=$cache/.deps-$layer-$(printf '%s' "${host:-native}" | tr -c 'A-Za-z0-9_-' _)
   key=$(deps_key "$layer")
   if [ -f "$stamp" ] && [ "$(sed -n 1p "$stamp")" = "$key" ] && curl_usable "$(sed -n 2p "$stamp")"; then
-    sed -n 2p "$stamp"
+    print_prefix "$(sed -n 2p "$stamp")"
     return 0
   fi
   local pkgs
@@ -313,5 +323,5 @@ cmd_deps() {
   cache_note_old "$prefix"
   build_curl "$prefix"
   printf '%s\n%s\n' "$(deps_key "$layer")" "$prefix" >"$stamp.tmp" && mv -f "$stamp.tmp" "$stamp"
-  printf '%s\n' "$prefix"
+  print_prefix "$prefix"
 }
