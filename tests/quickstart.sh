@@ -1,6 +1,7 @@
 #!/bin/sh
 # ./quickstart's own behaviour, without installing or building anything for real:
 #   - usage errors exit 2, --help exits 0;
+#   - deps --print-prefix prints the prefix alone on stdout, whatever else the run writes;
 #   - a user who is not root and has no sudo is told what is needed, and nothing changes;
 #   - an interrupted libcurl build is never used and the next run completes it; two runs at once
 #     build once (the compile and source steps replaced by quick stand-ins, the rest real);
@@ -44,9 +45,53 @@ status 2 "unknown deps flag" deps --frob
 status 2 "unknown layer" deps --layer=everything
 status 2 "stray check argument" check extra
 status 2 "unknown check flag" check -x
+status 2 "unknown deps flag beside --print-prefix" deps --print-prefix --frob
+[ ! -s "$work/out" ] || bad "a usage error with --print-prefix wrote to stdout: $(cat "$work/out")"
+status 2 "unknown layer beside --print-prefix" deps --layer=everything --print-prefix
 status 0 "--help" --help
 grep -q 'quickstart check' "$work/out" || bad "--help: usage not on stdout"
 [ ! -e "$work/nocache" ] || bad "a usage error created the cache directory"
+
+# ---------------------------------------------------------------- deps --print-prefix
+# A prepared cache: a complete prefix and the stamp of the run that built it. The stamp's key is
+# fixed (deps_key reads the package database, which an install beside this test may change), and
+# a stand-in for policy_cleanup writes to stdout, as a program deps runs might: that line must
+# end up on stderr.
+pc=$work/pp-cache
+mkdir -p "$pc/curl-test/lib/pkgconfig"
+: >"$pc/curl-test/.complete"
+: >"$pc/curl-test/lib/libcurl.a"
+: >"$pc/curl-test/lib/pkgconfig/libcurl.pc"
+printf 'key\n%s\n' "$pc/curl-test" >"$pc/.deps-check-native"
+pp() {
+  QS=$qs FANOUT_CACHE=$pc bash -c '
+    source "$QS"
+    deps_key() { echo key; }
+    policy_cleanup() { echo noise; }
+    main "$@"' _ "$@" >"$work/out" 2>"$work/err"
+}
+for args in "--layer=check --print-prefix" "--print-prefix --layer=check"; do
+  # shellcheck disable=SC2086 # two words
+  pp deps $args || bad "deps $args: exit $?: $(cat "$work/err")"
+  [ "$(cat "$work/out")" = "$pc/curl-test" ] && [ "$(wc -l <"$work/out")" -eq 1 ] ||
+    bad "deps $args: stdout is '$(cat "$work/out")', expected the prefix alone"
+  grep -qx noise "$work/err" || bad "deps $args: the other output is not on stderr"
+done
+pp deps --layer=check || bad "deps: exit $?"
+[ "$(tail -n1 "$work/out")" = "$pc/curl-test" ] || bad "deps: the last line is not the prefix"
+# A core-only target ends deps early, with Check's prefix: on stdout alone too.
+QS=$qs FANOUT_CACHE=$pc bash -c '
+  source "$QS"
+  policy_cleanup() { :; }
+  apt_install() { echo noise; }
+  ensure_deb_src() { :; }
+  mips-linux-gnu-gcc() { :; }
+  check_prefix() { printf "%s\n" "$cache/check-test-$1"; }
+  build_check() { echo built; }
+  main deps --host=mips-linux-gnu --print-prefix' >"$work/out" 2>"$work/err" ||
+  bad "deps --host=mips-linux-gnu --print-prefix: exit $?: $(cat "$work/err")"
+[ "$(cat "$work/out")" = "$pc/check-test-mips" ] && [ "$(wc -l <"$work/out")" -eq 1 ] ||
+  bad "deps --host=mips-linux-gnu --print-prefix: stdout is '$(cat "$work/out")', expected Check's prefix alone"
 
 # ---------------------------------------------------------------- no root, no sudo
 # dpkg-query stands in for a machine without the packages; apt-get records any call.
@@ -62,10 +107,13 @@ else
   if [ "$(id -u)" -eq 0 ]; then
     as=(setpriv --reuid=nobody --regid=nogroup --clear-groups --)
   fi
-  # a copy, since the checkout may sit where that user cannot read (/root)
-  cp "$qs" "$work/quickstart" && chmod 755 "$work/quickstart"
+  # a copy, since the checkout may sit where that user cannot read (/root); quickstart reads its
+  # parts from build-aux/quickstart/ beside it
+  mkdir -p "$work/qs/build-aux"
+  cp "$qs" "$work/qs/quickstart" && cp -R "$(dirname "$qs")/build-aux/quickstart" "$work/qs/build-aux/" &&
+    chmod -R a+rX "$work/qs" && chmod 755 "$work/qs/quickstart"
   "${as[@]}" env HOME="$work/home" FANOUT_CACHE="$work/nr-cache" PATH="$shim:/usr/bin:/bin" \
-    "$work/quickstart" deps >"$work/out" 2>"$work/err"
+    "$work/qs/quickstart" deps >"$work/out" 2>"$work/err"
   got=$?
   [ "$got" -eq 1 ] || bad "non-root without sudo: exit $got, expected 1"
   grep -q 'needs root' "$work/err" || bad "non-root without sudo: does not say it needs root: $(cat "$work/err")"

@@ -29,8 +29,8 @@ for tool in "$host-gcc" "$host-size" "qemu-aarch64-static" "$mips-gcc"; do
     { echo "footprint: $tool is missing: run ./quickstart deps --host=$host and" \
       "./quickstart deps --host=$mips" >&2; exit 1; }
 done
-tprefix=$("$src/quickstart" deps --host="$host" 2>/dev/null | tail -n1)
-nprefix=$("$src/quickstart" deps 2>/dev/null | tail -n1)
+tprefix=$("$src/quickstart" deps --host="$host" --print-prefix 2>/dev/null)
+nprefix=$("$src/quickstart" deps --print-prefix 2>/dev/null)
 
 # configure DIR ARGS...: once, then make keeps it current.
 configure() {
