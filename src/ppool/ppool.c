@@ -1,4 +1,4 @@
-/* fo_ppool: the parent's side of the process pool. ppool_arena.h describes what the parent and
+/* fo_ppool: the parent's side of the process pool. ppool_internal.h describes what the parent and
  * the workers share; ppool_life.c creates and destroys the pool and keeps its workers' places
  * filled; ppool_worker.c is the workers' loop; ppool_sched.c picks chunk sizes; ppool_job.c
  * checks jobs and lays them out in the arena.

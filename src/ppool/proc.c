@@ -1,4 +1,4 @@
-/* fo_proc: one function in one child process, and the watch-pipe helpers (proc.h) that the
+/* fo_proc: one function in one child process, and the watch-pipe helpers (ppool_internal.h) that the
  * process pool uses for its workers. */
 #include "config.h"
 

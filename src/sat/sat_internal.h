@@ -1,6 +1,6 @@
 /* What the two satellite readers share: the tree walk (sat.c, over a parsed document) and the
- * selective reader (json_reader.c, straight over the text). Both find a field by its key and
- * convert its value with the same functions, so they extract the same record. Not installed. */
+ * selective reader (sat_reader.c, straight over the text). Both find a field by its key and
+ * convert its value with the same functions (sat_field.c), so they extract the same record. Not installed. */
 #ifndef FO_SRC_SAT_INTERNAL_H
 #define FO_SRC_SAT_INTERNAL_H
 
@@ -47,7 +47,7 @@ int fo__sat_track_value(const fo__sat_value *v, enum fo__sat_field f, fo_sat_rec
 /* A spaceTrack member begins: its fields become null (a second one replaces the first whole). */
 void fo__sat_track_reset(fo_sat_record *rec);
 
-/* The selective readers over the text (json_reader.c). fo__sat_read_one: 0 with *rec filled as
+/* The selective readers over the text (sat_reader.c). fo__sat_read_one: 0 with *rec filled as
  * the tree path would, or FO__SAT_FALLBACK (*rec untouched) when the tree path must decide: any
  * error, anything unusual. fo__sat_read_list: 0 when every element went to fn, fn's nonzero
  * result with *stopped set, or FO__SAT_FALLBACK; in every case *delivered elements went to fn,

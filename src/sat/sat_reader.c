@@ -5,7 +5,7 @@
  * as the tree path does (whitespace and separators, each string's escapes, control bytes and
  * UTF-8, each number's grammar and literal's spelling, the nesting depth, nothing after the
  * document), skips the members it does not want by their structure, and converts only the
- * fields asked for, with the conversions the tree path uses (sat.c).
+ * fields asked for, with the conversions the tree path uses (sat_field.c).
  *
  * It decides only the inputs it can decide the same way as the tree path: good documents whose
  * records convert cleanly and that stay well inside the token limit. Anything else -- a syntax
@@ -13,7 +13,7 @@
  * up, and the tree path goes over the input again and has the last word, with the same codes
  * and positions as ever. Given up or not, nothing is allocated here.
  *
- * Strings are scanned many bytes at a time for the bytes that need a look (json_scan.h); the
+ * Strings are scanned many bytes at a time for the bytes that need a look (json/json_internal.h); the
  * strict string check runs only on strings that hold an escape or a byte above 0x7f. */
 #include "config.h"
 

@@ -1,6 +1,6 @@
 /* The thread pool: workers, the sleep and wake-up protocol, submit, wait, cancel, destroy.
  *
- * Tasks travel through a lock-free ring (tpool_ring.h). The mutex is taken only to go to sleep
+ * Tasks travel through a lock-free ring (tpool_internal.h). The mutex is taken only to go to sleep
  * or to wake someone, and a thread wakes another only when that one is known to be asleep, so on
  * a busy pool submitters and workers never touch it. A sleeping worker waits on a semaphore of
  * its own, not on a condition variable shared by all: the waker picks the worker from the list
