@@ -3,3 +3,7 @@
 cmakedir = $(libdir)/cmake/fanout
 nodist_cmake_DATA = cmake/fanoutConfig.cmake cmake/fanoutConfigVersion.cmake
 EXTRA_DIST += cmake/fanoutConfig.cmake.in cmake/fanoutConfigVersion.cmake.in
+
+# Run against an install (CI step 6, beside tests/static-link.sh): the run-time libraries
+# README.md lists, which the programs linked with fanout are held to.
+EXTRA_DIST += tests/runtime-needs.sh
