@@ -110,4 +110,5 @@ for c in $cases; do
   case $got in 1 | TRUE) got=1 ;; *) got=0 ;; esac
   [ "$got" = "$expect" ] || fail "find_package(fanout $want) with $version: $got, expected $expect"
 done
-echo "cmake-consumer: fanout $version answers requests as expected: $(echo "$cases" | tr -s ' \n' '  ')"
+echo "cmake-consumer: fanout $version answers as expected:" \
+  "$(echo "$cases" | tr -s ' \n' '  ')"

@@ -32,7 +32,8 @@ want_names=$(echo "$rows" | cut -d' ' -f1 | sort)
 want_sonames=$(echo "$rows" | cut -d' ' -f2 | sort)
 debian12=no
 # shellcheck disable=SC1091 # the machine's own, read only to know its release
-if [ -r /etc/os-release ] && (. /etc/os-release && [ "${ID:-}" = debian ] && [ "${VERSION_ID:-}" = 12 ]); then
+if [ -r /etc/os-release ] &&
+  (. /etc/os-release && [ "${ID:-}" = debian ] && [ "${VERSION_ID:-}" = 12 ]); then
   debian12=yes
 fi
 
