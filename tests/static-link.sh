@@ -6,12 +6,16 @@
 #     libcurl.so (the machine's could be another build, on OpenSSL or GnuTLS) nor a run path;
 #   - the installed fanout-demo, likewise.
 # Each runs with the libcurl prefix hidden (a private mount namespace with an empty tmpfs over
-# it) and must report libcurl on mbedTLS through fo_info_get().
+# it) and must report libcurl on mbedTLS through fo_info_get(). The two that are not static
+# must need exactly the shared libraries README.md lists (tests/runtime-needs.sh).
 #   tests/static-link.sh PREFIX [CC]
+# PREFIX may be a staged one ($stage/usr/local after `make install DESTDIR=$stage`): pkg-config
+# is asked with --define-prefix, as README.md says to, which changes nothing for a real prefix.
 # PKG_CONFIG_PATH must also reach libcurl's .pc when fanout was built with curl.
 set -eu
 prefix=$1
 cc=${2:-${CC:-cc}}
+here=$(dirname "$0")
 work=$(mktemp -d "${TMPDIR:-/tmp}/fanout-static.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 PKG_CONFIG_PATH="$prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
@@ -20,12 +24,13 @@ fail() {
   echo "static-link: $*" >&2
   exit 1
 }
+pkg_config() { pkg-config --define-prefix "$@"; }
 
 with_curl=no
-pkg-config --print-requires fanout | grep -q libcurl && with_curl=yes
+pkg_config --print-requires fanout | grep -q libcurl && with_curl=yes
 hide=""
 if [ "$with_curl" = yes ]; then
-  hide=$(pkg-config --variable=prefix libcurl)
+  hide=$(pkg_config --variable=prefix libcurl)
   [ -d "$hide" ] || fail "libcurl's prefix $hide is not a directory"
 fi
 
@@ -71,7 +76,8 @@ int main(void) {
 }
 C
 def=""
-[ "$with_curl" = yes ] && def=-DWITH_CURL
+needs=core
+[ "$with_curl" = yes ] && def=-DWITH_CURL needs=fetch
 
 # check NAME OUTPUT: the report of a program that ran
 check() {
@@ -84,7 +90,8 @@ check() {
   fi
 }
 
-# no_cache_refs NAME BINARY: a dynamic program needs no libcurl.so and no path into the cache
+# no_cache_refs NAME BINARY: a dynamic program needs no libcurl.so and no path into the cache,
+# and the shared libraries it needs are README.md's list
 no_cache_refs() {
   d=$(readelf -d "$2")
   if echo "$d" | grep NEEDED | grep -q 'libcurl'; then
@@ -93,11 +100,12 @@ no_cache_refs() {
   if [ -n "$hide" ] && echo "$d" | grep -E 'RPATH|RUNPATH' | grep -qF "$hide"; then
     fail "$1 has a run path into $hide"
   fi
+  sh "$here/runtime-needs.sh" "$needs" "$2" || fail "$1: not README.md's run-time list"
 }
 
 # 1. fully static
 # shellcheck disable=SC2046
-"$cc" -static $def -o "$work/t-static" "$work/t.c" $(pkg-config --static --cflags --libs fanout) \
+"$cc" -static $def -o "$work/t-static" "$work/t.c" $(pkg_config --static --cflags --libs fanout) \
   2>"$work/ld.err" || {
   cat "$work/ld.err" >&2
   exit 1
@@ -115,7 +123,7 @@ check "cc -static, pkg-config --static" "$(run "$work/t-static")"
 
 # 2. an ordinary program, plain `pkg-config --libs`
 # shellcheck disable=SC2046
-"$cc" $def -o "$work/t-dynamic" "$work/t.c" $(pkg-config --cflags --libs fanout) ||
+"$cc" $def -o "$work/t-dynamic" "$work/t.c" $(pkg_config --cflags --libs fanout) ||
   fail "cc with pkg-config --libs fanout (no --static) does not link"
 no_cache_refs "cc, pkg-config --libs" "$work/t-dynamic"
 check "cc, pkg-config --libs" "$(run "$work/t-dynamic")"

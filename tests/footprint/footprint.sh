@@ -15,6 +15,11 @@
 # The builds live in BUILDDIR/footprint/ and are configured once; later runs only rebuild. The
 # cross prefix (the target's libcurl on mbedTLS) comes from `./quickstart deps --host=...`,
 # which is cached.
+#
+# configure refuses to build out of a source tree that is itself configured, which it is after
+# `./configure && make` in place. Then the builds configure from a clean copy instead,
+# BUILDDIR/footprint/src, made again by `make distdir` on every run: the files keep their times,
+# so the builds still only rebuild what changed.
 set -euo pipefail
 
 src=$(cd "$1" && pwd)
@@ -32,13 +37,21 @@ done
 tprefix=$("$src/quickstart" deps --host="$host" --print-prefix 2>/dev/null)
 nprefix=$("$src/quickstart" deps --print-prefix 2>/dev/null)
 
+# What the builds configure from: the source tree, or a clean copy of it when it is configured.
+csrc=$src
+if [ -f "$src/config.status" ]; then
+  csrc=$top/src
+  make -s -C "$2" distdir distdir="$csrc" >/dev/null ||
+    { echo "footprint: make distdir failed in $2" >&2; exit 1; }
+fi
+
 # configure DIR ARGS...: once, then make keeps it current.
 configure() {
   local dir=$top/$1
   shift
   mkdir -p "$dir"
   if [ ! -f "$dir/Makefile" ]; then
-    (cd "$dir" && "$src/configure" -q "$@" >/dev/null 2>configure.err) ||
+    (cd "$dir" && "$csrc/configure" -q "$@" >/dev/null 2>configure.err) ||
       { cat "$dir/configure.err" >&2; echo "footprint: configure failed in $dir" >&2; exit 1; }
   fi
 }
