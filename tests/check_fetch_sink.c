@@ -281,5 +281,6 @@ Suite *fetch_sink_suite(void) {
   tcase_add_test(tc, full_disk_fails_the_item_and_leaves_nothing);
   suite_add_tcase(s, tc);
   fetch_resume_cases(s);
+  fetch_files_cases(s);
   return s;
 }
