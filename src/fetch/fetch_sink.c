@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -206,6 +207,16 @@ void fo__sink_free(fo__sink *s) {
   s->buf = NULL;
 }
 
+/* fo__msgf's twin: fetch.c reaches this file through the decoder, so it may not be called back.
+ * vsnprintf cuts to fit without a truncation warning; cutting is intended. */
+static void message(fo_fetch_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void message(fo_fetch_result *r, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(r->message, sizeof r->message, fmt, ap);
+  va_end(ap);
+}
+
 int fo__sink_file_message(fo_fetch_result *r, const fo__sink *s, int err) {
   if (s->kind != FO__SINK_FILE || (err != FO_EUNSAFE && err != -EBUSY && s->sys_errno == 0))
     return 0;
@@ -217,6 +228,6 @@ int fo__sink_file_message(fo_fetch_result *r, const fo__sink *s, int err) {
                     : s->base != NULL && strcmp(name, s->base) == 0
                         ? "not a regular file (a device, FIFO or socket): left alone"
                         : "in the way and not a file this fetcher made: left alone";
-  fo__msgf(r, 0, "%.*s%s: %s", dir, out, name, why);
+  message(r, "%.*s%s: %s", dir, out, name, why);
   return 1;
 }
