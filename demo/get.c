@@ -40,7 +40,9 @@ static const char help[] =
     "  --timeout S        seconds per attempt (default 30)\n"
     "  --retries N        retries after a failed attempt (default 0)\n"
     "\n"
-    "Without --output or --output-dir the bodies go to stdout, in URL order.\n"
+    "Without --output or --output-dir the bodies go to stdout, in URL order,\n"
+    "each as soon as the URLs before it are done; with --sha256, only once\n"
+    "verified (held in memory up to --max-bytes, else in a private file).\n"
     "Files are written whole or not at all. Errors go to stderr as\n"
     "'error: URL: REASON'; a progress line shows on a terminal.\n"
     "Exit status: 0 all succeeded, 1 some failed, 2 usage.\n";
@@ -89,6 +91,79 @@ static void on_progress(unsigned long long bytes, unsigned long long total, void
 static int to_stdout(const void *data, size_t len, void *arg) {
   (void)arg;
   return fwrite(data, 1, len, stdout) == len ? 0 : 1;
+}
+
+/* Bodies held in memory go to stdout in URL order as soon as every URL before them is done, and
+ * are freed then: a long list never holds more than the bodies that wait for a slow one. Only a
+ * success's body is written, so a body checked with --sha256 reaches stdout verified or not at
+ * all. */
+typedef struct {
+  pthread_mutex_t mu;
+  fo_fetch_result *res;
+  char *done;
+  size_t next, n;
+  int werr; /* errno of a failed write to stdout */
+} in_order;
+
+static void print_in_order(size_t index, const fo_fetch_result *result, void *arg) {
+  (void)result;
+  in_order *o = arg;
+  pthread_mutex_lock(&o->mu);
+  o->done[index] = 1;
+  for (; o->next < o->n && o->done[o->next]; o->next++) {
+    fo_fetch_result *r = &o->res[o->next];
+    if (r->err == 0 && r->body != NULL && fwrite(r->body, 1, r->body_len, stdout) != r->body_len)
+      o->werr = errno ? errno : EIO;
+    /* keep what the summary reads (err, message, bytes), release the body */
+    fo_fetch_result keep = *r;
+    keep.body = NULL;
+    keep.body_len = 0;
+    keep.etag = NULL;
+    fo_fetch_result_free(r);
+    *r = keep;
+  }
+  if (fflush(stdout) != 0 && o->werr == 0)
+    o->werr = errno;
+  pthread_mutex_unlock(&o->mu);
+}
+
+/* --sha256 to stdout without --max-bytes: the body waits in a file of a private directory
+ * (mkdtemp, mode 0700) and is copied out once verified. */
+typedef struct {
+  char dir[PATH_MAX], file[PATH_MAX + 8];
+} held_file;
+
+static int held_open(held_file *h) {
+  const char *t = getenv("TMPDIR");
+  snprintf(h->dir, sizeof h->dir, "%s/fanout-get-XXXXXX", t && t[0] ? t : "/tmp");
+  if (mkdtemp(h->dir) == NULL)
+    return -errno;
+  snprintf(h->file, sizeof h->file, "%s/body", h->dir);
+  return 0;
+}
+
+/* Copy the verified file to stdout; 0 or an errno. */
+static int held_copy(const held_file *h) {
+  FILE *f = fopen(h->file, "rb");
+  if (f == NULL)
+    return errno;
+  char buf[65536];
+  size_t n;
+  int e = 0;
+  while (e == 0 && (n = fread(buf, 1, sizeof buf, f)) > 0)
+    if (fwrite(buf, 1, n, stdout) != n)
+      e = errno ? errno : EIO;
+  if (e == 0 && ferror(f))
+    e = EIO;
+  fclose(f);
+  return e;
+}
+
+static void held_close(held_file *h) {
+  if (h->dir[0] == '\0')
+    return;
+  unlink(h->file);
+  rmdir(h->dir);
 }
 
 static int add_url(const char *arg, void *ctx) {
@@ -217,6 +292,16 @@ static int run(const get_opts *o) {
     free(reqs), free(res), free(paths), free(items), free(p.bytes);
     return DEMO_PARTIAL;
   }
+  held_file held = {0};
+  in_order order = {.res = res, .done = calloc(n, 1), .n = n};
+  if (order.done == NULL || pthread_mutex_init(&order.mu, NULL) != 0) {
+    fputs("fanout-demo get: out of memory\n", stderr);
+    free(order.done);
+    pthread_mutex_destroy(&p.mu);
+    free(reqs), free(res), free(paths), free(items), free(p.bytes);
+    return DEMO_PARTIAL;
+  }
+  int to_memory = !o->output && !o->output_dir && (n > 1 || o->sha256 != NULL);
   int bar = isatty(STDERR_FILENO);
   const char *method = o->method ? o->method : o->data_file ? "POST" : NULL;
   for (size_t i = 0; i < n && status == DEMO_OK; i++) {
@@ -235,8 +320,16 @@ static int run(const get_opts *o) {
       r->output = paths[i] = name_in(o->output_dir, o->urls[i]);
     else if (o->output)
       r->output = o->output;
-    else if (n == 1)
-      r->write = to_stdout;
+    else if (n == 1 && o->sha256 == NULL)
+      r->write = to_stdout; /* streamed: nothing to check first */
+    else if (o->sha256 != NULL && o->max_bytes == 0 && status == DEMO_OK) {
+      int hrc = held_open(&held);
+      if (hrc != 0) {
+        fprintf(stderr, "fanout-demo get: no temporary directory: %s\n", strerror(-hrc));
+        status = DEMO_PARTIAL;
+      }
+      r->output = held.file;
+    }
     if (bar) {
       items[i] = (progress_item){&p, i};
       r->progress = on_progress;
@@ -256,7 +349,9 @@ static int run(const get_opts *o) {
   }
   if (status == DEMO_OK) {
     double t0 = demo_now();
-    rc = fo_fetch_requests(f, reqs, n, res, NULL, NULL);
+    rc = fo_fetch_requests(f, reqs, n, res, to_memory ? print_in_order : NULL, &order);
+    if (rc >= 0 && held.dir[0] != '\0' && res[0].err == 0)
+      order.werr = held_copy(&held);
     if (bar)
       fputs("\r\033[K", stderr);
     size_t failed = 0;
@@ -270,11 +365,10 @@ static int run(const get_opts *o) {
         continue;
       }
       bytes += res[i].bytes;
-      if (reqs[i].output == NULL && reqs[i].write == NULL && res[i].body != NULL)
-        fwrite(res[i].body, 1, res[i].body_len, stdout);
     }
-    if (fflush(stdout) != 0) {
-      fprintf(stderr, "fanout-demo get: writing stdout: %s\n", strerror(errno));
+    if (fflush(stdout) != 0 || order.werr != 0) {
+      fprintf(stderr, "fanout-demo get: writing stdout: %s\n",
+              strerror(order.werr ? order.werr : errno));
       failed += failed == 0;
     }
     fprintf(stderr, "get: %zu ok, %zu failed, %llu bytes, %.3f s\n", n - failed, failed, bytes,
@@ -283,8 +377,11 @@ static int run(const get_opts *o) {
     fo_fetch_results_free(res, n);
   }
   fo_fetcher_destroy(f);
+  held_close(&held);
   for (size_t i = 0; i < n; i++)
     free(paths[i]);
+  pthread_mutex_destroy(&order.mu);
+  free(order.done);
   pthread_mutex_destroy(&p.mu);
   free(reqs), free(res), free(paths), free(items), free(p.bytes);
   return status;

@@ -86,6 +86,26 @@ $T "$demo" get --sha256 "$wrong" --output "$tmp/out/w.json" "$web/list.json" 2>"
 [ $? -eq 1 ] || bad "wrong --sha256: not exit 1"
 grep -q "^error: $web/list.json: .*SHA-256" "$tmp/err" || bad "wrong --sha256: $(cat "$tmp/err")"
 [ "$(cat "$tmp/out/w.json")" = old ] || bad "wrong --sha256 replaced the old file"
+# --sha256 to stdout: the body is held until verified, so a wrong digest writes nothing (a
+# `get --sha256 ... | sh` never runs unverified data), held in memory (--max-bytes) or a file
+mkdir "$tmp/held"
+for cap in "" "--max-bytes 9000000"; do
+  # shellcheck disable=SC2086
+  TMPDIR="$tmp/held" $T "$demo" get $cap --sha256 "$wrong" "$web/list.json" >"$tmp/stdout" 2>"$tmp/err"
+  [ $? -eq 1 ] || bad "wrong --sha256 $cap to stdout: not exit 1"
+  [ -s "$tmp/stdout" ] && bad "wrong --sha256 $cap to stdout wrote $(wc -c <"$tmp/stdout") bytes"
+  grep -q "SHA-256" "$tmp/err" || bad "wrong --sha256 $cap to stdout: $(cat "$tmp/err")"
+  # shellcheck disable=SC2086
+  TMPDIR="$tmp/held" $T "$demo" get $cap --sha256 "$sha" "$web/list.json" >"$tmp/stdout" 2>"$tmp/err" ||
+    bad "right --sha256 $cap to stdout: $(cat "$tmp/err")"
+  cmp -s "$tmp/stdout" "$tmp/html/list.json" || bad "right --sha256 $cap: stdout differs"
+done
+[ -z "$(ls -A "$tmp/held")" ] || bad "--sha256 left $(ls -A "$tmp/held")"
+# several URLs to stdout: in URL order whatever order they finish in
+$T "$demo" get --threads 3 "$web/list.json" "$web/echo" "$web/list.json" >"$tmp/stdout" 2>"$tmp/err" ||
+  bad "three URLs to stdout: $(cat "$tmp/err")"
+{ cat "$tmp/html/list.json"; printf 'x= m=GET\n'; cat "$tmp/html/list.json"; } >"$tmp/want3"
+cmp -s "$tmp/stdout" "$tmp/want3" || bad "three URLs to stdout: not in URL order"
 mkdir "$tmp/dir"
 $T "$demo" get --threads 3 --output-dir "$tmp/dir" "$web/list.json" "$web/missing.json" \
   "$web/echo" 2>"$tmp/err"

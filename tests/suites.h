@@ -24,6 +24,8 @@ Suite *fetch_req_suite(void);
 Suite *fetch_sink_suite(void);
 /* tests/check_fetch_resume.c: resume against the mirror, in the fetch_sink suite */
 void fetch_resume_cases(Suite *s);
+/* tests/check_fetch_files.c: the files beside an output against a second user, in fetch_sink */
+void fetch_files_cases(Suite *s);
 Suite *json_suite(void);
 /* tests/check_json_error.c: error positions of the JSON and satellite layers, in the json suite */
 void json_error_cases(Suite *s);

@@ -79,7 +79,8 @@ extern "C" {
   XX(EDIGEST, 61, "body does not match its expected SHA-256 digest")                               \
   XX(EABORTED, 62, "a callback of the caller stopped the transfer")                                \
   XX(EBODY, 63, "request body could not be read, or ended before its announced length")          \
-  XX(EENCODING, 64, "compressed response body is corrupt, cut short or in an unknown encoding")
+  XX(EENCODING, 64, "compressed response body is corrupt, cut short or in an unknown encoding") \
+  XX(EUNSAFE, 68, "a file in the way is not one fanout created, or not a regular file: left alone")
 
 #define FO__ERR_ENUM(name, off, msg) FO_##name = -(FO_ERRBASE + (off)),
 /** fanout's own error codes, all negative. */

@@ -212,7 +212,12 @@ typedef void (*fo_fetch_progress_fn)(unsigned long long bytes, unsigned long lon
 #define FO_FETCH_RETRY_UNSAFE 0x1u
 /** fo_fetch_req.flags, with output only: a cut transfer keeps what arrived in ".NAME.part" and
  * its validator (a strong ETag, else Last-Modified) in ".NAME.part.tag", beside output; the next
- * attempt, or the next run, asks for the rest with Range and If-Range. A server that answers 200
+ * attempt, or the next run, asks for the rest with Range and If-Range. Both files are made and
+ * locked like temporaries (see fo_fetch_req), and the validator file names the partial file's
+ * device and inode: a partial file is resumed only when both are the fetcher's own and bound, so
+ * a file someone else put at either name is never taken for part of the body. It is left alone
+ * and the item goes through a fresh temporary without resume for that run; so is a partial file
+ * a live run holds. A server that answers 200
  * (Range ignored, or the validator changed) starts the file again from byte 0; a 206 from
  * another byte fails the attempt and drops the partial file. No byte is appended twice. The
  * partial file is kept only after a failure worth retrying (transport error, timeout, 5xx, 429)
@@ -228,8 +233,20 @@ typedef void (*fo_fetch_progress_fn)(unsigned long long bytes, unsigned long lon
  * Sinks: with output set the body goes to that file; else with write set, to the callback; else
  * into result->body (capped; the body of any status, as fo_fetch_many() keeps it). A file or a
  * callback gets only a 2xx body. A file is written under a temporary name in the same directory
- * (".NAME.XXXXXX"), fsync'ed and renamed over output only when the whole body arrived with a 2xx
- * status and matched sha256; on any failure output is untouched and the temporary is removed.
+ * (".NAME.tmp-K", K a hex digit), fsync'ed and renamed over output only when the whole body
+ * arrived with a 2xx status and matched sha256; on any failure output is untouched and the
+ * temporary is removed. output must be absent, a regular file or a symlink (replaced, never
+ * followed): a device, FIFO or socket is FO_EUNSAFE, a directory -EISDIR, checked before the
+ * request and again before the rename, and left untouched. The finished file gets
+ * 0666 & ~umask (the umask at fo_fetcher_create()); the temporary stays 0600 until the rename.
+ *
+ * Files beside output, in a directory others may write, for a caller that may be root: each is
+ * created by the fetcher (O_CREAT|O_EXCL|O_NOFOLLOW, 0600), checked with fstat (a regular file of
+ * the effective user with one link) before use, and flock()ed while in use. A temporary whose
+ * lock is free was left by a dead process and is removed by the next run for the same output; one
+ * whose lock is held is a live run's and is kept (up to 16 runs per output, then -EBUSY).
+ * Anything else at those names is left alone. When "." NAME ".part.tag" would pass NAME_MAX,
+ * NAME is cut and followed by "~" and a hash of the whole name: every valid output name works.
  */
 typedef struct fo_fetch_req {
   const char *url;                /**< http:// or https:// URL (required) */
@@ -339,7 +356,8 @@ int fo_fetch_many(fo_fetcher *f, const char *const *urls, const char *const *eta
  *        no colon, an empty or non-token name, or longer than FO_FETCH_HEADER_MAX), "etag" (empty,
  *        CR or LF, over 1024 bytes), "body_from" (unknown, or a body with GET or HEAD), "body"
  *        (NULL with a length), "body_path" (NULL or empty), "body_fd" (negative), "body_read"
- *        (NULL), "output" (empty, or a directory path ending in '/'), "sha256" (not 64 hex digits),
+ *        (NULL), "output" (empty, a directory path ending in '/', a last component "." or ".."
+ *        or over NAME_MAX bytes, or method HEAD, which has no body), "sha256" (not 64 hex digits),
  *        "flags" (an unknown bit, or FO_FETCH_RESUME without output).
  * @return 0, -EINVAL (req NULL, or a field refused).
  * Thread-safe.
@@ -352,10 +370,15 @@ int fo_fetch_req_check(const fo_fetch_req *req, fo_opt_error *why);
  *
  * results[0..n-1] is overwritten first, then each is filled as its request completes. Each item
  * fails alone: err is one of fo_fetch_result's codes or -EINVAL (fo_fetch_req_check() refused
- * it; the message names the field), FO_EDIGEST (the body's SHA-256 differs from sha256),
+ * it; the message names the field; or two items of the call have the same output, the same
+ * directory and name: both are refused before anything starts and their messages name both
+ * indexes), FO_EDIGEST (the body's SHA-256 differs from sha256),
  * FO_EABORTED (the write callback returned nonzero), FO_EBODY (the body file could not be opened,
  * a read failed, or the body ended before its length), or a negative errno of the output file
- * (-ENOENT or -EACCES: no such or no writable directory; -ENOSPC: the disk filled; -EISDIR...).
+ * (-ENOENT or -EACCES: no such or no writable directory; -ENOSPC: the disk filled; -EISDIR: a
+ * directory at output...), FO_EUNSAFE (a device, FIFO or socket at output, or files not the
+ * fetcher's at every temporary name: left alone), -EBUSY (16 live runs write this output); the
+ * message names the file.
  * A body is kept in result->body only for the memory sink. Retries follow fo_fetch_opts.retries
  * for GET, HEAD, PUT and DELETE; POST and PATCH only with FO_FETCH_RETRY_UNSAFE.
  * @param done NULL, or called for each item as it completes (see fo_fetch_done_fn).

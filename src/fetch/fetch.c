@@ -245,6 +245,7 @@ int fo_fetcher_create(fo_fetcher **out, const fo_fetch_opts *opts) {
   if (f == NULL)
     return -ENOMEM;
   apply_options(f, o);
+  f->file_mode = fo__file_mode();
   int rc = copy_opt(o->ca_file, &f->ca_file);
   if (rc == 0)
     rc = copy_opt(o->ca_path, &f->ca_path);

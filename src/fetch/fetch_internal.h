@@ -6,9 +6,11 @@
 #ifndef FO_SRC_FETCH_INTERNAL_H
 #define FO_SRC_FETCH_INTERNAL_H
 
+#include <limits.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -97,16 +99,25 @@ typedef struct fo__sink {
   char *buf;                  /* memory */
   size_t buf_cap;
   const fo_fetch_req *req;
-  char *tmp;                  /* file: the temporary's path, NULL when none exists */
-  int fd;
   int digest;                 /* a SHA-256 is computed */
   mbedtls_sha256_context sha;
   int err;                    /* why a callback stopped the transfer */
   int sys_errno;              /* the errno behind a file error, for the message */
   int discard;                /* the response is no 2xx: its body is not the file's */
+  /* file (fetch_files.c): every name below is an entry of dirfd, the output's directory, opened
+   * once so the files of one item stay in one directory whatever happens to its path */
+  int dirfd;
+  const char *base;           /* the output's last component, inside req->output */
+  unsigned mode;              /* the finished file's: 0666 & ~umask */
+  char prefix[NAME_MAX + 1];  /* "." + base, or base cut and hashed to leave room for suffixes */
+  char tmp[NAME_MAX + 1];     /* the file written (a temporary or the partial); "" none */
+  int fd;                     /* tmp's descriptor, locked (flock) while it is in use */
+  char bad[NAME_MAX + 1];     /* the entry an error is about; "" the output */
   /* resume (fetch_resume.c): tmp is ".NAME.part", its validator in ".NAME.part.tag" */
   int resume;
-  char *tag_path;
+  char tag[NAME_MAX + 1];     /* "" none */
+  int tag_fd;
+  unsigned long long part_dev, part_ino; /* the partial file, which the validator file names */
   char validator[256];        /* the partial file's ETag or Last-Modified; "" none */
   unsigned long long have;    /* bytes on disk when the attempt started */
   int ranged;                 /* this attempt asked for bytes from `have` */
@@ -163,6 +174,7 @@ struct fo_fetcher {
   int idle_mu_ok;
   fo__handle **idle; /* a stack of up to `threads` handles with live connections */
   unsigned n_idle;
+  unsigned file_mode; /* of finished output files: 0666 & ~umask at create (fo__file_mode) */
 };
 
 /* fetch.c */
@@ -187,10 +199,16 @@ int fo__method_safe(const char *method);
 /* fetch_sink.c */
 /* Parse 64 hex digits into 32 bytes; 0 or -1. */
 int fo__sha256_parse(const char *hex, unsigned char out[32]);
-/* Make the sink for req (the temporary file for an output); 0 or a negative errno. */
-int fo__sink_open(fo__sink *s, const fo_fetch_req *req, size_t cap);
+/* Make the sink for req (for an output: its directory checked, its temporary or partial file
+ * created); mode is the finished file's. 0 or a negative errno, FO_EUNSAFE, -EBUSY. */
+int fo__sink_open(fo__sink *s, const fo_fetch_req *req, size_t cap, unsigned mode);
 /* Start an attempt over: empty buffer or file, fresh digest. 0 or a negative errno. */
 int fo__sink_restart(fo__sink *s);
+/* At the end of a 2xx response's headers, before its body: a resumed file decides whether the
+ * body appends or starts again (fo__resume_decide). 0 or the code that stops the attempt. */
+int fo__sink_answer(fo__xfer *x);
+/* The server has no bytes past the partial file's (416): forget them. */
+void fo__sink_range_refused(fo__sink *s);
 /* After the last attempt: for a success, check the digest and move the file into place;
  * returns 0, FO_EDIGEST or a negative errno. Releases the temporary, but a resumed file's
  * partial body stays after a failure (err, status) worth retrying. */
@@ -199,9 +217,14 @@ int fo__sink_finish(fo__sink *s, int ok, int err, long status);
 void fo__sink_free(fo__sink *s);
 /* Take decoded bytes: cap, store, digest, progress. 0, or the code that stops the item. */
 int fo__sink_take(fo__xfer *x, const char *data, size_t n);
+/* Write the message of a file error (err FO_EUNSAFE, -EBUSY, or one with sys_errno set), naming
+ * the file; 1, or 0 when err is no file error. */
+int fo__sink_file_message(fo_fetch_result *r, const fo__sink *s, int err);
 
-/* fetch_resume.c */
-/* The partial file and its validator for a resumed output; 0 or a negative errno. */
+/* fetch_resume.c: called by fetch_sink.c alone, which owns the resume state */
+/* The partial file and its validator for a resumed output; 0 or a negative errno. When the names
+ * are held by files the fetcher did not make, or by a live run, it falls back to a temporary
+ * (fo__files_temp) and clears s->resume. */
 int fo__resume_open(fo__sink *s);
 /* Before an attempt: the bytes kept, hashed again when a digest is asked for; 0 or an error. */
 int fo__resume_restart(fo__sink *s);
@@ -210,8 +233,41 @@ int fo__resume_restart(fo__sink *s);
 int fo__resume_decide(fo__xfer *x);
 /* Whether a failed item keeps its partial file for the next run. */
 int fo__resume_keep(const fo__sink *s, int err, long status);
-/* Forget the partial file: truncate it and remove the validator. */
+/* Forget the partial file: truncate it and clear its validator. */
 void fo__resume_forget(fo__sink *s);
+/* Release the validator file; remove it first when `remove`. */
+void fo__resume_close(fo__sink *s, int remove);
+
+/* fetch_files.c: the files beside an output, made so no one else's file is ever taken for one */
+/* 0666 & ~umask, the umask read from /proc/self/status (no umask() call: that would race with
+ * other threads); 0644 when it cannot be read. */
+unsigned fo__file_mode(void);
+/* Open the output's directory, refuse an output name that is no regular file or symlink, and
+ * remove the temporaries dead runs left for it. 0, -ENAMETOOLONG, -EISDIR, FO_EUNSAFE (s->bad
+ * names the entry), or an errno of the directory. */
+int fo__files_open(fo__sink *s);
+/* Whether the output name may be replaced now: 0, -EISDIR, FO_EUNSAFE or an errno. */
+int fo__files_output_ok(fo__sink *s);
+/* The side name prefix + suffix in out; it fits NAME_MAX (checked in fo__files_open). */
+void fo__files_name(const fo__sink *s, const char *suffix, char out[NAME_MAX + 1]);
+/* Create name with O_EXCL (mode 0600), lock it and check it with fstat: the descriptor, or
+ * -EEXIST (the name is taken), -EAGAIN (it was removed or linked under us), another errno. */
+int fo__files_create(fo__sink *s, const char *name);
+/* Take over a file a run of the fetcher left at name: a regular file of the effective user with
+ * one link, whose lock no live run holds. The descriptor (locked), or FO_EUNSAFE (anything
+ * else: left alone), -EBUSY (a live run holds it), -ENOENT. st gets its fstat. */
+int fo__files_adopt(fo__sink *s, const char *name, struct stat *st);
+/* Remove name if it is still fd's file. */
+void fo__files_remove(const fo__sink *s, const char *name, int fd);
+/* A fresh temporary in s->tmp and s->fd: 0, or FO_EUNSAFE / -EBUSY (every slot held), or an
+ * errno. */
+int fo__files_temp(fo__sink *s);
+/* Move the finished tmp into place as the output: mode, fsync, the output name checked again,
+ * rename, close, the directory fsync'ed. 0 or an error (s->bad names the file). */
+int fo__files_commit(fo__sink *s);
+/* Refuse, before anything starts, the items of one call that write one output: each result
+ * gets -EINVAL and a message naming both indexes. Returns 0 or -ENOMEM. */
+int fo__files_outputs_check(const fo_fetch_req *reqs, size_t n, fo_fetch_result *results);
 
 /* fetch_decode.c */
 /* Inflate a piece of a compressed body into fo__sink_take(); 0 or the code that stops it. */

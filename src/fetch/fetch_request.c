@@ -97,8 +97,13 @@ int fo_fetch_req_check(const fo_fetch_req *r, fo_opt_error *why) {
   if (r->body_from != FO_FETCH_BODY_NONE && bodyless)
     return refuse("body_from", (long long)r->body_from, why);
   if (r->output != NULL) {
+    /* the last component must be a file name: the side names are made from it (fetch_files.c),
+     * and HEAD has no body to put in a file (an empty one would replace the output) */
     size_t n = strlen(r->output);
-    if (n == 0 || r->output[n - 1] == '/')
+    const char *slash = strrchr(r->output, '/');
+    const char *base = slash ? slash + 1 : r->output;
+    if (n == 0 || base[0] == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0 ||
+        strlen(base) > NAME_MAX || (r->method != NULL && strcmp(r->method, "HEAD") == 0))
       return refuse("output", (long long)n, why);
   }
   unsigned char d[32];

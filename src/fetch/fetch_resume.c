@@ -7,87 +7,168 @@
  * ignored Range, or If-Range did not match: the resource changed) truncates the file and starts
  * again; a 206 from any other byte fails the attempt and drops the partial file. The validator is
  * rewritten before the first body byte of each 2xx, so a process killed mid-body leaves a
- * partial file and the validator of exactly those bytes. No byte is ever appended twice. */
+ * partial file and the validator of exactly those bytes. No byte is ever appended twice.
+ *
+ * Trust. Both files are made by fetch_files.c (O_EXCL, checked with fstat, locked while in use)
+ * and the validator file is bound to the partial file: its first line,
+ * "fanout-part 1 DEV INO", names the partial's device and inode. A partial file is resumed only
+ * when both are the effective user's regular files with one link and the binding holds, so a
+ * file someone else put at either name (a symlink, a hard link, a FIFO, another user's file with
+ * the resource's public ETag beside it) is never taken for the first part of the body: it is left
+ * alone and the item is written through a fresh temporary instead, without resume for this run.
+ * Why a second file rather than the partial's own metadata: extended attributes are missing on
+ * many boards' file systems (tmpfs before Linux 6.6, vfat), and the inode number binds the pair
+ * as well. The validator file is written through its descriptor only, never opened again by
+ * name; an ours-but-unbound partial (a run killed before its validator was written, or one of
+ * an older version) is emptied and reused. */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/base_internal.h"
 #include "fetch/fetch_internal.h"
 
-/* dir/.NAME + suffix */
-static char *side_name(const char *path, const char *suffix) {
-  const char *slash = strrchr(path, '/');
-  size_t dir = slash ? (size_t)(slash - path + 1) : 0;
-  size_t n = strlen(path), sl = strlen(suffix);
-  char *t = fo__malloc(n + sl + 2);
-  if (t == NULL)
-    return NULL;
-  memcpy(t, path, dir);
-  t[dir] = '.';
-  memcpy(t + dir + 1, path + dir, n - dir);
-  memcpy(t + n + 1, suffix, sl + 1);
-  return t;
+#define TAG_MAGIC "fanout-part 1 "
+
+/* A validator goes back into a request header: printable ASCII only. */
+static int printable(const char *v, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if ((unsigned char)v[i] < 0x20 || (unsigned char)v[i] > 0x7e)
+      return 0;
+  return 1;
 }
 
+/* The validator the file holds for this partial file, or "" (unbound, unreadable, not one). */
 static void read_tag(fo__sink *s) {
+  char buf[400];
   s->validator[0] = '\0';
-  int fd = open(s->tag_path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
+  ssize_t n = pread(s->tag_fd, buf, sizeof buf - 1, 0);
+  if (n <= 0)
     return;
-  ssize_t n = read(fd, s->validator, sizeof s->validator - 1);
-  close(fd);
-  /* one line, no CR or LF inside: it goes back into a header */
-  if (n <= 0 || memchr(s->validator, '\r', (size_t)n) != NULL) {
-    s->validator[0] = '\0';
+  buf[n] = '\0';
+  char *line2 = strchr(buf, '\n');
+  if (line2 == NULL || strncmp(buf, TAG_MAGIC, strlen(TAG_MAGIC)) != 0)
     return;
-  }
-  s->validator[n] = '\0';
-  char *nl = strchr(s->validator, '\n');
-  if (nl != NULL)
-    *nl = '\0';
+  char *p = buf + strlen(TAG_MAGIC), *e;
+  unsigned long long dev = strtoull(p, &e, 10);
+  if (e == p || *e != ' ')
+    return;
+  unsigned long long ino = strtoull(e + 1, &e, 10);
+  if (e != line2 || dev != s->part_dev || ino != s->part_ino)
+    return;
+  char *v = line2 + 1, *end = strchr(v, '\n');
+  size_t len = end ? (size_t)(end - v) : 0;
+  if (end == NULL || len >= sizeof s->validator || !printable(v, len))
+    return;
+  memcpy(s->validator, v, len);
+  s->validator[len] = '\0';
 }
 
+/* The binding and v, through the descriptor: written whole, then cut to its length, so a crash
+ * between the two leaves the new lines followed by ignored bytes. */
 static int write_tag(fo__sink *s, const char *v) {
-  snprintf(s->validator, sizeof s->validator, "%s", v);
-  int fd = open(s->tag_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0)
-    return -errno;
-  size_t n = strlen(v);
-  int rc = write(fd, v, n) == (ssize_t)n && write(fd, "\n", 1) == 1 ? 0 : -(errno ? errno : EIO);
-  close(fd);
-  return rc;
+  char buf[400];
+  size_t vl = strlen(v);
+  if (vl >= sizeof s->validator || !printable(v, vl))
+    v = ""; /* a validator that cannot go back is no validator */
+  if (v != s->validator)
+    snprintf(s->validator, sizeof s->validator, "%s", v);
+  int n = snprintf(buf, sizeof buf, TAG_MAGIC "%llu %llu\n%s\n", s->part_dev, s->part_ino, v);
+  if (n < 0 || (size_t)n >= sizeof buf)
+    return FO_EINTERNAL;
+  if (pwrite(s->tag_fd, buf, (size_t)n, 0) != n || ftruncate(s->tag_fd, n) != 0) {
+    s->sys_errno = errno ? errno : EIO;
+    snprintf(s->bad, sizeof s->bad, "%s", s->tag);
+    return -s->sys_errno;
+  }
+  return 0;
 }
 
 void fo__resume_forget(fo__sink *s) {
   s->validator[0] = '\0';
-  if (s->tag_path != NULL)
-    unlink(s->tag_path);
+  if (s->tag_fd >= 0)
+    (void)write_tag(s, "");
   if (s->fd >= 0 && ftruncate(s->fd, 0) == 0)
     s->have = 0;
 }
 
-int fo__resume_open(fo__sink *s) {
-  s->tmp = side_name(s->req->output, ".part");
-  s->tag_path = side_name(s->req->output, ".part.tag");
-  if (s->tmp == NULL || s->tag_path == NULL)
-    return -ENOMEM;
-  s->fd = open(s->tmp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (s->fd < 0) {
+void fo__resume_close(fo__sink *s, int remove) {
+  if (s->tag_fd < 0)
+    return;
+  if (remove)
+    fo__files_remove(s, s->tag, s->tag_fd);
+  close(s->tag_fd);
+  s->tag_fd = -1;
+  s->tag[0] = '\0';
+}
+
+/* The names are held by something the fetcher cannot use (another's file, a live run's): leave
+ * them, and write through a temporary without resume. */
+static int fall_back(fo__sink *s) {
+  s->resume = 0;
+  s->validator[0] = '\0';
+  return fo__files_temp(s);
+}
+
+/* The validator file for the partial file in s->fd: a dead run's is taken over, else made. */
+static int open_tag(fo__sink *s, const char *name, int fresh) {
+  struct stat st;
+  int fd = fo__files_create(s, name);
+  if (fd == -EEXIST)
+    fd = fo__files_adopt(s, name, &st);
+  if (fd < 0)
+    return fd;
+  s->tag_fd = fd;
+  snprintf(s->tag, sizeof s->tag, "%s", name);
+  if (!fresh)
+    read_tag(s);
+  /* bytes without their validator cannot be matched to a version: start from zero */
+  if (s->validator[0] == '\0' && ftruncate(s->fd, 0) != 0) {
     s->sys_errno = errno;
-    fo__free(s->tmp);
-    s->tmp = NULL;
+    snprintf(s->bad, sizeof s->bad, "%s", s->tmp);
     return -s->sys_errno;
   }
-  read_tag(s);
-  /* bytes without their validator cannot be matched to a version: start from zero */
-  if (s->validator[0] == '\0')
-    fo__resume_forget(s);
-  return 0;
+  return write_tag(s, s->validator); /* the binding, before any body byte */
+}
+
+int fo__resume_open(fo__sink *s) {
+  char part[NAME_MAX + 1], tag[NAME_MAX + 1];
+  struct stat st;
+  fo__files_name(s, ".part", part);
+  fo__files_name(s, ".part.tag", tag);
+  int fd = fo__files_create(s, part);
+  int fresh = fd >= 0;
+  if (fd == -EEXIST)
+    fd = fo__files_adopt(s, part, &st);
+  else if (fd >= 0 && fstat(fd, &st) != 0)
+    fd = -errno;
+  if (fd == FO_EUNSAFE || fd == -EBUSY || fd == -ENOENT || fd == -EAGAIN)
+    return fall_back(s);
+  if (fd < 0) {
+    s->sys_errno = -fd;
+    snprintf(s->bad, sizeof s->bad, "%s", part);
+    return fd;
+  }
+  s->fd = fd;
+  snprintf(s->tmp, sizeof s->tmp, "%s", part);
+  s->part_dev = (unsigned long long)st.st_dev;
+  s->part_ino = (unsigned long long)st.st_ino;
+  int rc = open_tag(s, tag, fresh);
+  if (rc == FO_EUNSAFE || rc == -EBUSY || rc == -ENOENT || rc == -EAGAIN) {
+    /* the partial cannot be bound to a validator: it goes, and a temporary takes its place */
+    fo__files_remove(s, s->tmp, s->fd);
+    close(s->fd);
+    s->fd = -1;
+    s->tmp[0] = '\0';
+    return fall_back(s);
+  }
+  return rc;
 }
 
 int fo__resume_restart(fo__sink *s) {
@@ -152,15 +233,7 @@ int fo__resume_decide(fo__xfer *x) {
     s->sys_errno = errno;
     return -s->sys_errno;
   }
-  if (v[0] == '\0') {
-    s->validator[0] = '\0';
-    unlink(s->tag_path);
-    return 0;
-  }
-  int rc = write_tag(s, v);
-  if (rc != 0)
-    s->sys_errno = -rc;
-  return rc;
+  return write_tag(s, v);
 }
 
 int fo__resume_keep(const fo__sink *s, int err, long status) {

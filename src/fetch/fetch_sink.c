@@ -4,12 +4,14 @@
  * a temporary name in the destination's own directory, so the final rename is atomic and never
  * crosses a file system; it is fsync'ed (file, then directory) before and after the rename so a
  * power cut leaves either the old file or the whole new one. The temporary is unlinked on every
- * failure path, so nothing but the finished file is ever left. */
+ * failure path, so nothing but the finished file is ever left. The files themselves are made,
+ * checked, named and moved by fetch_files.c; resume (fetch_resume.c) is this sink's alone: the
+ * transfer asks the sink (fo__sink_answer, fo__sink_range_refused), never resume itself. */
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,30 +24,15 @@
 /* A first body buffer: most API documents fit, and small enough for a board. */
 #define BODY_FIRST 16384
 
-/* The temporary's name: ".NAME.XXXXXX" beside the final name. */
-static char *tmp_name(const char *path) {
-  const char *slash = strrchr(path, '/');
-  size_t dir = slash ? (size_t)(slash - path + 1) : 0;
-  size_t n = strlen(path);
-  char *t = fo__malloc(n + 9);
-  if (t == NULL)
-    return NULL;
-  memcpy(t, path, dir);
-  t[dir] = '.';
-  memcpy(t + dir + 1, path + dir, n - dir);
-  memcpy(t + n + 1, ".XXXXXX", 8);
-  return t;
-}
-
+/* Remove the file being written (if it is still at its name) and close it. */
 static void tmp_remove(fo__sink *s) {
-  if (s->tmp == NULL)
-    return; /* the descriptor exists only with its temporary */
-  if (s->fd >= 0)
+  if (s->fd >= 0) {
+    if (s->tmp[0] != '\0')
+      fo__files_remove(s, s->tmp, s->fd);
     close(s->fd);
+  }
   s->fd = -1;
-  unlink(s->tmp);
-  fo__free(s->tmp);
-  s->tmp = NULL;
+  s->tmp[0] = '\0';
 }
 
 /* Parse 64 hex digits into 32 bytes; 0 or -1. */
@@ -66,9 +53,12 @@ int fo__sha256_parse(const char *hex, unsigned char out[32]) {
   return 0;
 }
 
-int fo__sink_open(fo__sink *s, const fo_fetch_req *req, size_t cap) {
+int fo__sink_open(fo__sink *s, const fo_fetch_req *req, size_t cap, unsigned mode) {
   memset(s, 0, sizeof *s);
   s->fd = -1;
+  s->dirfd = -1;
+  s->tag_fd = -1;
+  s->mode = mode;
   s->req = req;
   s->cap = cap;
   s->kind = req->output ? FO__SINK_FILE : req->write ? FO__SINK_WRITE : FO__SINK_MEMORY;
@@ -77,21 +67,20 @@ int fo__sink_open(fo__sink *s, const fo_fetch_req *req, size_t cap) {
     mbedtls_sha256_init(&s->sha);
   if (s->kind != FO__SINK_FILE)
     return 0;
+  int rc = fo__files_open(s);
+  if (rc != 0)
+    return rc;
   s->resume = (req->flags & FO_FETCH_RESUME) != 0;
+  return s->resume ? fo__resume_open(s) : fo__files_temp(s);
+}
+
+int fo__sink_answer(fo__xfer *x) {
+  return x->sink.resume ? fo__resume_decide(x) : 0;
+}
+
+void fo__sink_range_refused(fo__sink *s) {
   if (s->resume)
-    return fo__resume_open(s);
-  s->tmp = tmp_name(req->output);
-  if (s->tmp == NULL)
-    return -ENOMEM;
-  s->fd = mkostemp(s->tmp, O_CLOEXEC);
-  if (s->fd < 0) {
-    int e = errno;
-    fo__free(s->tmp);
-    s->tmp = NULL;
-    s->sys_errno = e;
-    return -e;
-  }
-  return 0;
+    fo__resume_forget(s);
 }
 
 int fo__sink_restart(fo__sink *s) {
@@ -177,20 +166,6 @@ int fo__sink_take(fo__xfer *x, const char *data, size_t n) {
   return 0;
 }
 
-/* fsync the directory holding path, so the rename itself survives a power cut. */
-static int dir_sync(const char *path) {
-  char *copy = fo__strdup(path);
-  if (copy == NULL)
-    return -ENOMEM;
-  int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  fo__free(copy);
-  if (fd < 0)
-    return -errno;
-  int rc = fsync(fd) == 0 || errno == EINVAL ? 0 : -errno;
-  close(fd);
-  return rc;
-}
-
 int fo__sink_finish(fo__sink *s, int ok, int err, long status) {
   int rc = 0;
   if (ok && s->digest) {
@@ -200,45 +175,59 @@ int fo__sink_finish(fo__sink *s, int ok, int err, long status) {
     else if (fo__sha256_parse(s->req->sha256, want) != 0 || memcmp(got, want, 32) != 0)
       rc = FO_EDIGEST;
   }
-  if (s->kind != FO__SINK_FILE || s->tmp == NULL)
+  if (s->kind != FO__SINK_FILE || s->fd < 0)
     return rc;
+  if (ok && rc == 0)
+    rc = fo__files_commit(s);
   if (ok && rc == 0) {
-    if (fsync(s->fd) != 0 || close(s->fd) != 0) {
-      s->sys_errno = errno;
-      rc = -s->sys_errno;
-    }
-    s->fd = -1;
-  }
-  if (ok && rc == 0 && rename(s->tmp, s->req->output) != 0) {
-    s->sys_errno = errno;
-    rc = -s->sys_errno;
-  }
-  if (ok && rc == 0) {
-    fo__free(s->tmp);
-    s->tmp = NULL;
-    (void)dir_sync(s->req->output); /* the data is in place; a directory without fsync is fine */
+    fo__resume_close(s, 1);
   } else if (!ok && fo__resume_keep(s, err, status)) {
     /* a cut transfer: the partial file and its validator stay for the next run */
     close(s->fd);
     s->fd = -1;
-    fo__free(s->tmp);
-    s->tmp = NULL;
-  } else if (s->resume) {
-    unlink(s->tag_path); /* the partial file goes below; its validator with it */
+    s->tmp[0] = '\0';
+    fo__resume_close(s, 0);
+  } else {
+    fo__resume_close(s, 1);
   }
-  if (s->resume && ok && rc == 0)
-    unlink(s->tag_path);
   tmp_remove(s);
   return rc;
 }
 
 void fo__sink_free(fo__sink *s) {
   tmp_remove(s);
-  fo__free(s->tag_path);
-  s->tag_path = NULL;
+  fo__resume_close(s, 1);
+  if (s->dirfd >= 0)
+    close(s->dirfd);
+  s->dirfd = -1;
   if (s->digest)
     mbedtls_sha256_free(&s->sha);
   s->digest = 0;
   fo__free(s->buf);
   s->buf = NULL;
+}
+
+/* fo__msgf's twin: fetch.c reaches this file through the decoder, so it may not be called back.
+ * vsnprintf cuts to fit without a truncation warning; cutting is intended. */
+static void message(fo_fetch_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void message(fo_fetch_result *r, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(r->message, sizeof r->message, fmt, ap);
+  va_end(ap);
+}
+
+int fo__sink_file_message(fo_fetch_result *r, const fo__sink *s, int err) {
+  if (s->kind != FO__SINK_FILE || (err != FO_EUNSAFE && err != -EBUSY && s->sys_errno == 0))
+    return 0;
+  const char *out = s->req->output;
+  const char *name = s->bad[0] != '\0' ? s->bad : s->base ? s->base : out;
+  int dir = s->base != NULL ? (int)(s->base - out) : 0;
+  const char *why = err == -EBUSY ? "other runs are writing this output"
+                    : err != FO_EUNSAFE ? strerror(s->sys_errno)
+                    : s->base != NULL && strcmp(name, s->base) == 0
+                        ? "not a regular file (a device, FIFO or socket): left alone"
+                        : "in the way and not a file this fetcher made: left alone";
+  message(r, "%.*s%s: %s", dir, out, name, why);
+  return 1;
 }

@@ -69,12 +69,10 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *userp) {
     /* the end of a response's headers: its body, if any, comes next */
     if (x->status >= 200 && x->status <= 299) {
       x->sink.discard = 0;
-      if (x->sink.resume) {
-        int rc = fo__resume_decide(x);
-        if (rc != 0) {
-          x->sink.err = rc;
-          return 0;
-        }
+      int rc = fo__sink_answer(x);
+      if (rc != 0) {
+        x->sink.err = rc;
+        return 0;
       }
     } else {
       x->sink.discard = x->sink.kind != FO__SINK_MEMORY;
@@ -193,8 +191,8 @@ static void sink_message(fo_fetch_result *r, const fo__sink *s, int err) {
     fo__msgf(r, 0, "the body's SHA-256 is not %s", s->req->sha256);
   else if (err == -ENOMEM)
     fo__msgf(r, 0, "out of memory for the response");
-  else if (s->sys_errno != 0 && s->kind == FO__SINK_FILE)
-    fo__msgf(r, 0, "%s: %s", s->req->output, strerror(s->sys_errno));
+  else if (fo__sink_file_message(r, s, err))
+    ;
   else
     fo__msgf(r, 0, "%s", fo_strerror(err));
 }
@@ -260,7 +258,7 @@ static int attempt(fo_fetcher *f, fo__handle *h, fo_fetch_result *r) {
   CURLcode rc = perform(h);
   if (rc == CURLE_OK && x->sink.ranged && x->status == 416) {
     /* the server has no bytes past ours: the partial file is not of this resource */
-    fo__resume_forget(&x->sink);
+    fo__sink_range_refused(&x->sink);
     if ((err = fo__sink_restart(&x->sink)) != 0) {
       sink_message(r, &x->sink, err);
       return err;
@@ -389,13 +387,13 @@ static void fetch_item(fo_fetcher *f, fo__handle *h, const fo_fetch_req *req,
   }
   size_t cap = req->max_bytes ? req->max_bytes : req->output || req->write ? 0 : f->max_body;
   if (err == 0) {
-    err = fo__sink_open(&x->sink, req, cap);
+    err = fo__sink_open(&x->sink, req, cap, f->file_mode);
     if (err != 0) {
       r->err = err;
       if (err == -ENOMEM)
         fo__msgf(r, 0, "out of memory for the request");
-      else
-        fo__msgf(r, 0, "cannot create a file beside %s: %s", req->output, strerror(-err));
+      else if (!fo__sink_file_message(r, &x->sink, err))
+        fo__msgf(r, 0, "cannot create a file beside %s: %s", req->output, fo_strerror(err));
       fo__sink_free(&x->sink);
     }
   }
@@ -442,7 +440,9 @@ static void worker(void *arg) {
     size_t i = __atomic_fetch_add(&b->next, 1, __ATOMIC_RELAXED);
     if (i >= b->n)
       break;
-    if (b->reqs != NULL) {
+    if (b->reqs != NULL && b->results[i].err != 0) {
+      /* refused before the start (fo__files_outputs_check) */
+    } else if (b->reqs != NULL) {
       fetch_item(b->f, h, &b->reqs[i], &b->results[i]);
     } else if (b->urls[i] == NULL) {
       fail_result(&b->results[i], -EINVAL, "URL is NULL");
@@ -467,6 +467,11 @@ static int run_batch(fo__batch *b) {
     result_init(&b->results[i]);
   if (n == 0)
     return 0;
+  if (b->reqs != NULL && fo__files_outputs_check(b->reqs, n, b->results) != 0) {
+    for (size_t i = 0; i < n; i++)
+      fail_result(&b->results[i], -ENOMEM, "out of memory for the request");
+    return -ENOMEM;
+  }
   fo_tpool_group *g = NULL;
   int rc = fo_tpool_group_create(f->pool, &g);
   /* A wait on the empty group fails at once from a task of this pool: find out before any
