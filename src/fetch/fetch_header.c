@@ -47,11 +47,12 @@ static int is_digit(char c) {
   return c >= '0' && c <= '9';
 }
 
-/* Digits at *p (up to end) as a number below 2^60; advances *p. -1 when there are none. */
+/* Digits at *p (up to end) as a number below 2^60; advances *p. -1 when there are none or
+ * more than that (no size on a board comes near it). */
 static long long number(const char **p, const char *end) {
   const char *s = *p;
   long long v = 0;
-  while (s < end && is_digit(*s) && v < (1ll << 60))
+  while (s < end && is_digit(*s) && v < (1ll << 60) / 10)
     v = v * 10 + (*s++ - '0');
   if (s == *p || (s < end && is_digit(*s)))
     return -1;
