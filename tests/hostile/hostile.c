@@ -182,7 +182,7 @@ static void serve(int fd) {
   char q[64];
   if (strncmp(target, "/ctype", 6) == 0) {
     sendf(fd, "HTTP/1.1 %s\r\nContent-Type: text/plain\x1b]0;owned\x07\x1b[2J\r\n%s"
-              "Content-Length: 2\r\n\r\nok", strcmp(target, "/ctype404") == 0 ? "404 Not Found" : "200 OK",
+              "Content-Length: 2\r\n\r\nok", strncmp(target, "/ctype404", 9) == 0 ? "404 Not Found" : "200 OK",
           close_);
   } else if (strcmp(target, "/etag-cr") == 0) {
     sendf(fd, "HTTP/1.1 200 OK\r\nETag: \"a\rb\"\r\nLast-Modified: \x1b[2J\r\n%s"
