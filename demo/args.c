@@ -206,3 +206,40 @@ int demo_opt_refused(const char *cmd, const char *flag, const fo_opt_error *why)
   fprintf(stderr, "fanout-demo %s: %s: %s\n", cmd, flag, line);
   return DEMO_USAGE;
 }
+
+/* n bytes of s, each control byte (and, when url, each byte above 0x7e) as \xNN. */
+static void put_escaped(FILE *out, const char *s, size_t n, int url) {
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0x20 || c == 0x7f || (url && c > 0x7e))
+      fprintf(out, "\\x%02x", c);
+    else
+      fputc(c, out);
+  }
+}
+
+void demo_put_text(FILE *out, const char *text) {
+  put_escaped(out, text, strlen(text), 0);
+}
+
+void demo_put_url(FILE *out, const char *url) {
+  const char *sep = strstr(url, "://");
+  const char *auth = sep != NULL ? sep + 3 : url;
+  size_t auth_len = strcspn(auth, "/?#");
+  const char *at = NULL;
+  for (size_t i = 0; i < auth_len; i++)
+    if (auth[i] == '@')
+      at = auth + i; /* the last one: a password may hold '@' */
+  put_escaped(out, url, (size_t)(auth - url), 1);
+  const char *rest = auth;
+  if (at != NULL) {
+    const char *colon = memchr(auth, ':', (size_t)(at - auth));
+    put_escaped(out, auth, (size_t)((colon != NULL ? colon : at) - auth), 1);
+    fputs(colon != NULL ? ":***@" : "@", out);
+    rest = at + 1;
+  }
+  size_t path = strcspn(rest, "?#");
+  put_escaped(out, rest, path, 1);
+  if (rest[path] == '?')
+    fputs("?***", out);
+}

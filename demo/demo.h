@@ -3,6 +3,7 @@
 #define FO_DEMO_DEMO_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "fanout/fanout.h"
 
@@ -67,6 +68,13 @@ int demo_opt_refused(const char *cmd, const char *flag, const fo_opt_error *why)
 
 /* Seconds on CLOCK_MONOTONIC, for wall times. */
 double demo_now(void);
+
+/* Text that came from elsewhere (a server, through the library's messages) on an error line:
+ * every control byte as \xNN, so it cannot move the cursor, set the title or clear the screen. */
+void demo_put_text(FILE *out, const char *text);
+/* A URL on an error line, fit to be pasted in a bug report: a password as "user:***@", a query
+ * as "?***", no fragment, and every byte outside printable ASCII as \xNN. */
+void demo_put_url(FILE *out, const char *url);
 
 /* Subcommands. */
 int demo_cpus(int argc, char **argv);

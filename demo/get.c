@@ -360,8 +360,11 @@ static int run(const get_opts *o) {
       int missing = o->output_dir && paths[i] == NULL;
       if (res[i].err != 0 || missing) {
         failed++;
-        fprintf(stderr, "error: %s: %s\n", o->urls[i],
-                missing ? "no file name in the URL for --output-dir" : res[i].message);
+        fputs("error: ", stderr);
+        demo_put_url(stderr, o->urls[i]);
+        fputs(": ", stderr);
+        demo_put_text(stderr, missing ? "no file name in the URL for --output-dir" : res[i].message);
+        fputc('\n', stderr);
         continue;
       }
       bytes += res[i].bytes;

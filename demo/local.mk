@@ -25,6 +25,9 @@ TESTS += tests/demo-starlink.sh
 tests/demo-starlink.sh.log: fanout-demo tests/mirror/fo-mirror
 TESTS += tests/demo-get.sh
 tests/demo-get.sh.log: fanout-demo tests/mirror/fo-mirror
+# Error lines against the hostile server: no password, no query, no raw escape.
+TESTS += tests/demo-get-redact.sh
+tests/demo-get-redact.sh.log: fanout-demo tests/hostile/fo-hostile
 endif
 TESTS += tests/demo-lesson.sh
 tests/demo-lesson.sh.log: fanout-demo

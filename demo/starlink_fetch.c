@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "demo.h"
 #include "starlink.h"
 
 /* The documents' Content-Type; a CDN's HTML page in front of the API is not data. */
@@ -86,7 +87,11 @@ int starlink_list(fo_fetcher *f, const starlink_opts *o, starlink_row **rows, si
   int rc = fo_fetch_one(f, url, NULL, &r);
   if (rc != 0) {
     fetch_reason(&r, reason, sizeof reason);
-    fprintf(stderr, "fanout-demo starlink: the list %s could not be fetched: %s\n", url, reason);
+    fputs("fanout-demo starlink: the list ", stderr);
+    demo_put_url(stderr, url);
+    fputs(" could not be fetched: ", stderr);
+    demo_put_text(stderr, reason);
+    fputc('\n', stderr);
     goto out;
   }
   /* Counting first checks the whole list and sizes the rows to what is kept. */
@@ -113,8 +118,9 @@ int starlink_list(fo_fetcher *f, const starlink_opts *o, starlink_row **rows, si
     *n = keep;
   }
   if (rc != 0) {
-    fprintf(stderr, "fanout-demo starlink: the list %s could not be parsed: %s\n", url,
-            fo_strerror(rc));
+    fputs("fanout-demo starlink: the list ", stderr);
+    demo_put_url(stderr, url);
+    fprintf(stderr, " could not be parsed: %s\n", fo_strerror(rc));
     free(*rows);
     *rows = NULL;
     *n = 0;

@@ -229,39 +229,45 @@ START_TEST(redirects_are_off_bounded_and_careful) {
   nginx_url(&e, 1, "/to-http", tohttp, sizeof tohttp);
   nginx_url(&e, 0, "/loop", loop, sizeof loop);
   const char *creds[] = {"Authorization: Bearer secret", "Cookie: s=1", "X-Test: kept", NULL};
+  const char *fwd[] = {"x-test", "Authorization", "Cookie", NULL};
   fo_fetch_req reqs[] = {{.url = same, .headers = creds},
-                         {.url = other, .headers = creds},
+                         {.url = other, .headers = creds, .forward_headers = fwd},
                          {.url = tohttp, .headers = creds},
-                         {.url = loop}};
-  fo_fetch_result res[4];
+                         {.url = loop},
+                         {.url = other, .headers = creds}};
+  enum { N = sizeof reqs / sizeof reqs[0] };
+  fo_fetch_result res[N];
   /* off by default: the 302 is the answer */
   fo_fetcher *f = make(&e, 0, 0);
-  ck_assert_int_eq(fo_fetch_requests(f, reqs, 4, res, NULL, NULL), 4);
-  for (int i = 0; i < 4; i++) {
+  ck_assert_int_eq(fo_fetch_requests(f, reqs, N, res, NULL, NULL), N);
+  for (int i = 0; i < N; i++) {
     ck_assert_int_eq(res[i].err, FO_EHTTP);
     ck_assert_int_eq(res[i].status, 302);
   }
-  fo_fetch_results_free(res, 4);
+  fo_fetch_results_free(res, N);
   fo_fetcher_destroy(f);
 
   f = make(&e, 5, 0);
-  ck_assert_int_eq(fo_fetch_requests(f, reqs, 4, res, NULL, NULL), 2);
+  ck_assert_int_eq(fo_fetch_requests(f, reqs, N, res, NULL, NULL), 2);
   ck_assert_msg(res[0].err == 0, "%s", res[0].message);
   ck_assert_ptr_nonnull(strstr(res[0].body, "a=Bearer secret c=s=1 x=kept"));
-  /* another host: the request arrives without the credentials, the rest is kept */
+  /* another host: only the header marked forwardable arrives, never the credentials */
   ck_assert_msg(res[1].err == 0, "%s", res[1].message);
   ck_assert_ptr_nonnull(strstr(res[1].body, "m=GET a= c= x=kept"));
+  ck_assert_msg(res[4].err == 0, "%s", res[4].message);
+  ck_assert_ptr_nonnull(strstr(res[4].body, "m=GET a= c= x= "));
   /* https never leads to http */
-  ck_assert_int_ne(res[2].err, 0);
+  ck_assert_int_eq(res[2].err, FO_EREDIRECT);
   ck_assert_ptr_null(res[2].body);
   /* a loop stops at the bound */
-  ck_assert_int_eq(res[3].err, FO_ETRANSPORT);
+  ck_assert_int_eq(res[3].err, FO_EREDIRECT);
   ck_assert_ptr_nonnull(strstr(res[3].message, "redirect"));
-  fo_fetch_results_free(res, 4);
+  fo_fetch_results_free(res, N);
   fo_fetcher_destroy(f);
   int conns, n;
-  nginx_log_counts(&e, 15, &conns, &n);
-  ck_assert_int_eq(n, 4 + 2 + 2 + 1 + 6); /* 6 hops of /loop: the first and 5 redirects */
+  nginx_log_counts(&e, 18, &conns, &n);
+  /* 6 hops of /loop: the first and 5 redirects */
+  ck_assert_int_eq(n, 5 + 2 + 2 + 1 + 6 + 2);
   nginx_down(&e);
 }
 END_TEST

@@ -37,6 +37,7 @@ static const struct {
     {"fetch_tls", fetch_tls_suite},
     {"fetch_req", fetch_req_suite},
     {"fetch_sink", fetch_sink_suite},
+    {"fetch_hostile", fetch_hostile_suite},
     {"chaos", chaos_suite},
 #endif
     {"kill", kill_suite},

@@ -22,6 +22,10 @@ Suite *fetch_tls_suite(void);
 /* requests, sinks, digests and compression against nginx */
 Suite *fetch_req_suite(void);
 Suite *fetch_sink_suite(void);
+/* the fetcher against a hostile server (tests/check_fetch_hostile.c) */
+Suite *fetch_hostile_suite(void);
+/* tests/check_fetch_redirect.c: redirects and caller headers, in the fetch_hostile suite */
+void fetch_redirect_cases(Suite *s);
 /* tests/check_fetch_resume.c: resume against the mirror, in the fetch_sink suite */
 void fetch_resume_cases(Suite *s);
 /* tests/check_fetch_files.c: the files beside an output against a second user, in fetch_sink */

@@ -80,6 +80,9 @@ extern "C" {
   XX(EABORTED, 62, "a callback of the caller stopped the transfer")                                \
   XX(EBODY, 63, "request body could not be read, or ended before its announced length")          \
   XX(EENCODING, 64, "compressed response body is corrupt, cut short or in an unknown encoding") \
+  XX(EHEADER, 65, "the server's response headers are over the size bound")                        \
+  XX(EREDIRECT, 66, "the server's redirect was refused (to http, to another scheme, too many)")    \
+  XX(EPROTOCOL, 67, "the server's answer does not match the request or HTTP")                      \
   XX(EUNSAFE, 68, "a file in the way is not one fanout created, or not a regular file: left alone")
 
 #define FO__ERR_ENUM(name, off, msg) FO_##name = -(FO_ERRBASE + (off)),

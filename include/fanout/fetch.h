@@ -105,6 +105,22 @@ extern "C" {
 #define FO_FETCH_HEADER_MAX 8192
 #endif
 
+/** The longest response header line a server may send, CRLF included, in bytes: a longer one
+ * fails the attempt with FO_EHEADER (libcurl itself would hold up to 100 KiB). */
+#ifndef FO_FETCH_RESP_LINE_MAX
+#define FO_FETCH_RESP_LINE_MAX (16u * 1024)
+#endif
+/** The most header bytes one request's answer may carry (interim 1xx responses included): more
+ * fails the attempt with FO_EHEADER. */
+#ifndef FO_FETCH_RESP_HEADERS_MAX
+#define FO_FETCH_RESP_HEADERS_MAX (64u * 1024)
+#endif
+/** The longest ETag kept from a response, sent back in If-None-Match or If-Range and returned
+ * in fo_fetch_result.etag. */
+#ifndef FO_FETCH_VALIDATOR_MAX
+#define FO_FETCH_VALIDATOR_MAX 255
+#endif
+
 /** A fetcher. Opaque. */
 typedef struct fo_fetcher fo_fetcher;
 
@@ -142,29 +158,43 @@ typedef struct fo_fetch_opts {
                                 stores them; 0: "Accept-Encoding: gzip, deflate" (when libcurl
                                 has zlib), decoded as it streams; caps, files and digests always
                                 see decoded bytes */
-  unsigned max_redirs;     /**< follow up to this many redirects, 0..FO_FETCH_REDIRS_MAX; 0:
-                                none (a 3xx is the answer). An https URL is never redirected to
-                                http, and the request's Authorization and Cookie headers are not
-                                sent to another host or port */
+  unsigned max_redirs;     /**< follow up to this many redirects (301, 302, 303, 307, 308 with
+                                a Location), 0..FO_FETCH_REDIRS_MAX; 0: none (a 3xx is the
+                                answer). One more fails the item with FO_EREDIRECT, as does a
+                                redirect from https to http or to another scheme. A 303 turns
+                                the request into a GET without body; the others keep method and
+                                body. To another origin (scheme, host or port) go only the
+                                caller's headers named in fo_fetch_req.forward_headers (never
+                                Authorization, Cookie, Proxy-Authorization), and a body only
+                                with FO_FETCH_BODY_CROSS_HOST (else FO_EREDIRECT) */
 } fo_fetch_opts;
 
 /** The outcome for one URL. Filled by fo_fetch_many(); release with fo_fetch_result_free(). */
 typedef struct fo_fetch_result {
   int err;           /**< 0, or why the URL failed: FO_EHTTP (status not 2xx/304; see
                           status), FO_ETRANSPORT, FO_ETLS, -ETIMEDOUT, FO_ETOOBIG,
-                          FO_ECONTENTTYPE, -EINVAL (URL NULL or malformed), -ENOMEM; from
-                          fo_fetch_requests() also the codes it lists */
+                          FO_ECONTENTTYPE, -EINVAL (URL NULL or malformed), -ENOMEM; the
+                          server's faults: FO_EHEADER (headers over FO_FETCH_RESP_LINE_MAX or
+                          FO_FETCH_RESP_HEADERS_MAX), FO_EREDIRECT (a redirect refused: see
+                          max_redirs), FO_EPROTOCOL (a status outside 100-599, a reply that is
+                          not HTTP, a Transfer-Encoding other than chunked, a 206 to a request
+                          without Range or whose Content-Range is not the range asked for);
+                          from fo_fetch_requests() also the codes it lists */
   long status;       /**< HTTP status of the last attempt; 0 when no answer came */
   char *body;        /**< the body, NUL-terminated (the NUL is not counted in body_len); set
                           for any status (a 404's "Not Found" too) but NULL on 304 and on
                           errors before or during the body */
   size_t body_len;   /**< bytes in body */
-  char *etag;        /**< the response's ETag, or NULL; give it back as If-None-Match */
+  char *etag;        /**< the response's ETag, or NULL (also when it was not printable ASCII
+                          or longer than FO_FETCH_VALIDATOR_MAX); give it back as
+                          If-None-Match */
   unsigned attempts; /**< requests made for this URL (1 + retries used); 0 if none was */
   unsigned long retry_after_ms; /**< the last Retry-After the server sent, or 0 */
   double elapsed;        /**< seconds from the first attempt's start to the end, backoff included */
-  char content_type[64]; /**< the response's Content-Type, cut to fit; "" when none */
-  char message[192];     /**< a human sentence for err, "" on success */
+  char content_type[64]; /**< the response's Content-Type, cut to fit; "" when none. A byte
+                              outside printable ASCII appears as \xNN */
+  char message[192];     /**< a human sentence for err, "" on success; never holds a control
+                              byte (one appears as \xNN) */
   unsigned long long bytes; /**< body bytes (decoded) given to the request's sink by the last
                                  attempt: the body's length for memory, what the write callback
                                  or the file received (resumed bytes included) */
@@ -225,6 +255,11 @@ typedef void (*fo_fetch_progress_fn)(unsigned long long bytes, unsigned long lon
  * Accept-Encoding: a range of a compressed body is no range of the file. */
 #define FO_FETCH_RESUME 0x2u
 
+/** fo_fetch_req.flags: a redirect to another origin may carry the request body (a 307 or
+ * 308 after PUT or POST); without it such a redirect fails the item with FO_EREDIRECT before
+ * anything is sent there. */
+#define FO_FETCH_BODY_CROSS_HOST 0x4u
+
 /**
  * One request for fo_fetch_requests(). Zero means "not used" or the default in every field, so
  * `fo_fetch_req r = {.url = u};` is a plain GET into memory. The caller keeps everything the
@@ -252,9 +287,13 @@ typedef struct fo_fetch_req {
   const char *url;                /**< http:// or https:// URL (required) */
   const char *method;             /**< GET, HEAD, POST, PUT, PATCH or DELETE; NULL: GET */
   const char *const *headers;     /**< NULL, or a NULL-terminated list of "Name: value" lines
-                                       (no CR or LF, a token before the colon, at most
-                                       FO_FETCH_HEADER_MAX bytes each); they replace libcurl's
-                                       header of the same name */
+                                       (a token before the colon, no control byte but HTAB, at
+                                       most FO_FETCH_HEADER_MAX bytes each; not Host,
+                                       Content-Length, Transfer-Encoding, Connection, Upgrade,
+                                       TE or Expect, in any case: the fetcher frames the
+                                       message); they replace libcurl's header of the same
+                                       name. A body without a Content-Type line goes as
+                                       application/octet-stream */
   const char *etag;               /**< NULL, or sent as If-None-Match */
   fo_fetch_body_from body_from;   /**< where the request body comes from */
   const void *body;               /**< FO_FETCH_BODY_MEMORY: the bytes */
@@ -275,7 +314,12 @@ typedef struct fo_fetch_req {
                                        SHA-256; a mismatch fails the item with FO_EDIGEST */
   fo_fetch_progress_fn progress;  /**< NULL, or called as the body arrives */
   void *progress_arg;             /**< its argument */
-  unsigned flags;                 /**< FO_FETCH_RETRY_UNSAFE, FO_FETCH_RESUME, or 0 */
+  unsigned flags;                 /**< FO_FETCH_RETRY_UNSAFE, FO_FETCH_RESUME,
+                                       FO_FETCH_BODY_CROSS_HOST, or 0 */
+  const char *const *forward_headers; /**< NULL, or a NULL-terminated list of header names
+                                       (tokens, compared without case) whose lines in headers
+                                       may follow a redirect to another origin; NULL: none does
+                                       (Authorization, Cookie and Proxy-Authorization never do) */
 } fo_fetch_req;
 
 /**
@@ -352,8 +396,11 @@ int fo_fetch_many(fo_fetcher *f, const char *const *urls, const char *const *eta
 /**
  * Check one request as fo_fetch_requests() does before sending it, without network or files.
  * @param why NULL, or filled on -EINVAL with the field refused: "url" (NULL or empty),
- *        "method" (not one of the six), "headers" (value: the index of the bad line; a CR or LF,
- *        no colon, an empty or non-token name, or longer than FO_FETCH_HEADER_MAX), "etag" (empty,
+ *        "method" (not one of the six), "headers" (value: the index of the bad line; a control
+ *        byte but HTAB, no colon, an empty or non-token name, a name the fetcher frames the
+ *        request with: Host, Content-Length, Transfer-Encoding, Connection, Upgrade, TE, Expect,
+ *        or longer than FO_FETCH_HEADER_MAX), "forward_headers" (a name empty, not a token or
+ *        over FO_FETCH_HEADER_MAX), "etag" (empty,
  *        CR or LF, over 1024 bytes), "body_from" (unknown, or a body with GET or HEAD), "body"
  *        (NULL with a length), "body_path" (NULL or empty), "body_fd" (negative), "body_read"
  *        (NULL), "output" (empty, a directory path ending in '/', a last component "." or ".."

@@ -158,13 +158,28 @@ void fo__handle_put(fo_fetcher *f, fo__handle *h) {
 }
 
 /* Write (or append to) a result's message; cut to fit. vsnprintf keeps the compiler from
- * flagging each cut as a possible truncation: cutting is intended. */
+ * flagging each cut as a possible truncation: cutting is intended. A message may quote the
+ * server (libcurl's error text, a content type), so control bytes leave as \xNN: a program
+ * that prints it does not print the server's escape sequences. */
 void fo__msgf(fo_fetch_result *r, int append, const char *fmt, ...) {
+  char raw[sizeof r->message];
   size_t l = append ? strlen(r->message) : 0;
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(r->message + l, sizeof r->message - l, fmt, ap);
+  vsnprintf(raw, sizeof raw, fmt, ap);
   va_end(ap);
+  for (const char *p = raw; *p != '\0' && l + 1 < sizeof r->message; p++) {
+    unsigned char c = (unsigned char)*p;
+    if (c >= 0x20 && c != 0x7f) {
+      r->message[l++] = (char)c;
+    } else if (l + 4 < sizeof r->message) {
+      snprintf(r->message + l, 5, "\\x%02x", c);
+      l += 4;
+    } else {
+      break;
+    }
+  }
+  r->message[l] = '\0';
 }
 
 /* ------------------------------------------------------------------ create, destroy */

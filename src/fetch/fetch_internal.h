@@ -141,7 +141,14 @@ typedef struct fo__xfer {
   long status;  /* of the response whose headers are arriving */
   long long range_start; /* its Content-Range's first byte; -1 none */
   char last_modified[64];
-  struct curl_slist *hdrs; /* the item's header list */
+  struct curl_slist *hdrs; /* the header list of the hop being made, owned */
+  /* fetch_header.c: the answer as the server describes it, checked against the request */
+  long long range_from;             /* the byte this request's Range starts at; -1: no Range */
+  long long range_end, range_total; /* Content-Range's last byte and total; -1 none or '*' */
+  long long length;                 /* Content-Length; -1 none */
+  size_t header_bytes;              /* header bytes of this request's responses so far */
+  int headers_done;                 /* the final response's headers have all arrived */
+  const char *why;                  /* what the server did wrong, for the message; NULL */
   char *etag;
   int has_retry_after;
   unsigned long retry_after_ms;
@@ -184,11 +191,29 @@ void fo__handle_put(fo_fetcher *f, fo__handle *h);
 void fo__msgf(fo_fetch_result *r, int append, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* fetch_request.c: set the handle up for req (method, headers, body, redirects); *list gets the
- * header list to free after the item. Returns 0, -EINVAL with *what naming the problem,
- * FO_EBODY (the body file cannot be opened; body->why says why), -ENOMEM. */
-int fo__request_apply(fo_fetcher *f, fo__handle *h, const fo_fetch_req *req,
-                      struct curl_slist **list, const char **what);
+/* fetch_request.c: set the handle up for req (method, headers, body) at its own URL; x->hdrs
+ * gets the header list, freed by the next hop or after the item. Returns 0, -EINVAL with *what
+ * naming the problem, FO_EBODY (the body file cannot be opened; body->why says why), -ENOMEM. */
+int fo__request_apply(fo_fetcher *f, fo__handle *h, const fo_fetch_req *req, const char **what);
+/* fo__request_hop() flags: the hop leads to another origin (only the headers the caller marked
+ * forwardable go), or turns the request into a GET without its body (after a 303). */
+#define FO__HOP_CROSS 0x1
+#define FO__HOP_GET 0x2
+/* Point the handle at url for one hop of the item (the first, or a redirect's): URL, method,
+ * body and a new header list. 0, -ENOMEM, FO_EINTERNAL. */
+int fo__request_hop(fo__handle *h, const fo_fetch_req *req, const char *url, int flags);
+/* fetch_policy.c */
+/* Why a caller's header line is refused, or NULL when it is accepted. */
+const char *fo__header_refusal(const char *line);
+/* Whether every name of a forward_headers list is a token (NULL is an empty list). */
+int fo__forward_names_ok(const char *const *names);
+/* The header list of one hop (fo__request_hop() flags): If-None-Match, the caller's lines that
+ * go there, and a Content-Type for a body without one. 0 or -ENOMEM. */
+int fo__headers_build(const fo_fetch_req *req, int flags, struct curl_slist **out);
+/* Where a redirect from `from` (the item's first URL) to `to` leads: 0 the same origin (scheme,
+ * host, port), 1 another origin, or FO_EREDIRECT (https to http, not http or https, not a URL
+ * libcurl can parse), -ENOMEM. */
+int fo__redirect_origin(const char *from, const char *to);
 /* Rewind the body before an attempt; 0, or -1 when it cannot be (no retry then). */
 int fo__body_rewind(fo__body *b);
 int fo__body_retryable(const fo__body *b);
@@ -268,6 +293,18 @@ int fo__files_commit(fo__sink *s);
 /* Refuse, before anything starts, the items of one call that write one output: each result
  * gets -EINVAL and a message naming both indexes. Returns 0 or -ENOMEM. */
 int fo__files_outputs_check(const fo_fetch_req *reqs, size_t n, fo_fetch_result *results);
+
+/* fetch_header.c */
+/* fo__header_line()'s events besides 0 (an ordinary line) */
+#define FO__HDR_NEW 1 /* a status line: a new response begins */
+#define FO__HDR_END 2 /* the blank line that ends a response's headers */
+/* One header line as libcurl hands it over (CRLF included), into x: status, validators,
+ * lengths, Content-Range, encodings, Retry-After. Returns 0, FO__HDR_NEW, FO__HDR_END, or the
+ * code that stops the transfer: FO_EHEADER, FO_EPROTOCOL, -ENOMEM. */
+int fo__header_line(fo__xfer *x, const char *line, size_t len);
+/* At the end of a response's headers: whether the answer fits the request (a 206 only to a
+ * Range, from the byte asked for, to the end). 0, or FO_EPROTOCOL with *why saying what. */
+int fo__header_answer_check(const fo__xfer *x, const char **why);
 
 /* fetch_decode.c */
 /* Inflate a piece of a compressed body into fo__sink_take(); 0 or the code that stops it. */

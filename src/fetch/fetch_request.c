@@ -28,27 +28,6 @@ int fo__method_safe(const char *m) {
   return m == NULL || (strcmp(m, "POST") != 0 && strcmp(m, "PATCH") != 0);
 }
 
-/* RFC 9110 token characters: a header name is one or more of these. */
-static int is_tchar(unsigned char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
-
-/* One "Name: value" line: a token, a colon, no CR or LF anywhere (one would start a header, or
- * a request, of the caller's making: header injection), bounded. */
-static int header_ok(const char *h) {
-  size_t n = strnlen(h, FO_FETCH_HEADER_MAX + 1);
-  if (n > FO_FETCH_HEADER_MAX || strpbrk(h, "\r\n") != NULL)
-    return 0;
-  const char *colon = strchr(h, ':');
-  if (colon == NULL || colon == h)
-    return 0;
-  for (const char *p = h; p < colon; p++)
-    if (!is_tchar((unsigned char)*p))
-      return 0;
-  return 1;
-}
-
 /* Fill why for a refused field; value is what the field held, cut to a number. */
 static int refuse(const char *field, long long value, fo_opt_error *why) {
   if (why != NULL)
@@ -65,7 +44,7 @@ int fo_fetch_req_check(const fo_fetch_req *r, fo_opt_error *why) {
     return refuse("method", (long long)strlen(r->method), why);
   if (r->headers != NULL)
     for (size_t i = 0; r->headers[i] != NULL; i++)
-      if (!header_ok(r->headers[i]))
+      if (fo__header_refusal(r->headers[i]) != NULL)
         return refuse("headers", (long long)i, why);
   if (r->etag != NULL &&
       (r->etag[0] == '\0' || strpbrk(r->etag, "\r\n") != NULL || strlen(r->etag) > 1024))
@@ -109,7 +88,9 @@ int fo_fetch_req_check(const fo_fetch_req *r, fo_opt_error *why) {
   unsigned char d[32];
   if (r->sha256 != NULL && fo__sha256_parse(r->sha256, d) != 0)
     return refuse("sha256", (long long)strlen(r->sha256), why);
-  if ((r->flags & ~(FO_FETCH_RETRY_UNSAFE | FO_FETCH_RESUME)) != 0 ||
+  if (!fo__forward_names_ok(r->forward_headers))
+    return refuse("forward_headers", 0, why);
+  if ((r->flags & ~(FO_FETCH_RETRY_UNSAFE | FO_FETCH_RESUME | FO_FETCH_BODY_CROSS_HOST)) != 0 ||
       ((r->flags & FO_FETCH_RESUME) != 0 && r->output == NULL))
     return refuse("flags", (long long)r->flags, why);
   return 0;
@@ -245,46 +226,18 @@ static int body_open(fo__body *b, const fo_fetch_req *r) {
       return rc_;                                                                                  \
   } while (0)
 
-static int append(struct curl_slist **list, const char *line) {
-  struct curl_slist *l = curl_slist_append(*list, line);
-  if (l == NULL)
-    return -ENOMEM;
-  *list = l;
-  return 0;
-}
-
-int fo__request_apply(fo_fetcher *f, fo__handle *h, const fo_fetch_req *r,
-                      struct curl_slist **list, const char **what) {
+/* The method and its body; FO__HOP_GET makes it a GET (a HEAD stays HEAD) without body. */
+static int set_method(fo__handle *h, const fo_fetch_req *r, int flags) {
   CURL *c = h->curl;
   fo__body *b = &h->x.body;
-  *list = NULL;
-  *what = NULL;
-  fo_opt_error why;
-  if (fo_fetch_req_check(r, &why) != 0) {
-    *what = why.field;
-    return -EINVAL;
-  }
-  int rc = body_open(b, r);
-  if (rc != 0)
-    return rc;
-  if (r->etag != NULL) {
-    char line[1100];
-    snprintf(line, sizeof line, "If-None-Match: %s", r->etag);
-    if (append(list, line) != 0)
-      return -ENOMEM;
-  }
-  for (size_t i = 0; r->headers != NULL && r->headers[i] != NULL; i++)
-    if (append(list, r->headers[i]) != 0)
-      return -ENOMEM;
-
-  SET(CURLOPT_URL, r->url);
-  SET(CURLOPT_HTTPHEADER, *list);
   /* Back to a plain GET first: it clears the POST, upload and no-body state of the last item. */
   SET(CURLOPT_HTTPGET, 1L);
   SET(CURLOPT_CUSTOMREQUEST, (char *)NULL);
   const char *m = r->method ? r->method : "GET";
   if (strcmp(m, "HEAD") == 0) {
     SET(CURLOPT_NOBODY, 1L);
+  } else if ((flags & FO__HOP_GET) != 0) {
+    return 0;
   } else if (r->body_from != FO_FETCH_BODY_NONE) {
     SET(CURLOPT_POST, 1L);
     SET(CURLOPT_READFUNCTION, on_read);
@@ -298,24 +251,45 @@ int fo__request_apply(fo_fetcher *f, fo__handle *h, const fo_fetch_req *r,
   } else if (strcmp(m, "GET") != 0) {
     SET(CURLOPT_CUSTOMREQUEST, m);
   }
+  return 0;
+}
+
+int fo__request_hop(fo__handle *h, const fo_fetch_req *r, const char *url, int flags) {
+  CURL *c = h->curl;
+  struct curl_slist *list = NULL;
+  int rc = fo__headers_build(r, flags, &list);
+  if (rc != 0)
+    return rc;
+  rc = fo__setopt_rc(curl_easy_setopt(c, CURLOPT_HTTPHEADER, list));
+  curl_slist_free_all(h->x.hdrs);
+  h->x.hdrs = list;
+  if (rc != 0)
+    return rc;
+  SET(CURLOPT_URL, url);
+  return set_method(h, r, flags);
+}
+
+int fo__request_apply(fo_fetcher *f, fo__handle *h, const fo_fetch_req *r, const char **what) {
+  CURL *c = h->curl;
+  fo__body *b = &h->x.body;
+  *what = NULL;
+  fo_opt_error why;
+  if (fo_fetch_req_check(r, &why) != 0) {
+    *what = why.field;
+    return -EINVAL;
+  }
+  int rc = body_open(b, r);
+  if (rc != 0)
+    return rc;
+  if ((rc = fo__request_hop(h, r, r->url, 0)) != 0)
+    return rc;
   int compress = f->compress && (r->flags & FO_FETCH_RESUME) == 0;
   SET(CURLOPT_ACCEPT_ENCODING, compress ? "gzip, deflate" : (char *)NULL);
   SET(CURLOPT_HTTP_CONTENT_DECODING, 0L); /* fetch_decode.c decodes, and sees a cut stream */
-  /* libcurl itself drops a custom Authorization or Cookie header when a redirect leads to
-   * another host or port (unless told otherwise, which is never done here), and the
-   * protocols it may follow to are set per URL so https never leads to http. */
-  SET(CURLOPT_FOLLOWLOCATION, f->max_redirs > 0 ? 1L : 0L);
-  SET(CURLOPT_MAXREDIRS, (long)f->max_redirs);
+  /* Redirects are followed by fetch_transfer.c, hop by hop, so each hop gets the headers and
+   * the body its origin may see (fetch_policy.c); libcurl would send every custom header but
+   * Authorization and Cookie to any host. */
+  SET(CURLOPT_FOLLOWLOCATION, 0L);
   SET(CURLOPT_UNRESTRICTED_AUTH, 0L);
-  int https = strncasecmp(r->url, "https:", 6) == 0;
-#if LIBCURL_VERSION_NUM >= 0x075500
-  SET(CURLOPT_REDIR_PROTOCOLS_STR, https ? "https" : "http,https");
-#else
-  SET(CURLOPT_REDIR_PROTOCOLS, https ? (long)CURLPROTO_HTTPS
-                                     : (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-  /* POST after a 301/302/303 stays POST: a redirected upload must not turn into a GET that
-   * silently drops the body. */
-  SET(CURLOPT_POSTREDIR, (long)CURL_REDIR_POST_ALL);
   return 0;
 }

@@ -156,6 +156,10 @@ unsigned long fo__backoff_delay(unsigned long base_ms, unsigned long max_ms, uns
   return half + (unsigned long)(fo__rng_next(rng) % (d - half + 1));
 }
 
+/* The server's faults (FO_EHEADER, FO_EREDIRECT, FO_EPROTOCOL) are not retried: the server
+ * answered, and the same request gets the same answer; repeating it would only let a hostile
+ * server hold the worker longer. (fetch_transfer.c retries a wrong answer to a Range once,
+ * as a request without one.) */
 int fo__fetch_retryable(int err, long status) {
   if (err == FO_ETRANSPORT || err == -ETIMEDOUT)
     return 1;

@@ -34,91 +34,32 @@ typedef struct fo__batch {
 
 /* ------------------------------------------------------------------ headers */
 
-/* The value of header `name` in line, or NULL; *vlen gets its length without CRLF and blanks. */
-static const char *header_value(const char *line, size_t len, const char *name, size_t *vlen) {
-  size_t nl = strlen(name);
-  if (len <= nl || line[nl] != ':' || strncasecmp(line, name, nl) != 0)
-    return NULL;
-  const char *v = line + nl + 1;
-  const char *end = line + len;
-  while (v < end && (*v == ' ' || *v == '\t'))
-    v++;
-  while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
-    end--;
-  *vlen = (size_t)(end - v);
-  return v;
-}
-
+/* libcurl's header callback: each line into fetch_header.c, then, at the end of a response's
+ * headers, whether its body is the item's and whether the answer fits the request. */
 static size_t on_header(char *line, size_t size, size_t nitems, void *userp) {
   fo__xfer *x = userp;
   size_t len = size * nitems;
-  size_t vlen;
-  const char *v;
-  if (len >= 5 && memcmp(line, "HTTP/", 5) == 0) {
-    /* a new response (after a 100 Continue or a redirect): forget the previous headers */
-    fo__free(x->etag);
-    x->etag = NULL;
-    x->sink.expect = 0;
-    x->encoded = 0;
-    x->last_modified[0] = '\0';
-    x->range_start = -1;
-    const char *sp = memchr(line, ' ', len);
-    x->status = sp != NULL && (size_t)(sp - line) + 4 <= len ? strtol(sp + 1, NULL, 10) : 0;
+  int rc = fo__header_line(x, line, len);
+  if (rc == FO__HDR_NEW) {
     fo__decode_free(&x->dec);
-  } else if (len <= 2 && (line[0] == '\r' || line[0] == '\n')) {
-    /* the end of a response's headers: its body, if any, comes next */
-    if (x->status >= 200 && x->status <= 299) {
+  } else if (rc == FO__HDR_END) {
+    const char *why;
+    if ((rc = fo__header_answer_check(x, &why)) != 0) {
+      x->why = why;
+      if (x->range_from >= 0)
+        fo__sink_range_refused(&x->sink); /* the next attempt asks for the whole body */
+    } else if (x->status >= 200 && x->status <= 299) {
+      x->headers_done = 1;
       x->sink.discard = 0;
-      int rc = fo__sink_answer(x);
-      if (rc != 0) {
-        x->sink.err = rc;
-        return 0;
-      }
+      rc = fo__sink_answer(x);
     } else {
+      x->headers_done = x->status >= 200;
       x->sink.discard = x->sink.kind != FO__SINK_MEMORY;
     }
-  } else if ((v = header_value(line, len, "Content-Range", &vlen)) != NULL) {
-    x->range_start = vlen > 6 && strncasecmp(v, "bytes ", 6) == 0 && v[6] >= '0' && v[6] <= '9'
-                         ? strtoll(v + 6, NULL, 10)
-                         : -1;
-  } else if ((v = header_value(line, len, "Last-Modified", &vlen)) != NULL) {
-    if (vlen < sizeof x->last_modified && memchr(v, '\r', vlen) == NULL) {
-      memcpy(x->last_modified, v, vlen);
-      x->last_modified[vlen] = '\0';
-    }
-    x->has_retry_after = 0;
-    x->retry_after_ms = 0;
-  } else if ((v = header_value(line, len, "ETag", &vlen)) != NULL && vlen > 0) {
-    char *e = fo__malloc(vlen + 1);
-    if (e == NULL) {
-      x->sink.err = -ENOMEM;
-      return 0;
-    }
-    memcpy(e, v, vlen);
-    e[vlen] = '\0';
-    fo__free(x->etag);
-    x->etag = e;
-  } else if ((v = header_value(line, len, "Content-Length", &vlen)) != NULL) {
-    unsigned long long cl = 0;
-    size_t i = 0;
-    for (; i < vlen && v[i] >= '0' && v[i] <= '9' && cl < (1ull << 60); i++)
-      cl = cl * 10 + (unsigned)(v[i] - '0');
-    x->sink.expect = i == vlen ? cl : 0;
-  } else if ((v = header_value(line, len, "Content-Encoding", &vlen)) != NULL) {
-    /* Bodies are decoded here, not by libcurl, so a stream cut short is seen (libcurl 7.88
-     * accepts one silently). Anything but gzip and deflate was not asked for. */
-    if ((vlen == 4 && strncasecmp(v, "gzip", 4) == 0) ||
-        (vlen == 6 && strncasecmp(v, "x-gzip", 6) == 0) ||
-        (vlen == 7 && strncasecmp(v, "deflate", 7) == 0))
-      x->encoded = 1;
-    else if (vlen > 0 && !(vlen == 8 && strncasecmp(v, "identity", 8) == 0))
-      x->encoded = 2;
-  } else if ((v = header_value(line, len, "Retry-After", &vlen)) != NULL) {
-    unsigned long ms;
-    if (fo__retry_after_parse(v, vlen, time(NULL), &ms) == 0) {
-      x->has_retry_after = 1;
-      x->retry_after_ms = ms;
-    }
+  }
+  if (rc < 0) {
+    x->sink.err = rc;
+    return 0;
   }
   return len;
 }
@@ -147,8 +88,19 @@ static int is_tls_error(CURLcode rc) {
   }
 }
 
-/* What a finished curl_easy_perform() means for the item. */
-static int classify(CURLcode rc, const fo__xfer *x) {
+/* What a finished curl_easy_perform() means for the item. sent: the request went out, so an
+ * error about the reply is the server's. */
+static int classify(CURLcode rc, const fo__xfer *x, int sent) {
+  /* libcurl refuses a header line over its own bound (100 KiB) as out of memory, and a status
+   * line that is not HTTP's as an unsupported protocol or a weird reply. */
+  if (sent && !x->headers_done && rc == CURLE_OUT_OF_MEMORY)
+    return FO_EHEADER;
+#if LIBCURL_VERSION_NUM >= 0x080600
+  if (sent && !x->headers_done && rc == CURLE_TOO_LARGE)
+    return FO_EHEADER;
+#endif
+  if (sent && (rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_WEIRD_SERVER_REPLY))
+    return x->sink.err != 0 ? x->sink.err : FO_EPROTOCOL;
   switch ((int)rc) {
   case CURLE_OK:
     return 0;
@@ -197,12 +149,17 @@ static void sink_message(fo_fetch_result *r, const fo__sink *s, int err) {
     fo__msgf(r, 0, "%s", fo_strerror(err));
 }
 
-/* curl_easy_perform(), asking for the rest of a resumed file: Range from the bytes kept and
- * If-Range with their validator, on a header list of this attempt's own. */
+/* curl_easy_perform() of one hop, asking for the rest of a resumed file: Range from the bytes
+ * kept and If-Range with their validator, on a copy of the hop's header list. */
 static CURLcode perform(fo__handle *h) {
   fo__xfer *x = &h->x;
   x->status = 0;
-  x->range_start = -1;
+  x->range_start = x->range_end = x->range_total = -1;
+  x->length = -1;
+  x->header_bytes = 0;
+  x->headers_done = 0;
+  x->why = NULL;
+  x->range_from = x->sink.ranged ? (long long)x->sink.have : -1;
   if (!x->sink.ranged) {
     curl_easy_setopt(h->curl, CURLOPT_RANGE, (char *)NULL);
     return curl_easy_perform(h->curl);
@@ -236,8 +193,79 @@ static CURLcode perform(fo__handle *h) {
   return rc;
 }
 
+static int is_redirect(long status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+/* The next hop after a redirect answer, or 1 when the answer is final. 0: the handle points at
+ * the Location; FO_EREDIRECT (x->why says why), or the error of a sink or a setopt. */
+static int next_hop(fo_fetcher *f, fo__handle *h, const fo_fetch_req *req, unsigned hops) {
+  fo__xfer *x = &h->x;
+  char *loc = NULL;
+  if (f->max_redirs == 0 || !is_redirect(x->status) ||
+      curl_easy_getinfo(h->curl, CURLINFO_REDIRECT_URL, &loc) != CURLE_OK || loc == NULL)
+    return 1;
+  if (hops >= f->max_redirs) {
+    x->why = "more redirects than max_redirs";
+    return FO_EREDIRECT;
+  }
+  /* The origin is the item's first URL's: a hop back there after a detour gets every header. */
+  int other = fo__redirect_origin(req->url, loc);
+  if (other < 0) {
+    x->why = other == FO_EREDIRECT ? "a redirect from https to http, or to another scheme"
+                                   : NULL;
+    return other;
+  }
+  int flags = (other ? FO__HOP_CROSS : 0) | (x->status == 303 ? FO__HOP_GET : 0);
+  int body = req->body_from != FO_FETCH_BODY_NONE && (flags & FO__HOP_GET) == 0;
+  if (body && other && (req->flags & FO_FETCH_BODY_CROSS_HOST) == 0) {
+    x->why = "a redirect that would send the request body to another host";
+    return FO_EREDIRECT;
+  }
+  if (body && fo__body_rewind(&x->body) != 0) {
+    x->why = "a redirect that needs the request body again, which cannot be read again";
+    return FO_EREDIRECT;
+  }
+  int rc = fo__sink_restart(&x->sink); /* the redirect's own body is not the answer */
+  if (rc == 0)
+    rc = fo__request_hop(h, req, loc, flags);
+  return rc;
+}
+
+/* The item's request and the redirects it is given, hop by hop: *rc is the last hop's. Returns
+ * 0, or what refused a hop. */
+static int perform_hops(fo_fetcher *f, fo__handle *h, const fo_fetch_req *req, CURLcode *rc) {
+  int err = fo__request_hop(h, req, req->url, 0);
+  *rc = CURLE_OK;
+  for (unsigned hops = 0; err == 0; hops++) {
+    *rc = perform(h);
+    if (*rc != CURLE_OK)
+      break;
+    err = next_hop(f, h, req, hops);
+    if (err == 1)
+      return 0;
+  }
+  return err;
+}
+
+/* Server text into a result field: every byte outside printable ASCII as \xNN, cut to fit. */
+static void copy_escaped(char *out, size_t cap, const char *in) {
+  size_t o = 0;
+  for (; *in != '\0'; in++) {
+    unsigned char c = (unsigned char)*in;
+    size_t need = c >= 0x20 && c <= 0x7e ? 1 : 4;
+    if (o + need >= cap)
+      break;
+    if (need == 1)
+      out[o++] = (char)c;
+    else
+      o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
+  }
+  out[o] = '\0';
+}
+
 /* One attempt: perform, then turn what happened into err, status, content type and message. */
-static int attempt(fo_fetcher *f, fo__handle *h, fo_fetch_result *r) {
+static int attempt(fo_fetcher *f, fo__handle *h, const fo_fetch_req *req, fo_fetch_result *r) {
   fo__xfer *x = &h->x;
   fo__free(x->etag);
   x->etag = NULL;
@@ -255,17 +283,21 @@ static int attempt(fo_fetcher *f, fo__handle *h, fo_fetch_result *r) {
     fo__msgf(r, 0, "the request body cannot be sent again");
     return FO_EBODY;
   }
-  CURLcode rc = perform(h);
-  if (rc == CURLE_OK && x->sink.ranged && x->status == 416) {
+  CURLcode rc;
+  int refused = perform_hops(f, h, req, &rc);
+  if (refused == 0 && rc == CURLE_OK && x->sink.ranged && x->status == 416) {
     /* the server has no bytes past ours: the partial file is not of this resource */
     fo__sink_range_refused(&x->sink);
     if ((err = fo__sink_restart(&x->sink)) != 0) {
       sink_message(r, &x->sink, err);
       return err;
     }
-    rc = perform(h);
+    refused = perform_hops(f, h, req, &rc);
   }
-  err = classify(rc, x);
+  curl_off_t sent = 0;
+  if (curl_easy_getinfo(h->curl, CURLINFO_REQUEST_SIZE, &sent) != CURLE_OK)
+    sent = 0;
+  err = refused != 0 ? refused : classify(rc, x, sent > 0);
   if (err == 0 && (err = fo__decode_finish(x)) != 0)
     x->sink.err = err;
   fo__decode_free(&x->dec);
@@ -275,12 +307,8 @@ static int attempt(fo_fetcher *f, fo__handle *h, fo_fetch_result *r) {
   if (curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK)
     r->status = status;
   char *ctype = NULL;
-  if (curl_easy_getinfo(h->curl, CURLINFO_CONTENT_TYPE, &ctype) == CURLE_OK && ctype != NULL) {
-    size_t l = strlen(ctype);
-    l = l < sizeof r->content_type - 1 ? l : sizeof r->content_type - 1;
-    memcpy(r->content_type, ctype, l);
-    r->content_type[l] = '\0';
-  }
+  if (curl_easy_getinfo(h->curl, CURLINFO_CONTENT_TYPE, &ctype) == CURLE_OK && ctype != NULL)
+    copy_escaped(r->content_type, sizeof r->content_type, ctype);
   if (x->has_retry_after)
     r->retry_after_ms = x->retry_after_ms;
 
@@ -293,6 +321,19 @@ static int attempt(fo_fetcher *f, fo__handle *h, fo_fetch_result *r) {
     err = FO_ECONTENTTYPE;
     fo__msgf(r, 0, "HTTP status %ld with Content-Type '%s', not '%s'", status, r->content_type,
              f->accept_type);
+  } else if (err == FO_EHEADER) {
+    fo__msgf(r, 0, "the server sent %s (%u bytes a line, %u in all)",
+             x->why ? x->why : "a response header over libcurl's bound", FO_FETCH_RESP_LINE_MAX,
+             FO_FETCH_RESP_HEADERS_MAX);
+  } else if (err == FO_EPROTOCOL && x->why != NULL) {
+    fo__msgf(r, 0, "the server sent %s", x->why);
+  } else if (err == FO_EPROTOCOL) {
+    fo__msgf(r, 0, "the server's reply is not HTTP: %s%s%s", curl_easy_strerror(rc),
+             h->errbuf[0] ? ": " : "", h->errbuf);
+  } else if (err == FO_EREDIRECT) {
+    fo__msgf(r, 0, "refused %s", x->why ? x->why : "a redirect");
+  } else if (refused != 0) {
+    fo__msgf(r, 0, "%s", fo_strerror(err));
   } else if (err == FO_EBODY && x->body.why[0] != '\0') {
     fo__msgf(r, 0, "%s", x->body.why);
   } else if (err != 0 && x->sink.err == err) {
@@ -316,7 +357,10 @@ static void fail_result(fo_fetch_result *r, int err, const char *msg) {
 
 /* Whether the item may be tried again after err. */
 static int may_retry(const fo_fetch_req *req, const fo__xfer *x, int err, long status) {
-  if (!fo__fetch_retryable(err, status) || !fo__body_retryable(&x->body))
+  /* A wrong answer to a Range is the one protocol fault worth a retry: the partial file was
+   * dropped, so the next attempt asks for the whole body, to which no 206 fits. */
+  int wrong_range = err == FO_EPROTOCOL && x->range_from >= 0;
+  if ((!fo__fetch_retryable(err, status) && !wrong_range) || !fo__body_retryable(&x->body))
     return 0;
   /* The server may have acted on a POST or PATCH it never answered: repeating one is the
    * caller's call. */
@@ -337,7 +381,7 @@ static void retry_loop(fo_fetcher *f, fo__handle *h, const fo_fetch_req *req,
     if (f->rate_ok)
       fo__rate_wait(&f->rate);
     r->attempts = a;
-    err = attempt(f, h, r);
+    err = attempt(f, h, req, r);
     if (err == 0 || a >= max_attempts || !may_retry(req, &h->x, err, r->status))
       break;
     if (h->x.has_retry_after && h->x.retry_after_ms > f->backoff_max_ms) {
@@ -372,14 +416,17 @@ static void keep_body(fo__sink *s, fo_fetch_result *r) {
 static void fetch_item(fo_fetcher *f, fo__handle *h, const fo_fetch_req *req,
                        fo_fetch_result *r) {
   uint64_t t0 = fo__now_ns();
-  struct curl_slist *hdrs = NULL;
   fo__xfer *x = &h->x;
   const char *what = NULL;
-  int err = fo__request_apply(f, h, req, &hdrs, &what);
-  x->hdrs = hdrs;
+  int err = fo__request_apply(f, h, req, &what);
   if (err == -EINVAL) {
     r->err = err;
     fo__msgf(r, 0, "request refused: bad %s", what ? what : "URL");
+    for (size_t i = 0; what != NULL && strcmp(what, "headers") == 0 && req->headers[i]; i++)
+      if (fo__header_refusal(req->headers[i]) != NULL) {
+        fo__msgf(r, 1, " [%zu]: %s", i, fo__header_refusal(req->headers[i]));
+        break;
+      }
   } else if (err == FO_EBODY) {
     fail_result(r, err, x->body.why);
   } else if (err != 0) {
@@ -424,7 +471,7 @@ static void fetch_item(fo_fetcher *f, fo__handle *h, const fo_fetch_req *req,
   x->etag = NULL;
   fo__body_close(&x->body);
   curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
-  curl_slist_free_all(hdrs);
+  curl_slist_free_all(x->hdrs);
   x->hdrs = NULL;
   r->elapsed = (double)(fo__now_ns() - t0) * 1e-9;
 }

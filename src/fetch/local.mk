@@ -7,6 +7,8 @@ libfanout_a_SOURCES += \
 	src/fetch/fetch.c \
 	src/fetch/fetch_decode.c \
 	src/fetch/fetch_files.c \
+	src/fetch/fetch_header.c \
+	src/fetch/fetch_policy.c \
 	src/fetch/fetch_rate.c \
 	src/fetch/fetch_request.c \
 	src/fetch/fetch_resume.c \

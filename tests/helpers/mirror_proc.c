@@ -24,9 +24,13 @@ const char *mirror_bin(void) {
 }
 
 int mirror_start(mirror_proc *m, const char *const *args) {
+  return server_start(m, mirror_bin(), args);
+}
+
+int server_start(mirror_proc *m, const char *bin, const char *const *args) {
   const char *argv[32];
   int argc = 0;
-  argv[argc++] = mirror_bin();
+  argv[argc++] = bin;
   for (; args && *args && argc < 30; args++)
     argv[argc++] = *args;
   argv[argc] = NULL;

@@ -17,6 +17,9 @@ const char *mirror_bin(void);
 
 /* Start the mirror with extra arguments (a NULL-terminated list, or NULL); 0 or -errno. */
 int mirror_start(mirror_proc *m, const char *const *args);
+/* Start another test server that speaks the same start-up line ("PORT n"), such as
+ * tests/hostile/fo-hostile; 0 or -errno. */
+int server_start(mirror_proc *m, const char *bin, const char *const *args);
 /* Kill (SIGTERM, then SIGKILL after a second) and reap it. Safe on a mirror never started. */
 void mirror_stop(mirror_proc *m);
 
