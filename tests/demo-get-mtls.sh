@@ -96,6 +96,17 @@ $T "$demo" get --cacert "$c/ca.pem" "$url" >/dev/null 2>"$tmp/err"
 [ $? -eq 1 ] && grep -q "HTTP status 400" "$tmp/err" || bad "no client certificate: $(cat "$tmp/err")"
 $T "$demo" get --cert "$c/cli.pem" --key "$c/cli.key" "$url" >/dev/null 2>"$tmp/err"
 [ $? -eq 1 ] || bad "the system's CAs trusted the test CA"
+# with --cacert the system's CAs are not read at all (libcurl keeps its default directory
+# beside a CA file unless told otherwise: every system CA would be trusted too)
+if command -v strace >/dev/null 2>&1; then
+  $T strace -f -qq -e trace=open,openat -o "$tmp/trace" "$demo" get --cert "$c/cli.pem" \
+    --key "$c/cli.key" --cacert "$c/ca.pem" "$url" >/dev/null 2>"$tmp/err" ||
+    bad "--cacert under strace: $(cat "$tmp/err")"
+  grep -q "$c/ca.pem" "$tmp/trace" || bad "strace saw no open of the CA file"
+  grep -q '/etc/ssl/certs' "$tmp/trace" && bad "--cacert still read $(grep -c /etc/ssl/certs "$tmp/trace") system CA files"
+else
+  echo "strace not found: the check that --cacert replaces the system's CAs is skipped"
+fi
 
 # ---------------------------------------------------------------- pins and CRL
 cred="--cert $c/cli.pem --key $c/cli.key --cacert $c/ca.pem"

@@ -18,9 +18,12 @@
  * without end stops at the cap.
  *
  * TLS. Peers and host names are always verified; there is no option to turn verification off.
- * The CA bundle is libcurl's default unless ca_file, ca_blob or ca_path is set. On libcurl built
+ * The CAs are libcurl's default bundle and directory unless ca_file, ca_blob or ca_path is set;
+ * then they are the only ones trusted (a libcurl built with a default directory would otherwise
+ * keep it beside a CA file, and on mbedTLS parse all of it at each connection). On libcurl built
  * with mbedTLS 2.x, certificates are matched against DNS names only, never IP addresses: use a
- * host name (https://localhost:PORT for local tests). Credentials (fo_fetch_opts, "credentials"):
+ * host name (https://localhost:PORT for local tests), and the fetcher offers the P-256 and
+ * P-384 key exchanges before P-521, which mbedTLS 2 lists first (three times the cost of P-256). Credentials (fo_fetch_opts, "credentials"):
  * a client certificate and key, from files or memory, PEM or DER, the key possibly encrypted; a
  * CA bundle from memory; a CRL; public keys the server must have (pins, also per request); and
  * tls_hook, which sees each connection's mbedTLS configuration before its handshake, for a key
@@ -179,7 +182,8 @@ typedef struct fo_fetch_opts {
                                 spaced evenly; 0: no limit */
   size_t max_body;         /**< bytes; a larger body fails the URL with FO_ETOOBIG, and no more
                                 than this is ever held; 0: FO_FETCH_MAX_BODY_DEFAULT */
-  const char *ca_file;     /**< PEM bundle of trusted CAs; copied; NULL: libcurl's default */
+  const char *ca_file;     /**< PEM bundle of trusted CAs; copied; NULL: libcurl's default.
+                                Set, it and ca_path are the only CAs (see "TLS" above) */
   const char *ca_path;     /**< directory of hashed CA certificates; copied; NULL: default */
   const char *user_agent;  /**< copied; NULL: "fanout/VERSION" */
   const char *accept_type; /**< when set, a 2xx whose Content-Type does not start with this

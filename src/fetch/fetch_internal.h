@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include <curl/curl.h>
+#include <mbedtls/ecp.h>
 #include <mbedtls/sha256.h>
 #include <zlib.h>
 
@@ -162,6 +163,9 @@ typedef struct fo__tls {
   size_t cert_len, key_len, ca_len;
   fo_fetch_tls_fn hook;
   void *hook_arg;
+  int no_default_capath, no_default_cainfo; /* the caller named its CAs: libcurl's go */
+  int mbedtls;   /* libcurl runs on mbedTLS: its SSL context callback gets mbedtls_ssl_config */
+  mbedtls_ecp_group_id curves[24]; /* mbedTLS 2's curves, P-256 first, NONE-ended */
 } fo__tls;
 
 typedef struct fo__handle {

@@ -169,7 +169,8 @@ static void mtls_server(const test_nginx *e, char *out, size_t cap) {
            "    ssl_crl %s/crl-client.pem;\n"
            "    root %s/html;\n"
            "    location = /whoami { default_type text/plain; "
-           "return 200 \"dn=$ssl_client_s_dn verify=$ssl_client_verify\\n\"; }\n"
+           "return 200 \"dn=$ssl_client_s_dn verify=$ssl_client_verify curve=$ssl_curve\\n\"; "
+           "}\n"
            "  }\n",
            e->mtls_port, d, d, d, d, d);
 }

@@ -16,7 +16,8 @@
  *
  * nginx_up_mtls() adds a third port, mtls_port (HTTPS), whose server asks every client for a
  * certificate from the test CA (ssl_verify_client on) and refuses those DIR/crl-client.pem
- * revokes with a 400: /whoami answers "dn=SUBJECT verify=SUCCESS", any other path serves html/.
+ * revokes with a 400: /whoami answers "dn=SUBJECT verify=SUCCESS curve=GROUP" (the key exchange's
+ * curve), any other path serves html/.
  * The files it makes in DIR, with the openssl command:
  *   client.pem client.key        EC client certificate (CN=device-1) and key, PEM
  *   client.der client-key.der    the same in DER
