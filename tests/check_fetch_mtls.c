@@ -555,6 +555,11 @@ static void element_free(element *se) {
 static int plug_element(void *ssl_config, void *arg) {
   element *se = arg;
   __atomic_add_fetch(&se->hooks, 1, __ATOMIC_RELAXED);
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000 && defined(MBEDTLS_SSL_PROTO_TLS1_3)
+  /* TLS 1.3 signs with RSA-PSS, which an RSA_ALT key cannot: such a key keeps TLS 1.2 (an
+   * opaque PSA key would do both) */
+  mbedtls_ssl_conf_max_tls_version(ssl_config, MBEDTLS_SSL_VERSION_TLS1_2);
+#endif
   return mbedtls_ssl_conf_own_cert(ssl_config, &se->crt, &se->alt);
 }
 

@@ -23,15 +23,16 @@
  * keep it beside a CA file, and on mbedTLS parse all of it at each connection). On libcurl built
  * with mbedTLS 2.x, certificates are matched against DNS names only, never IP addresses: use a
  * host name (https://localhost:PORT for local tests), and the fetcher offers the P-256 and
- * P-384 key exchanges before P-521, which mbedTLS 2 lists first (three times the cost of P-256). Credentials (fo_fetch_opts, "credentials"):
- * a client certificate and key, from files or memory, PEM or DER, the key possibly encrypted; a
- * CA bundle from memory; a CRL; public keys the server must have (pins, also per request); and
- * tls_hook, which sees each connection's mbedTLS configuration before its handshake, for a key
- * that never leaves a secure element, TPM or PSA driver. Each is added to verification, none
- * replaces it. The fetcher reads the certificate, the key and the CRL once per worker before
- * its first request, and again after a failure, so a missing file, a wrong password or a key
- * that does not match its certificate fails the item with FO_ETLS and a message that names the
- * field; it never falls back to a connection without the client certificate.
+ * P-384 key exchanges before P-521, which mbedTLS 2 lists first (three times the cost of P-256).
+ * Credentials (fo_fetch_opts, "credentials"): a client certificate and key, from files or memory,
+ * PEM or DER, the key possibly encrypted; a CA bundle from memory; a CRL; public keys the server
+ * must have (pins, also per request); and tls_hook, which sees each connection's mbedTLS
+ * configuration before its handshake, for a key that never leaves a secure element, TPM or PSA
+ * driver. Each is added to verification, none replaces it. The fetcher reads the certificate, the
+ * key and the CRL once per worker before its first request, and again after a failure, so a missing
+ * file, a wrong password or a key that does not match its certificate fails the item with FO_ETLS
+ * and a message that names the field; it never falls back to a connection without the client
+ * certificate.
  *
  * Threads. fo_fetch_global_init() (below) must come first. After that, fo_fetch_many() and
  * fo_fetch_one() may be called concurrently on one fetcher; fo_fetcher_destroy() must be the last
@@ -147,11 +148,12 @@ typedef struct fo_fetcher fo_fetcher;
  * @param ssl_config the connection's `mbedtls_ssl_config *`, from libcurl's SSL context
  *        callback, of the mbedTLS libcurl is built on (the caller compiles against the same
  *        mbedTLS headers). A client key the TLS library must not hold goes in with
- *        mbedtls_ssl_conf_own_cert() and a key whose signing is a callback (mbedtls_pk_setup_rsa_alt(),
- *        or an opaque PSA key on mbedTLS 3); what the hook hands the configuration must stay
- *        valid until fo_fetcher_destroy() returns. With client_cert set, the configuration holds
- *        that certificate already and a client sends the first one given: a hook that brings its
- *        own key leaves client_cert and client_key unset.
+ *        mbedtls_ssl_conf_own_cert() and a key whose signing is a callback: an RSA_ALT key
+ *        (mbedtls_pk_setup_rsa_alt(), PKCS#1 v1.5 only: on mbedTLS 3 cap the version to TLS 1.2
+ *        with it), or an opaque PSA key on mbedTLS 3. What the hook hands the configuration
+ *        must stay valid until fo_fetcher_destroy() returns. With client_cert set, the
+ *        configuration holds that certificate already and a client sends the first one given:
+ *        a hook that brings its own key leaves client_cert and client_key unset.
  * @return 0 to go on; any other value stops the connection: the item fails with FO_ETLS and its
  *         message names tls_hook and the value.
  * Called concurrently from every worker; it must not call the fetcher.

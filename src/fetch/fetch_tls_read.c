@@ -19,6 +19,9 @@
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
+#if defined(MBEDTLS_USE_PSA_CRYPTO)
+#include <psa/crypto.h>
+#endif
 #endif
 
 #include "base/base_internal.h"
@@ -36,6 +39,11 @@ typedef struct {
   mbedtls_ctr_drbg_context drbg;
 } rng_ctx;
 static int rng_init(rng_ctx *r) {
+#if defined(MBEDTLS_USE_PSA_CRYPTO)
+  /* keys are parsed through PSA in such a build; idempotent */
+  if (psa_crypto_init() != PSA_SUCCESS)
+    return -1;
+#endif
   mbedtls_entropy_init(&r->entropy);
   mbedtls_ctr_drbg_init(&r->drbg);
   return mbedtls_ctr_drbg_seed(&r->drbg, mbedtls_entropy_func, &r->entropy, NULL, 0);

@@ -124,7 +124,8 @@ static void make_client_certs(test_nginx *e) {
              certs[i].name, certs[i].ca, certs[i].ca, certs[i].name);
   test_run("cd %s && openssl x509 -in client.pem -outform DER -out client.der && "
            "openssl pkey -in client.key -outform DER -out client-key.der && "
-           "openssl pkey -in client.key -traditional -aes256 -passout pass:%s -out client-enc.key && "
+           "openssl pkey -in client.key -traditional -aes256 -passout pass:%s "
+           "-out client-enc.key && "
            "openssl pkcs8 -topk8 -in client.key -v2 des3 -passout pass:%s -out client-p8.key",
            d, NGINX_KEY_PASSWORD, NGINX_KEY_PASSWORD);
   static const struct {
