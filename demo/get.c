@@ -20,7 +20,9 @@ static const char help[] =
     "usage: fanout-demo get [--threads N] [--header 'Name: value']... [--method M]\n"
     "         [--data-file F] [--output F | --output-dir D] [--sha256 HEX]\n"
     "         [--resume] [--max-redirs N] [--max-bytes N] [--no-compressed]\n"
-    "         [--timeout S] [--retries N] URL...\n"
+    "         [--timeout S] [--retries N]\n"
+    "         [--cert F --key F [--key-password-file F]] [--cacert F]\n"
+    "         [--pinnedpubkey 'sha256//B64[;sha256//B64]...'] [--crlfile F] URL...\n"
     "\n"
     "Send one request per URL, all at once, and keep each answer's body.\n"
     "\n"
@@ -39,6 +41,14 @@ static const char help[] =
     "  --no-compressed    do not ask for gzip or deflate\n"
     "  --timeout S        seconds per attempt (default 30)\n"
     "  --retries N        retries after a failed attempt (default 0)\n"
+    "  --cert F           client certificate, PEM or DER (with --key)\n"
+    "  --key F            its private key, PEM or DER, maybe encrypted\n"
+    "  --key-password-file F\n"
+    "                     the key's password: the first line of F\n"
+    "  --cacert F         trust the CAs in F instead of the system's\n"
+    "  --pinnedpubkey P   the server's public key must be one of the pins P\n"
+    "                     (sha256//BASE64 of its SubjectPublicKeyInfo; ';')\n"
+    "  --crlfile F        fail a server whose certificate the CRL F revokes\n"
     "\n"
     "Without --output or --output-dir the bodies go to stdout, in URL order,\n"
     "each as soon as the URLs before it are done; with --sha256, only once\n"
@@ -54,6 +64,8 @@ typedef struct {
   size_t n_headers;
   const char *method, *data_file, *output, *output_dir, *sha256;
   int resume, no_compressed;
+  const char *cert, *key, *key_password_file, *cacert, *pins, *crlfile;
+  char key_password[1024]; /* the first line of --key-password-file; wiped after the run */
   const char **urls;
   size_t n_urls;
 } get_opts;
@@ -196,7 +208,13 @@ static int parse(int argc, char **argv, get_opts *o) {
       {"--max-redirs", DEMO_UINT, &o->max_redirs, .umin = 0, .umax = UINT_MAX},
       {"--max-bytes", DEMO_UINT, &o->max_bytes, .umin = 1, .umax = ULONG_MAX},
       {"--timeout", DEMO_DOUBLE, &o->timeout_s, .dmin = 0.001, .dmax = FO_FETCH_MS_MAX / 1000.0},
-      {"--retries", DEMO_UINT, &o->retries, .umin = 0, .umax = UINT_MAX}};
+      {"--retries", DEMO_UINT, &o->retries, .umin = 0, .umax = UINT_MAX},
+      {"--cert", DEMO_TEXT, &o->cert},
+      {"--key", DEMO_TEXT, &o->key},
+      {"--key-password-file", DEMO_TEXT, &o->key_password_file},
+      {"--cacert", DEMO_TEXT, &o->cacert},
+      {"--pinnedpubkey", DEMO_TEXT, &o->pins},
+      {"--crlfile", DEMO_TEXT, &o->crlfile}};
   const demo_cli cli = {help, table, sizeof table / sizeof table[0], add_url, o};
   int status = demo_parse(argc, argv, &cli);
   if (status != DEMO_OK)
@@ -206,6 +224,9 @@ static int parse(int argc, char **argv, get_opts *o) {
                     : o->output && o->n_urls > 1          ? "--output takes one URL (use --output-dir)"
                     : o->sha256 && o->n_urls > 1          ? "--sha256 takes one URL"
                     : o->resume && !o->output && !o->output_dir ? "--resume needs --output or --output-dir"
+                    : o->cert && !o->key                  ? "--cert needs --key"
+                    : o->key && !o->cert                  ? "--key needs --cert"
+                    : o->key_password_file && !o->key     ? "--key-password-file needs --key"
                                                           : NULL;
   if (why != NULL) {
     fprintf(stderr, "fanout-demo get: %s (see fanout-demo get --help)\n", why);
@@ -241,7 +262,17 @@ static int refused(const char *field, const fo_opt_error *why) {
                                          {"retries", "--retries"},
                                          {"timeout_ms", "--timeout"},
                                          {"connect_timeout_ms", "--timeout"},
-                                         {"max_redirs", "--max-redirs"}};
+                                         {"max_redirs", "--max-redirs"},
+                                         {"client_cert", "--cert"},
+                                         {"client_key", "--key"},
+                                         {"key_password", "--key-password-file"},
+                                         {"ca_file", "--cacert"},
+                                         {"crl_file", "--crlfile"}};
+  if (strcmp(field, "pinned_pubkey") == 0) {
+    fprintf(stderr, "fanout-demo get: --pinnedpubkey: expected sha256//BASE64 pins (44 base64 "
+                    "characters of a SHA-256) separated by ';'\n");
+    return DEMO_USAGE;
+  }
   const char *flag = field;
   for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
     if (strcmp(flags[i][0], field) == 0)
@@ -267,11 +298,32 @@ static int request_refused(const get_opts *o, const fo_opt_error *why) {
   return DEMO_USAGE;
 }
 
+/* The key's password: the first line of the file, without its line end. */
+static int read_password(get_opts *o) {
+  FILE *f = fopen(o->key_password_file, "r");
+  if (f == NULL || fgets(o->key_password, sizeof o->key_password, f) == NULL) {
+    fprintf(stderr, "fanout-demo get: --key-password-file: cannot read %s: %s\n",
+            o->key_password_file, f == NULL ? strerror(errno) : "no line in it");
+    if (f != NULL)
+      fclose(f);
+    return DEMO_USAGE;
+  }
+  fclose(f);
+  o->key_password[strcspn(o->key_password, "\r\n")] = '\0';
+  return DEMO_OK;
+}
+
 static int run(const get_opts *o) {
   fo_fetch_opts fo = {.threads = (unsigned)o->threads,
                       .retries = (unsigned)o->retries,
                       .max_redirs = (unsigned)o->max_redirs,
-                      .no_compress = o->no_compressed};
+                      .no_compress = o->no_compressed,
+                      .client_cert = o->cert,
+                      .client_key = o->key,
+                      .key_password = o->key_password_file ? o->key_password : NULL,
+                      .ca_file = o->cacert,
+                      .crl_file = o->crlfile,
+                      .pinned_pubkey = o->pins};
   if (o->timeout_s > 0) {
     fo.timeout_ms = (long)(o->timeout_s * 1000.0 + 0.5);
     fo.timeout_ms = fo.timeout_ms < 1 ? 1 : fo.timeout_ms;
@@ -405,10 +457,16 @@ int demo_get(int argc, char **argv) {
       fputs("fanout-demo get: libcurl could not start\n", stderr);
       status = DEMO_PARTIAL;
     } else {
-      status = run(&o);
+      status = o.key_password_file ? read_password(&o) : DEMO_OK;
+      if (status == DEMO_OK)
+        status = run(&o);
       fo_fetch_global_cleanup();
     }
   }
   free(o.urls);
+  /* the password goes no further than the fetcher, which wipes its copy */
+  volatile char *pw = o.key_password;
+  for (size_t i = 0; i < sizeof o.key_password; i++)
+    pw[i] = 0;
   return status;
 }

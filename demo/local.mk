@@ -28,6 +28,9 @@ tests/demo-get.sh.log: fanout-demo tests/mirror/fo-mirror
 # Error lines against the hostile server: no password, no query, no raw escape.
 TESTS += tests/demo-get-redact.sh
 tests/demo-get-redact.sh.log: fanout-demo tests/hostile/fo-hostile
+# Credentials against nginx asking for a client certificate.
+TESTS += tests/demo-get-mtls.sh
+tests/demo-get-mtls.sh.log: fanout-demo
 endif
 TESTS += tests/demo-lesson.sh
 tests/demo-lesson.sh.log: fanout-demo

@@ -35,6 +35,7 @@ static const struct {
     /* The fetcher is built only with libcurl. */
     {"fetch", fetch_suite},
     {"fetch_tls", fetch_tls_suite},
+    {"fetch_mtls", fetch_mtls_suite},
     {"fetch_req", fetch_req_suite},
     {"fetch_sink", fetch_sink_suite},
     {"fetch_hostile", fetch_hostile_suite},

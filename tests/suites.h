@@ -19,6 +19,8 @@ void tpool_wake_cases(Suite *s);
 /* Only with libcurl (FO_HAVE_CURL). */
 Suite *fetch_suite(void);
 Suite *fetch_tls_suite(void);
+/* client certificates, pins, CA from memory, CRLs and the TLS hook against nginx */
+Suite *fetch_mtls_suite(void);
 /* requests, sinks, digests and compression against nginx */
 Suite *fetch_req_suite(void);
 Suite *fetch_sink_suite(void);

@@ -18,9 +18,21 @@
  * without end stops at the cap.
  *
  * TLS. Peers and host names are always verified; there is no option to turn verification off.
- * The CA bundle is libcurl's default unless ca_file or ca_path is set. On libcurl built with
- * mbedTLS 2.x, certificates are matched against DNS names only, never IP addresses: use a host
- * name (https://localhost:PORT for local tests).
+ * The CAs are libcurl's default bundle and directory unless ca_file, ca_blob or ca_path is set;
+ * then they are the only ones trusted (a libcurl built with a default directory would otherwise
+ * keep it beside a CA file, and on mbedTLS parse all of it at each connection). On libcurl built
+ * with mbedTLS 2.x, certificates are matched against DNS names only, never IP addresses: use a
+ * host name (https://localhost:PORT for local tests), and the fetcher offers the P-256 and
+ * P-384 key exchanges before P-521, which mbedTLS 2 lists first (three times the cost of P-256).
+ * Credentials (fo_fetch_opts, "credentials"): a client certificate and key, from files or memory,
+ * PEM or DER, the key possibly encrypted; a CA bundle from memory; a CRL; public keys the server
+ * must have (pins, also per request); and tls_hook, which sees each connection's mbedTLS
+ * configuration before its handshake, for a key that never leaves a secure element, TPM or PSA
+ * driver. Each is added to verification, none replaces it. The fetcher reads the certificate, the
+ * key and the CRL once per worker before its first request, and again after a failure, so a missing
+ * file, a wrong password or a key that does not match its certificate fails the item with FO_ETLS
+ * and a message that names the field; it never falls back to a connection without the client
+ * certificate.
  *
  * Threads. fo_fetch_global_init() (below) must come first. After that, fo_fetch_many() and
  * fo_fetch_one() may be called concurrently on one fetcher; fo_fetcher_destroy() must be the last
@@ -121,8 +133,32 @@ extern "C" {
 #define FO_FETCH_VALIDATOR_MAX 255
 #endif
 
+/** The largest certificate, key or CA bundle given from memory (fo_fetch_opts *_blob), bytes. */
+#ifndef FO_FETCH_TLS_BLOB_MAX
+#define FO_FETCH_TLS_BLOB_MAX (4u * 1024 * 1024)
+#endif
+
 /** A fetcher. Opaque. */
 typedef struct fo_fetcher fo_fetcher;
+
+/**
+ * The TLS hook (fo_fetch_opts.tls_hook): called on a worker for each new TLS connection, after
+ * libcurl has set the connection's mbedTLS configuration up (the CA, the CRL, and client_cert
+ * with client_key when they are set) and before the handshake; not for a connection reused.
+ * @param ssl_config the connection's `mbedtls_ssl_config *`, from libcurl's SSL context
+ *        callback, of the mbedTLS libcurl is built on (the caller compiles against the same
+ *        mbedTLS headers). A client key the TLS library must not hold goes in with
+ *        mbedtls_ssl_conf_own_cert() and a key whose signing is a callback: an RSA_ALT key
+ *        (mbedtls_pk_setup_rsa_alt(), PKCS#1 v1.5 only: on mbedTLS 3 cap the version to TLS 1.2
+ *        with it), or an opaque PSA key on mbedTLS 3. What the hook hands the configuration
+ *        must stay valid until fo_fetcher_destroy() returns. With client_cert set, the
+ *        configuration holds that certificate already and a client sends the first one given:
+ *        a hook that brings its own key leaves client_cert and client_key unset.
+ * @return 0 to go on; any other value stops the connection: the item fails with FO_ETLS and its
+ *         message names tls_hook and the value.
+ * Called concurrently from every worker; it must not call the fetcher.
+ */
+typedef int (*fo_fetch_tls_fn)(void *ssl_config, void *arg);
 
 /** Options for fo_fetcher_create(). Zero (or NULL) in any field means its default; the ranges
  * are checked by fo_fetch_opts_check(). The time limits here bound the work of a request, they
@@ -148,7 +184,8 @@ typedef struct fo_fetch_opts {
                                 spaced evenly; 0: no limit */
   size_t max_body;         /**< bytes; a larger body fails the URL with FO_ETOOBIG, and no more
                                 than this is ever held; 0: FO_FETCH_MAX_BODY_DEFAULT */
-  const char *ca_file;     /**< PEM bundle of trusted CAs; copied; NULL: libcurl's default */
+  const char *ca_file;     /**< PEM bundle of trusted CAs; copied; NULL: libcurl's default.
+                                Set, it and ca_path are the only CAs (see "TLS" above) */
   const char *ca_path;     /**< directory of hashed CA certificates; copied; NULL: default */
   const char *user_agent;  /**< copied; NULL: "fanout/VERSION" */
   const char *accept_type; /**< when set, a 2xx whose Content-Type does not start with this
@@ -167,12 +204,47 @@ typedef struct fo_fetch_opts {
                                 caller's headers named in fo_fetch_req.forward_headers (never
                                 Authorization, Cookie, Proxy-Authorization), and a body only
                                 with FO_FETCH_BODY_CROSS_HOST (else FO_EREDIRECT) */
+  /* -- credentials */
+  const char *client_cert;      /**< the client certificate's file: PEM (the certificate, then
+                                     any intermediates) or DER, told apart by content; needs
+                                     a key (client_key or client_key_blob); copied. libcurl reads
+                                     it at each new connection */
+  const char *client_key;       /**< its private key's file: RSA or EC, PKCS#1, SEC1 or PKCS#8,
+                                     PEM or DER, encrypted (with key_password) or not; needs a
+                                     certificate; copied */
+  const void *client_cert_blob; /**< the client certificate in memory instead of a file (PEM or
+                                     DER); copied at create */
+  size_t client_cert_blob_len;  /**< its bytes, 1..FO_FETCH_TLS_BLOB_MAX */
+  const void *client_key_blob;  /**< the key in memory instead of a file; copied at create and
+                                     wiped at destroy */
+  size_t client_key_blob_len;   /**< its bytes, 1..FO_FETCH_TLS_BLOB_MAX */
+  const char *key_password;     /**< the password of an encrypted key (PEM with DEK-Info, or
+                                     PKCS#8 with the ciphers the mbedTLS build knows); only with a
+                                     key; copied, wiped at destroy */
+  const void *ca_blob;          /**< trusted CAs in memory (PEM certificates or one DER), in
+                                     place of ca_file (not with it); ca_path still adds; copied */
+  size_t ca_blob_len;           /**< its bytes, 1..FO_FETCH_TLS_BLOB_MAX */
+  const char *crl_file;         /**< a CRL file (PEM or DER) from the issuer of the server's
+                                     certificate (or of a CA above it): a certificate of the
+                                     server's chain it lists fails the item with FO_ETLS; an
+                                     expired CRL fails every item of that issuer; copied */
+  const char *pinned_pubkey;    /**< "sha256//BASE64" pins separated by ';': the server's public
+                                     key (the SHA-256 of its DER SubjectPublicKeyInfo, in
+                                     standard base64, 44 characters) must be one of them, on top
+                                     of verification, else FO_ETLS; fo_fetch_req.pinned_pubkey
+                                     replaces it for one request; copied */
+  fo_fetch_tls_fn tls_hook;     /**< NULL, or called with each new connection's mbedTLS
+                                     configuration (see fo_fetch_tls_fn); libcurl on mbedTLS
+                                     only */
+  void *tls_hook_arg;           /**< its argument */
 } fo_fetch_opts;
 
 /** The outcome for one URL. Filled by fo_fetch_many(); release with fo_fetch_result_free(). */
 typedef struct fo_fetch_result {
   int err;           /**< 0, or why the URL failed: FO_EHTTP (status not 2xx/304; see
-                          status), FO_ETRANSPORT, FO_ETLS, -ETIMEDOUT, FO_ETOOBIG,
+                          status), FO_ETRANSPORT, FO_ETLS (verification, a pin, the client
+                          certificate, key, key_password, CRL or tls_hook; the message names the
+                          field), -ETIMEDOUT, FO_ETOOBIG,
                           FO_ECONTENTTYPE, -EINVAL (URL NULL or malformed), -ENOMEM; the
                           server's faults: FO_EHEADER (headers over FO_FETCH_RESP_LINE_MAX or
                           FO_FETCH_RESP_HEADERS_MAX), FO_EREDIRECT (a redirect refused: see
@@ -320,6 +392,11 @@ typedef struct fo_fetch_req {
                                        (tokens, compared without case) whose lines in headers
                                        may follow a redirect to another origin; NULL: none does
                                        (Authorization, Cookie and Proxy-Authorization never do) */
+  /* -- credentials */
+  const char *pinned_pubkey;      /**< NULL: the fetcher's pins (fo_fetch_opts.pinned_pubkey);
+                                       else the pins of this request in the same form, in place
+                                       of the fetcher's. A connection is reused only by requests
+                                       with the same pins */
 } fo_fetch_req;
 
 /**
@@ -352,6 +429,14 @@ void fo_fetch_global_cleanup(void);
  * @param why NULL, or filled on -EINVAL with the first field refused (fo_opt_error_format()
  *        makes it a sentence): for a string field (an empty string) value is its length, 0, and
  *        the range 1 to LLONG_MAX; for rate, the value cut to an integer (LLONG_MIN for NaN).
+ *        Credentials: client_cert or client_key when its partner is missing (value 0, range 1
+ *        or more: a certificate without a key, or a key without a certificate);
+ *        client_cert_blob, client_key_blob or ca_blob given beside client_cert, client_key or
+ *        ca_file (value its length, range 0 to 0), or NULL with a length; a *_blob_len of 0 with
+ *        its blob or over FO_FETCH_TLS_BLOB_MAX; key_password without a key (value its length,
+ *        range 0 to 0); pinned_pubkey malformed (value the length of its first malformed pin,
+ *        range 52 to 52: "sha256//" and 44 base64 characters of a 32-byte digest). Files are
+ *        not opened here.
  * @return 0, -EINVAL (a field out of its range).
  * Thread-safe.
  */
@@ -360,8 +445,9 @@ int fo_fetch_opts_check(const fo_fetch_opts *opts, fo_opt_error *why);
  * Create a fetcher: its share object, its own pool when opts->pool is NULL, copies of the
  * strings. Easy handles are made on first use and then kept.
  * @param f receives the fetcher; untouched on failure.
- * @return 0, -EINVAL (f NULL, or opts refused by fo_fetch_opts_check()), -ENOMEM, or an
- *         error of fo_tpool_create(). A failed create leaves nothing behind.
+ * @return 0, -EINVAL (f NULL, or opts refused by fo_fetch_opts_check()), -ENOTSUP (tls_hook
+ *         set and libcurl not built on mbedTLS), -ENOMEM, or an error of fo_tpool_create(). A
+ *         failed create leaves nothing behind.
  * Thread-safe once fo_fetch_global_init() has returned.
  */
 int fo_fetcher_create(fo_fetcher **f, const fo_fetch_opts *opts);
@@ -400,7 +486,8 @@ int fo_fetch_many(fo_fetcher *f, const char *const *urls, const char *const *eta
  *        byte but HTAB, no colon, an empty or non-token name, a name the fetcher frames the
  *        request with: Host, Content-Length, Transfer-Encoding, Connection, Upgrade, TE, Expect,
  *        or longer than FO_FETCH_HEADER_MAX), "forward_headers" (a name empty, not a token or
- *        over FO_FETCH_HEADER_MAX), "etag" (empty,
+ *        over FO_FETCH_HEADER_MAX), "pinned_pubkey" (malformed: see fo_fetch_opts; value the
+ *        length of the first malformed pin), "etag" (empty,
  *        CR or LF, over 1024 bytes), "body_from" (unknown, or a body with GET or HEAD), "body"
  *        (NULL with a length), "body_path" (NULL or empty), "body_fd" (negative), "body_read"
  *        (NULL), "output" (empty, a directory path ending in '/', a last component "." or ".."

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include <curl/curl.h>
+#include <mbedtls/ecp.h>
 #include <mbedtls/sha256.h>
 #include <zlib.h>
 
@@ -154,11 +155,31 @@ typedef struct fo__xfer {
   unsigned long retry_after_ms;
 } fo__xfer;
 
+/* The fetcher's credentials (fetch_tls.c): copies of the options, each blob followed by a NUL
+ * byte that is not counted (mbedTLS parses PEM only with it). */
+typedef struct fo__tls {
+  char *client_cert, *client_key, *key_password, *crl_file, *pinned_pubkey;
+  unsigned char *cert_blob, *key_blob, *ca_blob;
+  size_t cert_len, key_len, ca_len;
+  fo_fetch_tls_fn hook;
+  void *hook_arg;
+  int no_default_capath, no_default_cainfo; /* the caller named its CAs: libcurl's go */
+  int mbedtls;   /* libcurl runs on mbedTLS: its SSL context callback gets mbedtls_ssl_config */
+  mbedtls_ecp_group_id curves[24]; /* mbedTLS 2's curves, P-256 first, NONE-ended */
+} fo__tls;
+
 typedef struct fo__handle {
   CURL *curl;
   fo__xfer x;
   uint64_t rng;
   char errbuf[CURL_ERROR_SIZE];
+  /* -- credentials (fetch_tls.c) */
+  const fo__tls *tls;
+  int tls_ok;        /* the credentials were read and checked once on this handle */
+  int tls_hook_rc;   /* what the TLS hook returned for the last connection; 0 none */
+  int tls_req_pins;  /* the pins in force are the request's, not the fetcher's */
+  int tls_pins_n;    /* how many pins are in force */
+  char tls_why[160]; /* why the credentials were refused */
 } fo__handle;
 
 struct fo_fetcher {
@@ -182,6 +203,7 @@ struct fo_fetcher {
   fo__handle **idle; /* a stack of up to `threads` handles with live connections */
   unsigned n_idle;
   unsigned file_mode; /* of finished output files: 0666 & ~umask at create (fo__file_mode) */
+  fo__tls tls;        /* -- credentials */
 };
 
 /* fetch.c */
@@ -293,6 +315,31 @@ int fo__files_commit(fo__sink *s);
 /* Refuse, before anything starts, the items of one call that write one output: each result
  * gets -EINVAL and a message naming both indexes. Returns 0 or -ENOMEM. */
 int fo__files_outputs_check(const fo_fetch_req *reqs, size_t n, fo_fetch_result *results);
+
+/* fetch_tls.c: credentials, from the options check to the message of a failed handshake */
+/* Whether pins is a well-formed "sha256//BASE64[;sha256//BASE64]..." list; on failure *bad gets
+ * the length of the first malformed pin. */
+int fo__tls_pins_ok(const char *pins, size_t *bad);
+/* fo_fetch_opts_check()'s part for the credential fields: 1 accepted, 0 refused (why filled). */
+int fo__tls_opts_ok(const fo_fetch_opts *o, fo_opt_error *why);
+/* Copy the credential options into t: 0, -ENOMEM, -ENOTSUP (a hook, libcurl not on mbedTLS). */
+int fo__tls_copy(fo__tls *t, const fo_fetch_opts *o);
+/* Free the copies, wiping the key and its password first. */
+void fo__tls_free(fo__tls *t);
+/* A new handle's TLS options (client certificate, key, CA blob, CRL, hook): 0, -ENOMEM,
+ * FO_EINTERNAL (libcurl refused one). */
+int fo__tls_handle_setup(const fo__tls *t, fo__handle *h);
+/* Before an item: the credentials read and checked (until they pass once on this handle), then
+ * the item's pins. 0, FO_ETLS (h->tls_why names the field), -ENOMEM, FO_EINTERNAL. */
+int fo__tls_item(fo__handle *h, const fo_fetch_req *req);
+/* The message of an attempt that failed with FO_ETLS (libcurl's rc), naming the field at fault
+ * when one is: 1 written to out, 0 nothing to say (the caller uses libcurl's text). */
+int fo__tls_message(fo__handle *h, CURLcode rc, char *out, size_t cap);
+/* fetch_tls_read.c: read every credential as libcurl will, and check that they fit: 0, or
+ * FO_ETLS with a sentence naming the field in why, -ENOMEM. */
+int fo__tls_read_check(const fo__tls *t, char *why, size_t cap);
+/* Whether a blob is PEM text (which mbedTLS parses only with its NUL counted) rather than DER. */
+int fo__tls_is_pem(const unsigned char *b, size_t n);
 
 /* fetch_header.c */
 /* fo__header_line()'s events besides 0 (an ordinary line) */

@@ -90,6 +90,9 @@ int fo_fetch_req_check(const fo_fetch_req *r, fo_opt_error *why) {
     return refuse("sha256", (long long)strlen(r->sha256), why);
   if (!fo__forward_names_ok(r->forward_headers))
     return refuse("forward_headers", 0, why);
+  size_t bad;
+  if (r->pinned_pubkey != NULL && !fo__tls_pins_ok(r->pinned_pubkey, &bad))
+    return refuse("pinned_pubkey", (long long)bad, why);
   if ((r->flags & ~(FO_FETCH_RETRY_UNSAFE | FO_FETCH_RESUME | FO_FETCH_BODY_CROSS_HOST)) != 0 ||
       ((r->flags & FO_FETCH_RESUME) != 0 && r->output == NULL))
     return refuse("flags", (long long)r->flags, why);
@@ -278,7 +281,10 @@ int fo__request_apply(fo_fetcher *f, fo__handle *h, const fo_fetch_req *r, const
     *what = why.field;
     return -EINVAL;
   }
-  int rc = body_open(b, r);
+  int rc = fo__tls_item(h, r); /* before the body and the sink: nothing to undo */
+  if (rc != 0)
+    return rc;
+  rc = body_open(b, r);
   if (rc != 0)
     return rc;
   if ((rc = fo__request_hop(h, r, r->url, 0)) != 0)

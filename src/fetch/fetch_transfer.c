@@ -340,6 +340,8 @@ static int attempt(fo_fetcher *f, fo__handle *h, const fo_fetch_req *req, fo_fet
     sink_message(r, &x->sink, err);
   } else if (err == FO_ETOOBIG) {
     fo__msgf(r, 0, "body larger than the cap of %zu bytes", x->sink.cap);
+  } else if (err == FO_ETLS && fo__tls_message(h, rc, h->tls_why, sizeof h->tls_why)) {
+    fo__msgf(r, 0, "%s", h->tls_why);
   } else if (err != 0) {
     fo__msgf(r, 0, "%s%s%s", curl_easy_strerror(rc), h->errbuf[0] ? ": " : "", h->errbuf);
   } else {
@@ -429,6 +431,8 @@ static void fetch_item(fo_fetcher *f, fo__handle *h, const fo_fetch_req *req,
       }
   } else if (err == FO_EBODY) {
     fail_result(r, err, x->body.why);
+  } else if (err == FO_ETLS) {
+    fail_result(r, err, h->tls_why);
   } else if (err != 0) {
     fail_result(r, err, err == -ENOMEM ? "out of memory for the request" : "request refused");
   }

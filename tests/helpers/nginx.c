@@ -101,8 +101,84 @@ static void make_certs(test_nginx *e) {
   snprintf(e->capath, sizeof e->capath, "%s/capath", e->dir);
 }
 
+/* The client side: certificates, keys in every form the fetcher reads, CRLs (openssl ca keeps
+ * its list of revoked certificates in an index file: one per CRL). */
+static void make_client_certs(test_nginx *e) {
+  const char *d = e->dir;
+  const char *ec = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+  char path[256];
+  snprintf(path, sizeof path, "%s/cli.cnf", d);
+  test_write_file(path, "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n"
+                        "extendedKeyUsage=clientAuth\n");
+  static const struct {
+    const char *name, *cn, *ca, *key;
+  } certs[] = {{"client", "device-1", "ca", NULL},
+               {"revoked", "device-revoked", "ca", NULL},
+               {"stranger", "device-stranger", "other", NULL},
+               {"rsa", "device-rsa", "ca", "-newkey rsa:2048 -nodes"}};
+  for (size_t i = 0; i < sizeof certs / sizeof certs[0]; i++)
+    test_run("cd %s && openssl req %s -keyout %s.key -out %s.csr -subj /CN=%s >/dev/null 2>&1 && "
+             "openssl x509 -req -in %s.csr -CA %s.pem -CAkey %s.key -CAcreateserial -out %s.pem "
+             "-days 2 -extfile cli.cnf >/dev/null 2>&1",
+             d, certs[i].key ? certs[i].key : ec, certs[i].name, certs[i].name, certs[i].cn,
+             certs[i].name, certs[i].ca, certs[i].ca, certs[i].name);
+  test_run("cd %s && openssl x509 -in client.pem -outform DER -out client.der && "
+           "openssl pkey -in client.key -outform DER -out client-key.der && "
+           "openssl pkey -in client.key -traditional -aes256 -passout pass:%s "
+           "-out client-enc.key && "
+           "openssl pkcs8 -topk8 -in client.key -v2 des3 -passout pass:%s -out client-p8.key",
+           d, NGINX_KEY_PASSWORD, NGINX_KEY_PASSWORD);
+  static const struct {
+    const char *crl, *revoke;
+  } crls[] = {{"crl-client", "revoked.pem"}, {"crl-srv", "srv.pem"}, {"crl-empty", NULL}};
+  for (size_t i = 0; i < sizeof crls / sizeof crls[0]; i++) {
+    const char *c = crls[i].crl;
+    char cnf[512];
+    snprintf(path, sizeof path, "%s/%s.cnf", d, c);
+    snprintf(cnf, sizeof cnf,
+             "[ca]\ndefault_ca=d\n[d]\ndatabase=%s/%s.idx\ndefault_md=sha256\n"
+             "default_crl_days=2\n",
+             d, c);
+    test_write_file(path, cnf);
+    test_run("cd %s && : >%s.idx", d, c);
+    if (crls[i].revoke != NULL)
+      test_run("cd %s && openssl ca -config %s.cnf -keyfile ca.key -cert ca.pem -revoke %s "
+               ">/dev/null 2>&1",
+               d, c, crls[i].revoke);
+    test_run("cd %s && openssl ca -config %s.cnf -keyfile ca.key -cert ca.pem -gencrl -out %s.pem "
+             ">/dev/null 2>&1",
+             d, c, c);
+  }
+  test_run("cd %s && openssl x509 -in srv.pem -pubkey -noout | openssl pkey -pubin -outform DER | "
+           "openssl dgst -sha256 -binary | openssl base64 -A | sed 's,^,sha256//,' >srv.pin",
+           d);
+}
+
+/* The server that asks for a client certificate, or "" without nginx_up_mtls(). */
+static void mtls_server(const test_nginx *e, char *out, size_t cap) {
+  const char *d = e->dir;
+  if (e->mtls_port == 0) {
+    out[0] = '\0';
+    return;
+  }
+  snprintf(out, cap,
+           "  server {\n"
+           "    listen 127.0.0.1:%d ssl;\n"
+           "    server_name localhost;\n"
+           "    ssl_certificate %s/srv.pem; ssl_certificate_key %s/srv.key;\n"
+           "    ssl_verify_client on; ssl_client_certificate %s/ca.pem;\n"
+           "    ssl_crl %s/crl-client.pem;\n"
+           "    root %s/html;\n"
+           "    location = /whoami { default_type text/plain; "
+           "return 200 \"dn=$ssl_client_s_dn verify=$ssl_client_verify curve=$ssl_curve\\n\"; "
+           "}\n"
+           "  }\n",
+           e->mtls_port, d, d, d, d, d);
+}
+
 static void write_conf(const test_nginx *e) {
-  char conf[8192], path[128];
+  char conf[10240], path[128], mtls[1024];
+  mtls_server(e, mtls, sizeof mtls);
   const char *d = e->dir;
   snprintf(
       conf, sizeof conf,
@@ -137,19 +213,22 @@ static void write_conf(const test_nginx *e) {
       "    location = /loop { return 302 /loop; }\n"
       "    location = /fail { return 503; }\n"
       "  }\n"
+      "%s"
       "}\n",
       d, d, geteuid() == 0 ? "user root root;\n" : "", d, d, d, d, d, d, e->port, e->http_port, d,
-      d, d, e->http_port, e->http_port);
+      d, d, e->http_port, e->http_port, mtls);
   snprintf(path, sizeof path, "%s/nginx.conf", d);
   test_write_file(path, conf);
 }
 
-static void start(test_nginx *e, const char *bin) {
+static void start(test_nginx *e, const char *bin, int mtls) {
   char path[128];
   for (int tries = 0; tries < 5; tries++) {
     e->port = free_port();
     e->http_port = free_port();
-    if (e->http_port == e->port)
+    e->mtls_port = mtls ? free_port() : 0;
+    if (e->http_port == e->port ||
+        (mtls && (e->mtls_port == e->port || e->mtls_port == e->http_port)))
       continue;
     write_conf(e);
     snprintf(path, sizeof path, "%s/tmp", e->dir);
@@ -167,7 +246,7 @@ static void start(test_nginx *e, const char *bin) {
     }
     e->pid = pid;
     for (int i = 0; i < 100; i++) {
-      if (port_open(e->port) && port_open(e->http_port))
+      if (port_open(e->port) && port_open(e->http_port) && (!mtls || port_open(e->mtls_port)))
         return;
       if (waitpid(pid, NULL, WNOHANG) == pid)
         break; /* it exited: a port was taken meanwhile, or the config is wrong */
@@ -189,8 +268,8 @@ static void start(test_nginx *e, const char *bin) {
   ck_abort_msg("nginx did not start: %s", log);
 }
 
-int nginx_up(test_nginx *e, const char *who, void (*before)(const char *html, void *arg),
-             void *arg) {
+static int up(test_nginx *e, const char *who, void (*before)(const char *html, void *arg),
+              void *arg, int mtls) {
   const char *bin = nginx_bin();
   if (bin == NULL || !have_openssl()) {
     /* CI installs both and sets FO_REQUIRE_NGINX, so there a missing server fails the test */
@@ -205,13 +284,29 @@ int nginx_up(test_nginx *e, const char *who, void (*before)(const char *html, vo
   snprintf(e->dir, sizeof e->dir, "/tmp/fo-nginx-XXXXXX");
   ck_assert_ptr_nonnull(mkdtemp(e->dir));
   make_certs(e);
+  if (mtls)
+    make_client_certs(e);
   char html[128];
   snprintf(html, sizeof html, "%s/html", e->dir);
   test_run("mkdir -p %s/dav %s/slow %s/gz", html, html, html);
   if (before != NULL)
     before(html, arg);
-  start(e, bin);
+  start(e, bin, mtls);
   return 1;
+}
+
+int nginx_up(test_nginx *e, const char *who, void (*before)(const char *html, void *arg),
+             void *arg) {
+  return up(e, who, before, arg, 0);
+}
+
+int nginx_up_mtls(test_nginx *e, const char *who, void (*before)(const char *html, void *arg),
+                  void *arg) {
+  return up(e, who, before, arg, 1);
+}
+
+void nginx_file(const test_nginx *e, const char *name, char *buf, size_t cap) {
+  snprintf(buf, cap, "%s/%s", e->dir, name);
 }
 
 void nginx_down(test_nginx *e) {

@@ -12,7 +12,24 @@
  *                (another host); /to-http: 302 to http://localhost:HTTP/echo; /loop: 302 to itself
  *   /fail        503 for any method
  * The access log (DIR/access.log) has one line per request:
- *   $connection $connection_requests $status $request_uri $bytes_sent $request_method */
+ *   $connection $connection_requests $status $request_uri $bytes_sent $request_method
+ *
+ * nginx_up_mtls() adds a third port, mtls_port (HTTPS), whose server asks every client for a
+ * certificate from the test CA (ssl_verify_client on) and refuses those DIR/crl-client.pem
+ * revokes with a 400: /whoami answers "dn=SUBJECT verify=SUCCESS curve=GROUP" (the key exchange's
+ * curve), any other path serves html/.
+ * The files it makes in DIR, with the openssl command:
+ *   client.pem client.key        EC client certificate (CN=device-1) and key, PEM
+ *   client.der client-key.der    the same in DER
+ *   client-enc.key               the key encrypted (PEM, AES-256-CBC), password in PASSWORD
+ *   client-p8.key                the key encrypted as PKCS#8 (PBES2, 3DES), same password
+ *   revoked.pem revoked.key      a client (CN=device-revoked) that crl-client.pem revokes
+ *   stranger.pem stranger.key    a client certificate of the other CA (other.pem)
+ *   rsa.pem rsa.key              an RSA-2048 client (CN=device-rsa), for signing outside mbedTLS
+ *   crl-client.pem               the test CA's CRL that revokes revoked.pem (nginx's)
+ *   crl-srv.pem                  the test CA's CRL that revokes srv.pem, the server's certificate
+ *   crl-empty.pem                the test CA's CRL that revokes nothing
+ *   srv.pin                      "sha256//BASE64" of the server's public key */
 #ifndef FO_TESTS_NGINX_H
 #define FO_TESTS_NGINX_H
 
@@ -24,8 +41,12 @@ typedef struct {
   char ca[128], other_ca[128], capath[128];
   int port;      /* HTTPS */
   int http_port; /* plain HTTP */
+  int mtls_port; /* HTTPS asking for a client certificate (nginx_up_mtls), else 0 */
   pid_t pid;
 } test_nginx;
+
+/* The password of client-enc.key and client-p8.key. */
+#define NGINX_KEY_PASSWORD "fanout-pw"
 
 /* The nginx binary ($FO_NGINX, or a usual place), or NULL. */
 const char *nginx_bin(void);
@@ -35,7 +56,12 @@ const char *nginx_bin(void);
  * files there. */
 int nginx_up(test_nginx *e, const char *who, void (*before)(const char *html, void *arg),
              void *arg);
+/* nginx_up() with the client certificates above and the server on mtls_port. */
+int nginx_up_mtls(test_nginx *e, const char *who, void (*before)(const char *html, void *arg),
+                  void *arg);
 void nginx_down(test_nginx *e);
+/* DIR/name in buf. */
+void nginx_file(const test_nginx *e, const char *name, char *buf, size_t cap);
 /* Requests and distinct connections in the access log so far, waiting (bounded) until at least
  * min_reqs lines are there: nginx logs a request after answering it. */
 void nginx_log_counts(const test_nginx *e, int min_reqs, int *conns, int *reqs);
