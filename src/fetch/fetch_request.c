@@ -90,9 +90,13 @@ int fo_fetch_req_check(const fo_fetch_req *r, fo_opt_error *why) {
     return refuse("sha256", (long long)strlen(r->sha256), why);
   if (!fo__forward_names_ok(r->forward_headers))
     return refuse("forward_headers", 0, why);
-  if ((r->flags & ~(FO_FETCH_RETRY_UNSAFE | FO_FETCH_RESUME | FO_FETCH_BODY_CROSS_HOST)) != 0 ||
-      ((r->flags & FO_FETCH_RESUME) != 0 && r->output == NULL))
+  unsigned known = FO_FETCH_RETRY_UNSAFE | FO_FETCH_RESUME | FO_FETCH_BODY_CROSS_HOST |
+                   FO_FETCH_SKIP_EXISTING;
+  if ((r->flags & ~known) != 0 || ((r->flags & FO_FETCH_RESUME) != 0 && r->output == NULL) ||
+      ((r->flags & FO_FETCH_SKIP_EXISTING) != 0 && (r->output == NULL || r->sha256 == NULL)))
     return refuse("flags", (long long)r->flags, why);
+  if (r->accept_type != NULL && r->accept_type[0] == '\0')
+    return refuse("accept_type", 0, why);
   return 0;
 }
 
