@@ -195,6 +195,8 @@ typedef struct fo_fetch_opts {
                                 HTTPS_PROXY/https_proxy, ALL_PROXY/all_proxy and
                                 NO_PROXY/no_proxy apply as libcurl reads them (any proxy
                                 scheme libcurl knows); noproxy, when set, replaces no_proxy.
+                                libcurl reads them on the workers at each request: the
+                                program must not change its environment while a fetch runs.
                                 0 (the default): the environment is ignored, so a variable a
                                 shell, a sudo or a CGI left behind never moves a root program's
                                 downloads through a proxy the caller did not name */
