@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -69,8 +70,9 @@ static void write_conf(const test_proxy *p, test_proxy_kind kind, const char *us
              "MaxClients 64\nAllow 127.0.0.1\n%s",
              p->port, p->log, auth);
   } else {
-    /* as root, danted insists on users to switch to; as anyone else it stays who it is */
-    const char *users = geteuid() == 0 ? "user.privileged: root\nuser.unprivileged: nobody\n" : "";
+    /* as root, danted insists on users to switch to; it stays root here (it warns), because a
+     * change of user would clear the parent-death signal that stops it with a failed test */
+    const char *users = geteuid() == 0 ? "user.privileged: root\nuser.unprivileged: root\n" : "";
     snprintf(text, sizeof text,
              "logoutput: %s\ninternal: 127.0.0.1 port = %d\nexternal: 127.0.0.2\n"
              "clientmethod: none\nsocksmethod: none\n%s"
@@ -100,8 +102,6 @@ int proxy_up(test_proxy *p, const char *who, test_proxy_kind kind, const char *u
   memset(p, 0, sizeof *p);
   snprintf(p->dir, sizeof p->dir, "/tmp/fo-proxy-XXXXXX");
   ck_assert_ptr_nonnull(mkdtemp(p->dir));
-  /* danted drops to nobody after it opened its log: the directory must let it in */
-  test_run("chmod 755 %s", p->dir);
   snprintf(p->log, sizeof p->log, "%s/proxy.log", p->dir);
   char conf[128], out[128];
   snprintf(out, sizeof out, "%s/stderr.txt", p->dir);
@@ -112,6 +112,9 @@ int proxy_up(test_proxy *p, const char *who, test_proxy_kind kind, const char *u
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
       setpgid(0, 0); /* danted forks helpers: proxy_down() stops the whole group */
+      /* a test that fails never reaches proxy_down(): the proxy goes with the test process
+       * (SIGTERM, so danted's mother takes its helpers down with it) */
+      prctl(PR_SET_PDEATHSIG, SIGTERM);
       int fd = open(out, O_WRONLY | O_CREAT | O_APPEND, 0600);
       if (fd >= 0) {
         dup2(fd, 1);
