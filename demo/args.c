@@ -34,7 +34,8 @@ static const char *demo_next_flag(demo_args *a, int *status) {
   if (a->next >= a->argc)
     return NULL;
   const char *arg = a->argv[a->next++];
-  if (strncmp(arg, "--", 2) != 0 && strcmp(arg, "-h") != 0) {
+  /* long flags, and single-letter ones ("-h", "-4") looked up like them */
+  if (strncmp(arg, "--", 2) != 0 && !(arg[0] == '-' && arg[1] != '\0' && arg[2] == '\0')) {
     fprintf(stderr, "fanout-demo %s: unexpected argument '%s' (see fanout-demo %s --help)\n",
             a->cmd, arg, a->cmd);
     *status = DEMO_USAGE;

@@ -22,7 +22,10 @@ static const char help[] =
     "         [--resume] [--max-redirs N] [--max-bytes N] [--no-compressed]\n"
     "         [--timeout S] [--retries N]\n"
     "         [--cert F --key F [--key-password-file F]] [--cacert F]\n"
-    "         [--pinnedpubkey 'sha256//B64[;sha256//B64]...'] [--crlfile F] URL...\n"
+    "         [--pinnedpubkey 'sha256//B64[;sha256//B64]...'] [--crlfile F]\n"
+    "         [--proxy URL] [--noproxy LIST]\n"
+    "         [--interface NAME|ADDRESS] [-4 | -6] [--limit-rate BYTES[k|M|G]]\n"
+    "         [--skip-existing] URL...\n"
     "\n"
     "Send one request per URL, all at once, and keep each answer's body.\n"
     "\n"
@@ -49,6 +52,18 @@ static const char help[] =
     "  --pinnedpubkey P   the server's public key must be one of the pins P\n"
     "                     (sha256//BASE64 of its SubjectPublicKeyInfo; ';')\n"
     "  --crlfile F        fail a server whose certificate the CRL F revokes\n"
+    "  --proxy URL        go through this proxy: http://, https:// or\n"
+    "                     socks5h://HOST[:PORT] (USER:PASSWORD@ if it asks);\n"
+    "                     proxy variables of the environment are ignored\n"
+    "  --noproxy LIST     hosts reached without the proxy (comma-separated\n"
+    "                     names, addresses, CIDR ranges, or *)\n"
+    "  --interface I      connect from interface or local address I\n"
+    "                     (if!NAME, host!ADDRESS, or either)\n"
+    "  -4, -6             IPv4 or IPv6 addresses only\n"
+    "  --limit-rate R     receive at most R bytes per second, all URLs\n"
+    "                     together (k, M, G: 1024, 1024^2, 1024^3)\n"
+    "  --skip-existing    with --sha256: no request when the output file\n"
+    "                     already holds that digest\n"
     "\n"
     "Without --output or --output-dir the bodies go to stdout, in URL order,\n"
     "each as soon as the URLs before it are done; with --sha256, only once\n"
@@ -66,6 +81,10 @@ typedef struct {
   int resume, no_compressed;
   const char *cert, *key, *key_password_file, *cacert, *pins, *crlfile;
   char key_password[1024]; /* the first line of --key-password-file; wiped after the run */
+  /* network policy */
+  const char *proxy, *noproxy, *interface;
+  int ipv4, ipv6, skip_existing;
+  unsigned long long limit_rate;
   const char **urls;
   size_t n_urls;
 } get_opts;
@@ -194,6 +213,29 @@ static int add_header(const char *cmd, const char *flag, const char *value, void
   return DEMO_OK;
 }
 
+/* --limit-rate: bytes per second, with curl's suffixes (k, M, G: powers of 1024). */
+static int set_limit_rate(const char *cmd, const char *flag, const char *value, void *ctx) {
+  get_opts *o = ctx;
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(value, &end, 10);
+  unsigned shift = 0;
+  if (end != value && (*end == 'k' || *end == 'K'))
+    shift = 10, end++;
+  else if (end != value && (*end == 'm' || *end == 'M'))
+    shift = 20, end++;
+  else if (end != value && (*end == 'g' || *end == 'G'))
+    shift = 30, end++;
+  if (value[0] < '0' || value[0] > '9' || *end != '\0' || errno != 0 || v == 0 ||
+      v > (FO_FETCH_SPEED_MAX >> shift)) {
+    fprintf(stderr, "fanout-demo %s: %s '%s': expected bytes per second, 1 to 1T, with k, M or "
+                    "G for 1024, 1024^2, 1024^3\n", cmd, flag, value);
+    return DEMO_USAGE;
+  }
+  o->limit_rate = v << shift;
+  return DEMO_OK;
+}
+
 static int parse(int argc, char **argv, get_opts *o) {
   const demo_flag table[] = {
       {"--resume", DEMO_SET, &o->resume, .set = 1},
@@ -214,7 +256,15 @@ static int parse(int argc, char **argv, get_opts *o) {
       {"--key-password-file", DEMO_TEXT, &o->key_password_file},
       {"--cacert", DEMO_TEXT, &o->cacert},
       {"--pinnedpubkey", DEMO_TEXT, &o->pins},
-      {"--crlfile", DEMO_TEXT, &o->crlfile}};
+      {"--crlfile", DEMO_TEXT, &o->crlfile},
+      /* network policy */
+      {"--proxy", DEMO_TEXT, &o->proxy},
+      {"--noproxy", DEMO_TEXT, &o->noproxy},
+      {"--interface", DEMO_TEXT, &o->interface},
+      {"-4", DEMO_SET, &o->ipv4, .set = 1},
+      {"-6", DEMO_SET, &o->ipv6, .set = 1},
+      {"--limit-rate", DEMO_CALL, NULL, .call = set_limit_rate},
+      {"--skip-existing", DEMO_SET, &o->skip_existing, .set = 1}};
   const demo_cli cli = {help, table, sizeof table / sizeof table[0], add_url, o};
   int status = demo_parse(argc, argv, &cli);
   if (status != DEMO_OK)
@@ -227,7 +277,10 @@ static int parse(int argc, char **argv, get_opts *o) {
                     : o->cert && !o->key                  ? "--cert needs --key"
                     : o->key && !o->cert                  ? "--key needs --cert"
                     : o->key_password_file && !o->key     ? "--key-password-file needs --key"
-                                                          : NULL;
+                    : o->ipv4 && o->ipv6                  ? "-4 and -6 exclude each other"
+                    : o->skip_existing && (!o->sha256 || (!o->output && !o->output_dir))
+                        ? "--skip-existing needs --sha256 and --output or --output-dir"
+                        : NULL;
   if (why != NULL) {
     fprintf(stderr, "fanout-demo get: %s (see fanout-demo get --help)\n", why);
     return DEMO_USAGE;
@@ -258,7 +311,20 @@ static char *name_in(const char *dir, const char *url) {
 
 /* Map a field the library refused to the flag that set it. */
 static int refused(const char *field, const fo_opt_error *why) {
-  static const char *const flags[][2] = {{"threads", "--threads"},
+  /* forms, not ranges; the proxy's URL may hold a password: not repeated */
+  if (strcmp(field, "proxy") == 0) {
+    fputs("fanout-demo get: --proxy: expected http://, https:// or socks5h:// and a host\n",
+          stderr);
+    return DEMO_USAGE;
+  }
+  if (strcmp(field, "interface") == 0) {
+    fputs("fanout-demo get: --interface: expected NAME, if!NAME (at most 15 bytes), ADDRESS or "
+          "host!ADDRESS\n", stderr);
+    return DEMO_USAGE;
+  }
+  static const char *const flags[][2] = {{"noproxy", "--noproxy"},
+                                         {"max_recv_speed_total", "--limit-rate"},
+                                         {"threads", "--threads"},
                                          {"retries", "--retries"},
                                          {"timeout_ms", "--timeout"},
                                          {"connect_timeout_ms", "--timeout"},
@@ -323,7 +389,12 @@ static int run(const get_opts *o) {
                       .key_password = o->key_password_file ? o->key_password : NULL,
                       .ca_file = o->cacert,
                       .crl_file = o->crlfile,
-                      .pinned_pubkey = o->pins};
+                      .pinned_pubkey = o->pins,
+                      .proxy = o->proxy,
+                      .noproxy = o->noproxy,
+                      .interface = o->interface,
+                      .ip_version = o->ipv4 ? 4 : o->ipv6 ? 6 : 0,
+                      .max_recv_speed_total = o->limit_rate};
   if (o->timeout_s > 0) {
     fo.timeout_ms = (long)(o->timeout_s * 1000.0 + 0.5);
     fo.timeout_ms = fo.timeout_ms < 1 ? 1 : fo.timeout_ms;
@@ -363,7 +434,8 @@ static int run(const get_opts *o) {
                         .headers = o->n_headers ? o->headers : NULL,
                         .sha256 = o->sha256,
                         .max_bytes = (size_t)o->max_bytes,
-                        .flags = o->resume ? FO_FETCH_RESUME : 0};
+                        .flags = (o->resume ? FO_FETCH_RESUME : 0) |
+                                 (o->skip_existing ? FO_FETCH_SKIP_EXISTING : 0)};
     if (o->data_file) {
       r->body_from = FO_FETCH_BODY_FILE;
       r->body_path = o->data_file;
@@ -420,6 +492,11 @@ static int run(const get_opts *o) {
         continue;
       }
       bytes += res[i].bytes;
+      if (res[i].skipped) {
+        fputs("skipped: ", stderr);
+        demo_put_url(stderr, o->urls[i]);
+        fputs(": the output already holds the verified body\n", stderr);
+      }
     }
     if (fflush(stdout) != 0 || order.werr != 0) {
       fprintf(stderr, "fanout-demo get: writing stdout: %s\n",

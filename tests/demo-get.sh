@@ -4,7 +4,10 @@
 # to a file and to a directory compared byte for byte with what the server holds, gzip on the
 # wire (nginx's $bytes_sent) unless --no-compressed, a wrong digest, a 404 among good URLs, a
 # missing body file, a missing directory and a cap (exit 1, one 'error: URL:' line each, the
-# others complete, no file under a failed name), usage errors (exit 2), --help within 80 columns.
+# others complete, no file under a failed name), the network flags (--limit-rate timed,
+# --skip-existing against the mirror's request count, --proxy through tinyproxy and its log, -4
+# and -6 against an IPv4-only nginx, an unknown --interface), usage errors (exit 2), --help
+# within 80 columns.
 # DEMO, MIRROR and FO_NGINX name the binaries.
 set -u
 nginx=${FO_NGINX:-/usr/sbin/nginx}
@@ -144,10 +147,79 @@ $T "$demo" get --resume --output "$tmp/out/img.bin" "$blob&cut=700000&n=1" 2>"$t
 cmp -s "$tmp/out/img.bin" "$tmp/ref.bin" || bad "the resumed file differs"
 [ -e "$tmp/out/.img.bin.part" ] && bad "the partial file stayed"
 
+# ---------------------------------------------------------------- network policy
+mport=$(cat "$tmp/mirror.port")
+mstat() { # KEY: a number from the mirror's /stats
+  curl -s "http://127.0.0.1:$mport/stats" 2>/dev/null | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"
+}
+# --limit-rate: 2 MiB at 1M takes 2 s (within 10 %; the bench measures closer), on the wire
+t0=$(date +%s.%N)
+$T "$demo" get --limit-rate 1M --output "$tmp/out/rate.bin" "http://127.0.0.1:$mport/blob?size=2097152" \
+  2>"$tmp/err" || bad "--limit-rate: $(cat "$tmp/err")"
+t1=$(date +%s.%N)
+awk -v a="$t0" -v b="$t1" 'BEGIN { t = b - a; exit !(t > 1.8 && t < 2.3) }' ||
+  bad "--limit-rate 1M: 2 MiB in $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }') s"
+# --skip-existing: the second run asks the server nothing
+bsha=$(sha256sum "$tmp/ref.bin" | cut -c1-64)
+curl -s "http://127.0.0.1:$mport/stats/reset" >/dev/null
+for run in 1 2; do
+  $T "$demo" get --skip-existing --sha256 "$bsha" --output "$tmp/out/skip.bin" "$blob" 2>"$tmp/err" ||
+    bad "--skip-existing run $run: $(cat "$tmp/err")"
+done
+[ "$(mstat requests)" = 1 ] || bad "--skip-existing: $(mstat requests) requests for two runs"
+grep -q "^skipped: http://127.0.0.1:$mport/blob?\*\*\*: " "$tmp/err" || bad "--skip-existing: no 'skipped:' line: $(cat "$tmp/err")"
+cmp -s "$tmp/out/skip.bin" "$tmp/ref.bin" || bad "--skip-existing: the file differs"
+# --proxy through tinyproxy on loopback: its log shows the request
+if command -v tinyproxy >/dev/null 2>&1; then
+  pport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  printf 'Port %s\nListen 127.0.0.1\nTimeout 30\nLogFile "%s"\nLogLevel Connect\nAllow 127.0.0.1\n' \
+    "$pport" "$tmp/tinyproxy.log" >"$tmp/tinyproxy.conf"
+  tinyproxy -d -c "$tmp/tinyproxy.conf" >/dev/null 2>&1 &
+  pids="$pids $!"
+  i=0
+  until curl -s -o /dev/null "http://127.0.0.1:$pport/" 2>/dev/null; do
+    i=$((i + 1)); [ $i -le 50 ] || { bad "tinyproxy did not start"; break; }
+    sleep 0.1
+  done
+  out=$(http_proxy= $T "$demo" get --proxy "http://127.0.0.1:$pport" "$web/echo" 2>"$tmp/err") ||
+    bad "--proxy: $(cat "$tmp/err")"
+  [ "$out" = "x= m=GET" ] || bad "--proxy: '$out'"
+  grep -q "GET $web/echo" "$tmp/tinyproxy.log" || bad "--proxy: tinyproxy did not carry it"
+  # the environment's proxy is not used (the request goes straight to nginx)
+  n=$(grep -c "GET $web/" "$tmp/tinyproxy.log")
+  http_proxy="http://127.0.0.1:$pport" $T "$demo" get "$web/echo" >/dev/null 2>"$tmp/err" ||
+    bad "with http_proxy set: $(cat "$tmp/err")"
+  [ "$(grep -c "GET $web/" "$tmp/tinyproxy.log")" = "$n" ] || bad "http_proxy of the environment was used"
+  # --noproxy: straight to the server
+  $T "$demo" get --proxy "http://127.0.0.1:$pport" --noproxy localhost "$web/echo" >/dev/null 2>"$tmp/err" ||
+    bad "--noproxy: $(cat "$tmp/err")"
+  [ "$(grep -c "GET $web/" "$tmp/tinyproxy.log")" = "$n" ] || bad "--noproxy: the proxy carried it"
+elif [ "${FO_REQUIRE_PROXY:-}" = 1 ]; then
+  bad "no tinyproxy and FO_REQUIRE_PROXY=1"
+else
+  echo "SKIP (--proxy part): tinyproxy not found (install tinyproxy)"
+fi
+# -4 / -6: localhost is 127.0.0.1 and ::1 to libcurl; nginx listens on 127.0.0.1 only
+out=$($T "$demo" get -4 "$web/echo" 2>"$tmp/err") && [ "$out" = "x= m=GET" ] || bad "-4: '$out' $(cat "$tmp/err")"
+if python3 -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind(("::1",0))' 2>/dev/null; then
+  $T "$demo" get -6 "$web/echo" >/dev/null 2>"$tmp/err"
+  [ $? -eq 1 ] && grep -q "^error: $web/echo: " "$tmp/err" || bad "-6 to an IPv4-only server: $(cat "$tmp/err")"
+else
+  echo "SKIP (-6 part): no IPv6 loopback here"
+fi
+# --interface: an unknown one fails the URL, naming it
+$T "$demo" get --interface 'if!fo-nosuch0' "$web/echo" >/dev/null 2>"$tmp/err"
+[ $? -eq 1 ] && grep -q "interface 'if!fo-nosuch0'" "$tmp/err" || bad "unknown --interface: $(cat "$tmp/err")"
+out=$($T "$demo" get --interface 127.0.0.2 "$web/echo" 2>"$tmp/err") && [ "$out" = "x= m=GET" ] ||
+  bad "--interface 127.0.0.2: '$out' $(cat "$tmp/err")"
+
 # ---------------------------------------------------------------- usage
 for args in "" "--output a http://x/a http://x/b" "--sha256 abc http://x/" "--resume http://x/" \
   "--header bad http://x/" "--method FETCH http://x/" "--frobnicate http://x/" \
-  "--threads 0 http://x/" "--output a --output-dir b http://x/"; do
+  "--threads 0 http://x/" "--output a --output-dir b http://x/" "-4 -6 http://x/" \
+  "--proxy ftp://p:1 http://x/" "--proxy 127.0.0.1:3128 http://x/" "--interface if! http://x/" \
+  "--limit-rate 0 http://x/" "--limit-rate 5X http://x/" "--skip-existing --output a http://x/" \
+  "-5 http://x/"; do
   # shellcheck disable=SC2086
   $T "$demo" get $args >/dev/null 2>"$tmp/err"
   [ $? -eq 2 ] || bad "get $args: not exit 2"

@@ -32,6 +32,8 @@ void fetch_redirect_cases(Suite *s);
 void fetch_resume_cases(Suite *s);
 /* tests/check_fetch_files.c: the files beside an output against a second user, in fetch_sink */
 void fetch_files_cases(Suite *s);
+/* tests/check_fetch_net.c: proxies, the local end, IP version, byte rates, per-request options */
+Suite *fetch_net_suite(void);
 Suite *json_suite(void);
 /* tests/check_json_error.c: error positions of the JSON and satellite layers, in the json suite */
 void json_error_cases(Suite *s);

@@ -17,6 +17,11 @@
  * so caps, files, digests and progress count decoded bytes and a small body that inflates
  * without end stops at the cap.
  *
+ * Network policy. By default requests go straight to the server, whatever proxy variables the
+ * environment holds (fo_fetch_opts.proxy_env turns them on), from the address and interface the
+ * system picks, over IPv4 or IPv6, at full speed; proxy, noproxy, interface, ip_version,
+ * max_recv_speed and max_recv_speed_total change that per fetcher.
+ *
  * TLS. Peers and host names are always verified; there is no option to turn verification off.
  * The CAs are libcurl's default bundle and directory unless ca_file, ca_blob or ca_path is set;
  * then they are the only ones trusted (a libcurl built with a default directory would otherwise
@@ -106,6 +111,12 @@ extern "C" {
 /** The fastest rate limit accepted, in requests per second. */
 #ifndef FO_FETCH_RATE_MAX
 #define FO_FETCH_RATE_MAX 1e6
+#endif
+
+/** The fastest byte rate the options accept (max_recv_speed, max_recv_speed_total), in bytes
+ * per second (1 TiB/s): above it the value is a unit mistake. */
+#ifndef FO_FETCH_SPEED_MAX
+#define FO_FETCH_SPEED_MAX (1ull << 40)
 #endif
 
 /** The most redirects the options accept (max_redirs). */
@@ -237,6 +248,48 @@ typedef struct fo_fetch_opts {
                                      configuration (see fo_fetch_tls_fn); libcurl on mbedTLS
                                      only */
   void *tls_hook_arg;           /**< its argument */
+  /* -- network policy */
+  const char *proxy;       /**< the proxy every request goes through: "http://", "https://" or
+                                "socks5h://" HOST[:PORT] (default port 1080 for socks5h, else
+                                80 or 443), with "USER:PASSWORD@" before HOST if the proxy asks
+                                (%-encoded); a socks5h proxy resolves host names itself, so
+                                the device's resolver sees none. Any other scheme, or none, is
+                                refused ("proxy"). An https proxy is verified like a server
+                                (ca_file, ca_path). copied; NULL: no proxy (but see proxy_env) */
+  const char *noproxy;     /**< hosts reached without the proxy: comma-separated names (each
+                                matches itself and its subdomains), IP addresses, CIDR ranges
+                                ("10.0.0.0/8"), or "*" for every host; copied; NULL: none */
+  const char *proxy_user;     /**< the proxy's user name (over one in proxy's URL); copied */
+  const char *proxy_password; /**< the proxy's password; copied */
+  int proxy_env;           /**< nonzero: when proxy is NULL, the environment's http_proxy,
+                                HTTPS_PROXY/https_proxy, ALL_PROXY/all_proxy and
+                                NO_PROXY/no_proxy apply as libcurl reads them (any proxy
+                                scheme libcurl knows); noproxy, when set, replaces no_proxy.
+                                libcurl reads them on the workers at each request: the
+                                program must not change its environment while a fetch runs.
+                                0 (the default): the environment is ignored, so a variable a
+                                shell, a sudo or a CGI left behind never moves a root program's
+                                downloads through a proxy the caller did not name */
+  const char *interface;   /**< the local end of every connection: "if!NAME" an interface
+                                (NAME at most 15 bytes), "host!ADDRESS" a local address or a
+                                host name, or a bare word tried as an interface, then as an
+                                address or host name; copied; NULL: the system's choice. One
+                                that cannot be bound (no such interface, no such local
+                                address) fails each item with FO_ETRANSPORT and a message
+                                naming "interface" */
+  int ip_version;          /**< 4: IPv4 addresses only, 6: IPv6 only, 0: either (libcurl tries
+                                both, IPv6 first, and takes the first that connects) */
+  unsigned long long max_recv_speed;       /**< bytes per second one transfer may receive,
+                                counted on the wire like max_recv_speed_total (the fetcher
+                                paces it; libcurl 7.88's own limit overshoots); up to
+                                FO_FETCH_SPEED_MAX; 0: no limit */
+  unsigned long long max_recv_speed_total; /**< bytes per second the fetcher's transfers may
+                                receive together, whatever their number (a cap on the link the
+                                device shares); counted on the wire (before decoding), every
+                                response's body included; up to FO_FETCH_SPEED_MAX; 0: no limit.
+                                Both rates hold within 1 % over 10 s: a worker over its budget
+                                sleeps in the body's callback until the bytes are paid for (so
+                                the attempt's time limits run on while it waits) */
 } fo_fetch_opts;
 
 /** The outcome for one URL. Filled by fo_fetch_many(); release with fo_fetch_result_free(). */
@@ -272,6 +325,9 @@ typedef struct fo_fetch_result {
                                  or the file received (resumed bytes included) */
   unsigned long long resumed; /**< with FO_FETCH_RESUME: bytes already on disk that the last
                                    attempt did not fetch again (0: it fetched all) */
+  /* -- network policy */
+  int skipped;        /**< 1: FO_FETCH_SKIP_EXISTING found output already complete and made no
+                           request (err 0, attempts 0, status 0, bytes 0); else 0 */
 } fo_fetch_result;
 
 /** Where a request's body comes from (fo_fetch_req.body_from). */
@@ -303,8 +359,13 @@ typedef int (*fo_fetch_write_fn)(const void *data, size_t len, void *arg);
 
 /**
  * Progress of one request, on the worker, after each piece of body reaches the sink.
- * @param bytes decoded body bytes so far in this attempt (a retry starts from 0 again)
- * @param total the announced body length when known and the body is not compressed, else 0
+ * @param bytes decoded body bytes the sink holds so far, counted from the body's first byte:
+ *        an attempt that resumes a partial file (FO_FETCH_RESUME) starts from the bytes already
+ *        on disk (fo_fetch_result.resumed), not from 0; an attempt that starts over (any retry
+ *        without resume, or a server that ignores the Range) starts again from 0. bytes / total
+ *        is therefore the share of the whole body, on every attempt
+ * @param total the whole body's length when known and the body is not compressed (a resumed
+ *        attempt's Content-Length plus the bytes on disk), else 0
  */
 typedef void (*fo_fetch_progress_fn)(unsigned long long bytes, unsigned long long total,
                                      void *arg);
@@ -331,6 +392,14 @@ typedef void (*fo_fetch_progress_fn)(unsigned long long bytes, unsigned long lon
  * 308 after PUT or POST); without it such a redirect fails the item with FO_EREDIRECT before
  * anything is sent there. */
 #define FO_FETCH_BODY_CROSS_HOST 0x4u
+
+/** fo_fetch_req.flags, with output and sha256 (fo_fetch_req_check() refuses it without both):
+ * when output already is a regular file whose SHA-256 is sha256, no request is made and the item
+ * succeeds with fo_fetch_result.skipped set (attempts 0). The file is opened without following
+ * a symlink (O_NOFOLLOW) and checked with fstat: a symlink, a device, a FIFO or a file that
+ * cannot be read is not trusted and the item is fetched as usual (and a symlink replaced). The
+ * whole file is read to hash it, on the worker. */
+#define FO_FETCH_SKIP_EXISTING 0x8u
 
 /**
  * One request for fo_fetch_requests(). Zero means "not used" or the default in every field, so
@@ -387,7 +456,7 @@ typedef struct fo_fetch_req {
   fo_fetch_progress_fn progress;  /**< NULL, or called as the body arrives */
   void *progress_arg;             /**< its argument */
   unsigned flags;                 /**< FO_FETCH_RETRY_UNSAFE, FO_FETCH_RESUME,
-                                       FO_FETCH_BODY_CROSS_HOST, or 0 */
+                                       FO_FETCH_BODY_CROSS_HOST, FO_FETCH_SKIP_EXISTING, or 0 */
   const char *const *forward_headers; /**< NULL, or a NULL-terminated list of header names
                                        (tokens, compared without case) whose lines in headers
                                        may follow a redirect to another origin; NULL: none does
@@ -397,6 +466,9 @@ typedef struct fo_fetch_req {
                                        else the pins of this request in the same form, in place
                                        of the fetcher's. A connection is reused only by requests
                                        with the same pins */
+  /* -- network policy */
+  const char *accept_type;        /**< NULL: the fetcher's accept_type; else this request's,
+                                       in its place (see fo_fetch_opts.accept_type); not empty */
 } fo_fetch_req;
 
 /**
@@ -437,6 +509,10 @@ void fo_fetch_global_cleanup(void);
  *        range 0 to 0); pinned_pubkey malformed (value the length of its first malformed pin,
  *        range 52 to 52: "sha256//" and 44 base64 characters of a 32-byte digest). Files are
  *        not opened here.
+ *        the range 1 to LLONG_MAX; for rate, the value cut to an integer (LLONG_MIN for NaN);
+ *        for proxy (a scheme other than http, https, socks5h, or none) and interface (empty,
+ *        or "if!" / "host!" with nothing after it or a NAME over 15 bytes), value is the
+ *        string's length and the range 1 to 0 (no length fits: the form is wrong).
  * @return 0, -EINVAL (a field out of its range).
  * Thread-safe.
  */
@@ -492,7 +568,8 @@ int fo_fetch_many(fo_fetcher *f, const char *const *urls, const char *const *eta
  *        (NULL with a length), "body_path" (NULL or empty), "body_fd" (negative), "body_read"
  *        (NULL), "output" (empty, a directory path ending in '/', a last component "." or ".."
  *        or over NAME_MAX bytes, or method HEAD, which has no body), "sha256" (not 64 hex digits),
- *        "flags" (an unknown bit, or FO_FETCH_RESUME without output).
+ *        "flags" (an unknown bit, FO_FETCH_RESUME without output, or FO_FETCH_SKIP_EXISTING
+ *        without output and sha256), "accept_type" (empty).
  * @return 0, -EINVAL (req NULL, or a field refused).
  * Thread-safe.
  */

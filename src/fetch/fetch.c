@@ -100,6 +100,9 @@ static int handle_setup(fo_fetcher *f, fo__handle *h) {
     SETOPT(c, CURLOPT_CAINFO, f->ca_file);
   if (f->ca_path != NULL)
     SETOPT(c, CURLOPT_CAPATH, f->ca_path);
+  int rc = fo__net_setup(f, h);
+  if (rc != 0)
+    return rc;
 #if LIBCURL_VERSION_NUM >= 0x075500
   SETOPT(c, CURLOPT_PROTOCOLS_STR, "http,https");
 #else
@@ -224,7 +227,8 @@ int fo_fetch_opts_check(const fo_fetch_opts *o, fo_opt_error *why) {
            string_ok("user_agent", o->user_agent, why) &&
            string_ok("accept_type", o->accept_type, why) &&
            fo__opt_urange("max_redirs", o->max_redirs, FO_FETCH_REDIRS_MAX, why) &&
-           fo__tls_opts_ok(o, why);
+           fo__tls_opts_ok(o, why) &&
+           fo__net_opts_check(o, why);
   return ok ? 0 : -EINVAL;
 }
 
@@ -271,6 +275,8 @@ int fo_fetcher_create(fo_fetcher **out, const fo_fetch_opts *opts) {
     rc = copy_opt(o->accept_type, &f->accept_type);
   if (rc == 0)
     rc = fo__tls_copy(&f->tls, o);
+  if (rc == 0)
+    rc = fo__net_init(&f->net, o);
   if (rc == 0 && (f->idle = fo__calloc(f->threads, sizeof *f->idle)) == NULL)
     rc = -ENOMEM;
   if (rc == 0) {
@@ -326,5 +332,6 @@ void fo_fetcher_destroy(fo_fetcher *f) {
   fo__free(f->user_agent);
   fo__free(f->accept_type);
   fo__tls_free(&f->tls);
+  fo__net_free(&f->net);
   fo__free(f);
 }

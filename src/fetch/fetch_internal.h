@@ -64,6 +64,27 @@ void fo__rate_wait(fo__rate *r);
 /* A sleep that resumes after signals. (The clock, fo__now_ns, is the base module's.) */
 void fo__sleep_ns(uint64_t ns);
 
+/* Bytes spaced evenly at `rate` per second across every worker of a fetcher (its
+ * max_recv_speed_total): each piece books its time after the previous booking, and its worker
+ * sleeps until the booking ends (fetch_rate.c says how far the schedule may lag the clock). */
+typedef struct fo__flow {
+  pthread_mutex_t mu;      /* only when shared */
+  unsigned long long rate; /* bytes per second; 0: no limit (an own flow unused) */
+  uint64_t next_ns;        /* CLOCK_MONOTONIC time at which the bytes booked so far are paid */
+  int shared;              /* several workers book on it: under mu */
+} fo__flow;
+
+/* A shared flow: 0, -EINVAL (rate 0 or over FO_FETCH_SPEED_MAX), or a pthread_mutex_init error
+ * negated. fo__flow_destroy() undoes it. */
+int fo__flow_init(fo__flow *fl, unsigned long long rate);
+void fo__flow_destroy(fo__flow *fl);
+/* A flow of one transfer's, without a lock (nothing to destroy); rate 0: no limit. */
+void fo__flow_init_own(fo__flow *fl, unsigned long long rate);
+/* Book n bytes taken at now_ns; returns when they are paid for (the caller waits until then). */
+uint64_t fo__flow_reserve(fo__flow *fl, size_t n, uint64_t now_ns);
+/* Book n bytes on both flows (either may be NULL) and sleep until both are paid. */
+void fo__flows_take(fo__flow *own, fo__flow *shared, size_t n);
+
 /* ---- the engine */
 
 /* mbedTLS 3 renamed the digest calls that return a code. */
@@ -123,6 +144,7 @@ typedef struct fo__sink {
   unsigned long long have;    /* bytes on disk when the attempt started */
   int ranged;                 /* this attempt asked for bytes from `have` */
   unsigned long long resumed; /* bytes the last attempt did not fetch again */
+  char digest_got[65];        /* the SHA-256 of a body that did not match, in hex; "" */
 } fo__sink;
 
 /* Decoding of a gzip or deflate body as it streams (fetch_decode.c). */
@@ -153,6 +175,8 @@ typedef struct fo__xfer {
   char *etag;
   int has_retry_after;
   unsigned long retry_after_ms;
+  fo__flow *flow; /* the fetcher's byte rate, paid for each piece of body; NULL: none */
+  fo__flow own;   /* this transfer's byte rate (max_recv_speed); rate 0: none */
 } fo__xfer;
 
 /* The fetcher's credentials (fetch_tls.c): copies of the options, each blob followed by a NUL
@@ -167,6 +191,15 @@ typedef struct fo__tls {
   int mbedtls;   /* libcurl runs on mbedTLS: its SSL context callback gets mbedtls_ssl_config */
   mbedtls_ecp_group_id curves[24]; /* mbedTLS 2's curves, P-256 first, NONE-ended */
 } fo__tls;
+/* The fetcher's network policy (fetch_net.c), copied from its options. */
+typedef struct fo__net {
+  char *proxy, *noproxy, *proxy_user, *proxy_password, *interface;
+  int proxy_env;
+  int ip_version;
+  unsigned long long max_recv_speed;
+  fo__flow flow; /* max_recv_speed_total */
+  int flow_ok;
+} fo__net;
 
 typedef struct fo__handle {
   CURL *curl;
@@ -204,6 +237,7 @@ struct fo_fetcher {
   unsigned n_idle;
   unsigned file_mode; /* of finished output files: 0666 & ~umask at create (fo__file_mode) */
   fo__tls tls;        /* -- credentials */
+  fo__net net;
 };
 
 /* fetch.c */
@@ -363,6 +397,26 @@ void fo__decode_free(fo__decode *d);
 /* libcurl's write callback, the first stage of the body: decode, then fo__sink_take(); userp is
  * the fo__xfer. */
 size_t fo__decode_on_body(char *data, size_t size, size_t nmemb, void *userp);
+
+/* fetch_net.c: the network policy (proxy, interface, IP version, byte rates) */
+/* The network fields of fo_fetch_opts_check(): 1 when accepted, else 0 with *why filled. */
+int fo__net_opts_check(const fo_fetch_opts *o, fo_opt_error *why);
+/* Copy the policy from checked options; 0 or -ENOMEM (or a mutex error). fo__net_free() undoes a
+ * partial init too. */
+int fo__net_init(fo__net *n, const fo_fetch_opts *o);
+void fo__net_free(fo__net *n);
+/* Set the policy on a new handle (an https proxy is checked against the fetcher's CAs);
+ * 0, -ENOMEM or FO_EINTERNAL. */
+int fo__net_setup(const fo_fetcher *f, fo__handle *h);
+/* The receive buffer for a transfer that would take `size`: smaller under a shared byte rate. */
+long fo__net_buffer_size(const fo_fetcher *f, long size);
+/* The option a failed transfer's code points at ("interface", "proxy"), or NULL. */
+const char *fo__net_field(CURLcode rc);
+
+/* fetch_skip.c: FO_FETCH_SKIP_EXISTING */
+/* 1 when req->output is a regular file (not followed through a symlink) whose SHA-256 is
+ * req->sha256; 0 otherwise (absent, another kind of file, unreadable, another digest). */
+int fo__skip_present(const fo_fetch_req *req);
 
 
 #endif /* FO_SRC_FETCH_INTERNAL_H */

@@ -49,3 +49,72 @@ void fo__rate_wait(fo__rate *r) {
   if (slot > now)
     fo__sleep_ns(slot - now);
 }
+
+/* ------------------------------------------------------------------ the byte rate */
+
+/* The byte rates (a fetcher's max_recv_speed_total, shared by its workers, and each transfer's
+ * max_recv_speed, its worker's alone) are the same evenly spaced schedule, in bytes: every piece of body
+ * books the time it costs at the rate after the pieces booked before it (by any worker), and its
+ * worker sleeps until that booking ends. The schedule may run up to FLOW_SLACK_NS behind the
+ * clock: a worker that overslept or waited on the network gets that much back, no more, so
+ * jitter does not lower the rate and an idle fetcher does not save up a burst. Over a window of
+ * T seconds at most rate * (T + slack) bytes pass, plus the piece in hand: within 0.5 % over 10 s.
+ * libcurl's own per-transfer limit (CURLOPT_MAX_RECV_SPEED_LARGE) is not used: on libcurl 7.88
+ * it let a loopback download through at 1.8 times its cap.
+ *
+ * The future event-driven engine keeps this schedule and drops the sleep: the write callback
+ * books its piece the same way, and when the booking ends in the future it pauses the transfer
+ * (curl_easy_pause(CURLPAUSE_RECV), or CURL_WRITEFUNC_PAUSE before taking the piece) and arms a
+ * timer for the booking's end that unpauses it; the other transfers of the loop go on. */
+#define FLOW_SLACK_NS 50000000u
+
+int fo__flow_init(fo__flow *fl, unsigned long long rate) {
+  if (rate == 0 || rate > FO_FETCH_SPEED_MAX)
+    return -EINVAL;
+  int rc = pthread_mutex_init(&fl->mu, NULL);
+  if (rc != 0)
+    return -rc;
+  fl->rate = rate;
+  fl->next_ns = 0;
+  fl->shared = 1;
+  return 0;
+}
+
+void fo__flow_init_own(fo__flow *fl, unsigned long long rate) {
+  fl->rate = rate;
+  fl->next_ns = 0;
+  fl->shared = 0;
+}
+
+void fo__flow_destroy(fo__flow *fl) {
+  pthread_mutex_destroy(&fl->mu);
+}
+
+uint64_t fo__flow_reserve(fo__flow *fl, size_t n, uint64_t now_ns) {
+  /* n is at most libcurl's buffer (512 KiB): n * 1e9 fits 64 bits by far */
+  uint64_t cost = (uint64_t)n * 1000000000u / fl->rate;
+  if (fl->shared)
+    pthread_mutex_lock(&fl->mu);
+  uint64_t from = now_ns > FLOW_SLACK_NS ? now_ns - FLOW_SLACK_NS : 0;
+  if (fl->next_ns > from)
+    from = fl->next_ns;
+  fl->next_ns = from + cost;
+  uint64_t until = fl->next_ns;
+  if (fl->shared)
+    pthread_mutex_unlock(&fl->mu);
+  return until;
+}
+
+void fo__flows_take(fo__flow *own, fo__flow *shared, size_t n) {
+  uint64_t now = fo__now_ns(), until = now;
+  if (own != NULL) {
+    uint64_t t = fo__flow_reserve(own, n, now);
+    until = t > until ? t : until;
+  }
+  if (shared != NULL) {
+    uint64_t t = fo__flow_reserve(shared, n, now);
+    until = t > until ? t : until;
+  }
+  if (until > now)
+    fo__sleep_ns(until - now);
+}

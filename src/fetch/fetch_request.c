@@ -93,9 +93,13 @@ int fo_fetch_req_check(const fo_fetch_req *r, fo_opt_error *why) {
   size_t bad;
   if (r->pinned_pubkey != NULL && !fo__tls_pins_ok(r->pinned_pubkey, &bad))
     return refuse("pinned_pubkey", (long long)bad, why);
-  if ((r->flags & ~(FO_FETCH_RETRY_UNSAFE | FO_FETCH_RESUME | FO_FETCH_BODY_CROSS_HOST)) != 0 ||
-      ((r->flags & FO_FETCH_RESUME) != 0 && r->output == NULL))
+  unsigned known = FO_FETCH_RETRY_UNSAFE | FO_FETCH_RESUME | FO_FETCH_BODY_CROSS_HOST |
+                   FO_FETCH_SKIP_EXISTING;
+  if ((r->flags & ~known) != 0 || ((r->flags & FO_FETCH_RESUME) != 0 && r->output == NULL) ||
+      ((r->flags & FO_FETCH_SKIP_EXISTING) != 0 && (r->output == NULL || r->sha256 == NULL)))
     return refuse("flags", (long long)r->flags, why);
+  if (r->accept_type != NULL && r->accept_type[0] == '\0')
+    return refuse("accept_type", 0, why);
   return 0;
 }
 

@@ -174,6 +174,8 @@ int fo__sink_finish(fo__sink *s, int ok, int err, long status) {
       rc = FO_EINTERNAL;
     else if (fo__sha256_parse(s->req->sha256, want) != 0 || memcmp(got, want, 32) != 0)
       rc = FO_EDIGEST;
+    for (int i = 0; rc == FO_EDIGEST && i < 32; i++) /* for the message: what did arrive */
+      snprintf(s->digest_got + 2 * i, 3, "%02x", got[i]);
   }
   if (s->kind != FO__SINK_FILE || s->fd < 0)
     return rc;

@@ -139,6 +139,9 @@ static void sink_message(fo_fetch_result *r, const fo__sink *s, int err) {
     fo__msgf(r, 0, "the write callback stopped the transfer after %llu bytes", s->bytes);
   else if (err == FO_EENCODING)
     fo__msgf(r, 0, "the compressed body is corrupt, cut short or in an encoding not asked for");
+  else if (err == FO_EDIGEST && s->digest_got[0] != '\0')
+    fo__msgf(r, 0, "the body's SHA-256 is %s, not the expected %s", s->digest_got,
+             s->req->sha256);
   else if (err == FO_EDIGEST)
     fo__msgf(r, 0, "the body's SHA-256 is not %s", s->req->sha256);
   else if (err == -ENOMEM)
@@ -311,16 +314,17 @@ static int attempt(fo_fetcher *f, fo__handle *h, const fo_fetch_req *req, fo_fet
     copy_escaped(r->content_type, sizeof r->content_type, ctype);
   if (x->has_retry_after)
     r->retry_after_ms = x->retry_after_ms;
+  const char *accept = req->accept_type != NULL ? req->accept_type : f->accept_type;
+  const char *net = err != 0 && refused == 0 ? fo__net_field(rc) : NULL;
 
   if (err == 0 && !(status >= 200 && status <= 299) && status != 304) {
     err = FO_EHTTP;
     fo__msgf(r, 0, "HTTP status %ld%s%s%s", status, r->content_type[0] ? " (" : "",
              r->content_type, r->content_type[0] ? ")" : "");
-  } else if (err == 0 && status != 304 && f->accept_type != NULL &&
-             !type_matches(ctype, f->accept_type)) {
+  } else if (err == 0 && status != 304 && accept != NULL && !type_matches(ctype, accept)) {
     err = FO_ECONTENTTYPE;
     fo__msgf(r, 0, "HTTP status %ld with Content-Type '%s', not '%s'", status, r->content_type,
-             f->accept_type);
+             accept);
   } else if (err == FO_EHEADER) {
     fo__msgf(r, 0, "the server sent %s (%u bytes a line, %u in all)",
              x->why ? x->why : "a response header over libcurl's bound", FO_FETCH_RESP_LINE_MAX,
@@ -340,6 +344,12 @@ static int attempt(fo_fetcher *f, fo__handle *h, const fo_fetch_req *req, fo_fet
     sink_message(r, &x->sink, err);
   } else if (err == FO_ETOOBIG) {
     fo__msgf(r, 0, "body larger than the cap of %zu bytes", x->sink.cap);
+  } else if (net != NULL && strcmp(net, "interface") == 0) {
+    fo__msgf(r, 0, "interface '%s' cannot be bound (no such interface or local address): %s",
+             f->net.interface, h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
+  } else if (net != NULL) {
+    /* the proxy's URL may hold its password: named by the field, not quoted */
+    fo__msgf(r, 0, "proxy: %s%s%s", curl_easy_strerror(rc), h->errbuf[0] ? ": " : "", h->errbuf);
   } else if (err == FO_ETLS && fo__tls_message(h, rc, h->tls_why, sizeof h->tls_why)) {
     fo__msgf(r, 0, "%s", h->tls_why);
   } else if (err != 0) {
@@ -420,6 +430,12 @@ static void fetch_item(fo_fetcher *f, fo__handle *h, const fo_fetch_req *req,
   uint64_t t0 = fo__now_ns();
   fo__xfer *x = &h->x;
   const char *what = NULL;
+  if ((req->flags & FO_FETCH_SKIP_EXISTING) != 0 && fo_fetch_req_check(req, NULL) == 0 &&
+      fo__skip_present(req)) {
+    r->skipped = 1; /* err 0, attempts 0: nothing was asked of the network */
+    r->elapsed = (double)(fo__now_ns() - t0) * 1e-9;
+    return;
+  }
   int err = fo__request_apply(f, h, req, &what);
   if (err == -EINVAL) {
     r->err = err;
@@ -454,7 +470,8 @@ static void fetch_item(fo_fetcher *f, fo__handle *h, const fo_fetch_req *req,
     curl_easy_setopt(h->curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)0);
     /* A file takes a larger receive buffer: a quarter of the write calls on a long download,
      * for 48 KiB more while it runs; API answers keep libcurl's 16 KiB. */
-    curl_easy_setopt(h->curl, CURLOPT_BUFFERSIZE, req->output ? 65536L : (long)CURL_MAX_WRITE_SIZE);
+    curl_easy_setopt(h->curl, CURLOPT_BUFFERSIZE,
+                     fo__net_buffer_size(f, req->output ? 65536L : (long)CURL_MAX_WRITE_SIZE));
     curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, x);
     retry_loop(f, h, req, r);

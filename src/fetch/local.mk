@@ -8,6 +8,7 @@ libfanout_a_SOURCES += \
 	src/fetch/fetch_decode.c \
 	src/fetch/fetch_files.c \
 	src/fetch/fetch_header.c \
+	src/fetch/fetch_net.c \
 	src/fetch/fetch_policy.c \
 	src/fetch/fetch_rate.c \
 	src/fetch/fetch_request.c \
@@ -16,5 +17,6 @@ libfanout_a_SOURCES += \
 	src/fetch/fetch_sink.c \
 	src/fetch/fetch_tls.c \
 	src/fetch/fetch_tls_read.c \
+	src/fetch/fetch_skip.c \
 	src/fetch/fetch_transfer.c
 endif

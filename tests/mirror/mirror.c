@@ -16,7 +16,9 @@
  * most requests seen in any window of that length), /stats/reset, and /blob (blob.h: a body of
  * size=B deterministic bytes with an ETag, or Last-Modified with lastmod=1, tag=T its version,
  * Range and If-Range honoured unless norange=1 (skew=K: a 206 from K bytes too early), cut=B
- * closing the connection after body byte B for the first n=K requests of the target; /stats counts its body bytes as blob_bytes).
+ * closing the connection after body byte B for the first n=K requests of the target; /stats counts its body bytes as blob_bytes),
+ * /peer (text: "peer ADDRESS\nvia VIA\n", the connection's remote address and the request's Via
+ * header, "-" when none: which local address a client bound, whether a proxy carried it).
  *
  * Faults, per request through the query string, on any starlink route:
  *   fault=500|503|429|reset|trunc|drip|challenge|challenge200|big|bigchunked|close
@@ -210,6 +212,7 @@ typedef struct {
   char target[4096];
   char if_none_match[256];
   char if_range[128];
+  char via[128];
   long long range_from; /* "Range: bytes=N-"; -1: none */
   int keep_alive;
   int is_get;
@@ -288,6 +291,10 @@ static int parse(const char *buf, size_t len, request *rq) {
       } else if (nl == 5 && strncasecmp(p, "Range", 5) == 0 && vl > 6 &&
                  strncmp(v, "bytes=", 6) == 0 && v[6] >= '0' && v[6] <= '9') {
         rq->range_from = strtoll(v + 6, NULL, 10);
+      } else if (nl == 3 && strncasecmp(p, "Via", 3) == 0) {
+        vl = vl < sizeof rq->via - 1 ? vl : sizeof rq->via - 1;
+        memcpy(rq->via, v, vl);
+        rq->via[vl] = '\0';
       } else if (nl == 13 && strncasecmp(p, "If-None-Match", 13) == 0) {
         vl = vl < sizeof rq->if_none_match - 1 ? vl : sizeof rq->if_none_match - 1;
         memcpy(rq->if_none_match, v, vl);
@@ -500,6 +507,22 @@ static int serve(int fd, const request *rq) {
   uint64_t t = now_ns();
   sleep_ms(S.latency_ms + param_long(rq, "delay", 0));
 
+  if (strcmp(rq->path, "/peer") == 0) {
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    char addr[INET6_ADDRSTRLEN] = "?", body[256];
+    if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
+      if (ss.ss_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, addr, sizeof addr);
+      else if (ss.ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, addr, sizeof addr);
+    }
+    snprintf(body, sizeof body, "peer %s\nvia %s\n", addr, rq->via[0] ? rq->via : "-");
+    return simple(fd, 200, "text/plain; charset=utf-8", body, "", rq->keep_alive) == 0 &&
+                   rq->keep_alive
+               ? 0
+               : -1;
+  }
   if (strcmp(rq->path, "/blob") == 0) {
     mirror_blob_req b = {.size = param_long(rq, "size", 1L << 20),
                          .cut = param_long(rq, "cut", -1),
