@@ -40,12 +40,3 @@ uint64_t fo__rate_reserve(fo__rate *r, uint64_t now_ns) {
   pthread_mutex_unlock(&r->mu);
   return slot;
 }
-
-void fo__rate_wait(fo__rate *r) {
-  if (r->interval_ns == 0)
-    return;
-  uint64_t now = fo__now_ns();
-  uint64_t slot = fo__rate_reserve(r, now);
-  if (slot > now)
-    fo__sleep_ns(slot - now);
-}

@@ -14,5 +14,6 @@ libfanout_a_SOURCES += \
 	src/fetch/fetch_resume.c \
 	src/fetch/fetch_retry.c \
 	src/fetch/fetch_sink.c \
+	src/fetch/fetch_time.c \
 	src/fetch/fetch_transfer.c
 endif
