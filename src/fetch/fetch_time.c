@@ -171,7 +171,10 @@ void fo__time_call_start(const fo_fetcher *f, unsigned long *gen, uint64_t *dead
 int fo__time_call_check(const fo_fetcher *f, unsigned long gen, uint64_t deadline_ns) {
   if (cancelled(f, gen))
     return -ECANCELED;
-  if (deadline_ns != 0 && (uint64_t)fo__now_ns() >= deadline_ns)
+  /* libcurl counts its timeout in whole milliseconds from a start of its own: an attempt it cut
+   * at the deadline may return a hair before our clock reaches it. Under a millisecond left is
+   * no time to start anything. */
+  if (deadline_ns != 0 && (uint64_t)fo__now_ns() + NS_PER_MS >= deadline_ns)
     return -ETIMEDOUT;
   return 0;
 }
