@@ -5,7 +5,7 @@
  * caller's timeout_ms still cuts; the call's deadline and the retry window; fo_fetcher_cancel()
  * from another thread and from a signal handler, timed; a watch callback stopping a file
  * download that the next run resumes; and what fo_tpool_cancel() on a shared pool does to a
- * call. */
+ * call. Upper bounds on time stretch with CK_TIMEOUT_MULTIPLIER (tp_scaled) for slow runs. */
 #include "config.h"
 
 #include <check.h>
@@ -27,6 +27,7 @@
 #include "helpers/fixture.h"
 #include "helpers/mirror_proc.h"
 #include "helpers/nginx.h"
+#include "helpers/procs.h"
 #include "mirror/blob.h"
 #include "suites.h"
 
@@ -204,7 +205,7 @@ START_TEST(stall_ends_the_attempt_on_time_and_the_retry_resumes) {
   double took = now_s() - t0;
   ck_assert_int_eq(r.err, -ETIMEDOUT);
   ck_assert_msg(strstr(r.message, "stalled") != NULL, "%s", r.message);
-  ck_assert_msg(took >= 0.9 && took < 2.6, "a 1 s stall limit took %.2f s", took);
+  ck_assert_msg(took >= 0.9 && took < tp_scaled(2.6), "a 1 s stall limit took %.2f s", took);
   fo_fetch_result_free(&r);
   fo_fetcher_destroy(f);
   ck_assert_int_eq(file_size(e.part), STALL_AT);
@@ -263,7 +264,7 @@ START_TEST(a_slow_body_is_not_a_stall_and_only_a_callers_timeout_cuts_it) {
   double took = now_s() - t0;
   ck_assert_int_eq(r.err, -ETIMEDOUT);
   ck_assert_msg(strstr(r.message, "stalled") == NULL, "%s", r.message);
-  ck_assert_msg(took >= 0.9 && took < 1.8, "timeout_ms 1000 took %.2f s", took);
+  ck_assert_msg(took >= 0.9 && took < tp_scaled(1.8), "timeout_ms 1000 took %.2f s", took);
   fo_fetch_result_free(&r);
   fo_fetcher_destroy(f);
   down(&e);
@@ -286,7 +287,7 @@ START_TEST(deadline_ends_the_call_and_leaves_files_resumable) {
   double t0 = now_s();
   ck_assert_int_eq(fo_fetch_requests(f, reqs, 3, r, NULL, NULL), 3);
   double took = now_s() - t0;
-  ck_assert_msg(took >= 0.9 && took < 1.6, "a 1 s deadline took %.2f s", took);
+  ck_assert_msg(took >= 0.9 && took < tp_scaled(1.6), "a 1 s deadline took %.2f s", took);
   ck_assert_int_eq(r[0].err, -ETIMEDOUT);
   ck_assert_msg(strstr(r[0].message, "deadline") != NULL, "%s", r[0].message);
   for (int i = 1; i < 3; i++) {
@@ -322,7 +323,7 @@ START_TEST(deadline_and_retry_window_cut_backoff_short) {
       .threads = 1, .retries = 5, .backoff_ms = 3000, .backoff_max_ms = 3000, .deadline_ms = 1000});
   double t0 = now_s();
   ck_assert_int_eq(fo_fetch_one(f, url, NULL, &r), -ETIMEDOUT);
-  ck_assert_msg(now_s() - t0 < 0.8, "waited %.2f s for a backoff past the deadline", now_s() - t0);
+  ck_assert_msg(now_s() - t0 < tp_scaled(0.8), "waited %.2f s for a backoff past the deadline", now_s() - t0);
   ck_assert_uint_eq(r.attempts, 1);
   ck_assert_msg(strstr(r.message, "deadline") != NULL, "%s", r.message);
   fo_fetch_result_free(&r);
@@ -335,7 +336,7 @@ START_TEST(deadline_and_retry_window_cut_backoff_short) {
   double took = now_s() - t0;
   ck_assert_int_eq(r.status, 503);
   ck_assert_msg(r.attempts >= 3 && r.attempts <= 10, "%u attempts", r.attempts);
-  ck_assert_msg(took < 0.8, "a 450 ms retry window took %.2f s", took);
+  ck_assert_msg(took < tp_scaled(0.8), "a 450 ms retry window took %.2f s", took);
   ck_assert_msg(strstr(r.message, "retry window") != NULL, "%s", r.message);
   fo_fetch_result_free(&r);
   fo_fetcher_destroy(f);
@@ -379,7 +380,7 @@ START_TEST(cancel_from_another_thread_within_a_second) {
   ck_assert_int_eq(fo_fetch_requests(f, reqs, N_CANCEL, r, NULL, NULL), N_CANCEL);
   double latency = now_s() - c.at;
   pthread_join(t, NULL);
-  ck_assert_msg(latency < 1.1, "the call returned %.2f s after the cancel", latency);
+  ck_assert_msg(latency < tp_scaled(1.1), "the call returned %.2f s after the cancel", latency);
   int running = 0;
   for (int i = 0; i < N_CANCEL; i++) {
     ck_assert_int_eq(r[i].err, -ECANCELED);
@@ -437,7 +438,7 @@ START_TEST(cancel_from_a_signal_handler) {
   double latency = now_s() - c.at;
   pthread_join(t, NULL);
   sigaction(SIGUSR1, &old, NULL);
-  ck_assert_msg(latency < 1.1, "the call returned %.2f s after the signal", latency);
+  ck_assert_msg(latency < tp_scaled(1.1), "the call returned %.2f s after the signal", latency);
   for (int i = 0; i < 3; i++)
     ck_assert_int_eq(r[i].err, -ECANCELED);
   fo_fetch_results_free(r, 3);
@@ -520,7 +521,7 @@ START_TEST(watch_is_called_while_nothing_arrives) {
   ck_assert_int_eq(fo_fetch_requests(f, &req, 1, &r, NULL, NULL), 1);
   double took = now_s() - t0;
   ck_assert_int_eq(r.err, -ECANCELED);
-  ck_assert_msg(took >= 1.9 && took < 3.2, "took %.2f s", took);
+  ck_assert_msg(took >= 1.9 && took < tp_scaled(3.2), "took %.2f s", took);
   ck_assert_uint_ge(w.calls, 3);
   fo_fetch_result_free(&r);
   fo_fetcher_destroy(f);

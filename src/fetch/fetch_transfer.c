@@ -33,7 +33,7 @@ typedef struct fo__batch {
   /* -- time limits and cancel: read once at the call's start (fo__time_call_start) */
   unsigned long gen;
   uint64_t deadline_ns;
-  unsigned entered, no_handle; /* workers that started, and those without a handle; atomic */
+  unsigned no_handle; /* workers that could not get a handle; atomic */
 } fo__batch;
 
 /* ------------------------------------------------------------------ headers */
@@ -501,7 +501,6 @@ static void fetch_item(fo_fetcher *f, fo__handle *h, const fo_fetch_req *req,
 static void worker(void *arg) {
   fo__batch *b = arg;
   fo__handle *h;
-  __atomic_add_fetch(&b->entered, 1, __ATOMIC_RELAXED);
   if (fo__handle_take(b->f, &h) != 0) {
     __atomic_add_fetch(&b->no_handle, 1, __ATOMIC_RELAXED);
     return; /* the items go to workers that have a handle; if none has, the caller reports them */
