@@ -228,7 +228,8 @@ int fo__time_message(const fo_fetcher *f, const fo__handle *h, int err, char *ms
   else if (err == -ETIMEDOUT && w->stop == FO__STOP_STALL)
     snprintf(msg, cap, "stalled: fewer than %lu bytes/s for %ld ms (after %llu bytes)",
              f->stall_speed, f->stall_time_ms, h->x.sink.bytes);
-  else if (err == -ETIMEDOUT && w->stop == 0 && w->limit == FO__LIMIT_DEADLINE)
+  else if (err == -ETIMEDOUT && w->stop == 0 && w->limit == FO__LIMIT_DEADLINE &&
+           (uint64_t)fo__now_ns() + 5 * NS_PER_MS >= w->deadline_ns) /* not the connect timeout */
     snprintf(msg, cap, "the call's deadline of %ld ms passed (after %llu bytes)", f->deadline_ms,
              h->x.sink.bytes);
   else
