@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,8 @@ static const char help[] =
     "         [--pinnedpubkey 'sha256//B64[;sha256//B64]...'] [--crlfile F]\n"
     "         [--proxy URL] [--noproxy LIST]\n"
     "         [--interface NAME|ADDRESS] [-4 | -6] [--limit-rate BYTES[k|M|G]]\n"
-    "         [--skip-existing] URL...\n"
+    "         [--skip-existing] [--stall-time S] [--stall-speed BYTES] [--deadline S]\n"
+    "         URL...\n"
     "\n"
     "Send one request per URL, all at once, and keep each answer's body.\n"
     "\n"
@@ -42,7 +44,7 @@ static const char help[] =
     "  --max-redirs N     follow up to N redirects (default 0: none)\n"
     "  --max-bytes N      fail a body larger than N bytes\n"
     "  --no-compressed    do not ask for gzip or deflate\n"
-    "  --timeout S        seconds per attempt (default 30)\n"
+    "  --timeout S        seconds per attempt (default: no limit)\n"
     "  --retries N        retries after a failed attempt (default 0)\n"
     "  --cert F           client certificate, PEM or DER (with --key)\n"
     "  --key F            its private key, PEM or DER, maybe encrypted\n"
@@ -64,17 +66,25 @@ static const char help[] =
     "                     together (k, M, G: 1024, 1024^2, 1024^3)\n"
     "  --skip-existing    with --sha256: no request when the output file\n"
     "                     already holds that digest\n"
+    "  --stall-time S     fail an attempt that moves fewer than --stall-speed\n"
+    "                     bytes a second for S seconds (default 300; 0: never)\n"
+    "  --stall-speed B    bytes a second for --stall-time (default 8)\n"
+    "  --deadline S       end the whole run after S seconds, retries included\n"
     "\n"
     "Without --output or --output-dir the bodies go to stdout, in URL order,\n"
     "each as soon as the URLs before it are done; with --sha256, only once\n"
     "verified (held in memory up to --max-bytes, else in a private file).\n"
     "Files are written whole or not at all. Errors go to stderr as\n"
     "'error: URL: REASON'; a progress line shows on a terminal.\n"
-    "Exit status: 0 all succeeded, 1 some failed, 2 usage.\n";
+    "SIGINT or SIGTERM cancels the run within a second: an error line for each\n"
+    "unfinished URL, partial files kept for --resume.\n"
+    "Exit status: 0 all succeeded, 1 some failed, 2 usage, 130 SIGINT, 143 SIGTERM.\n";
 
 typedef struct {
   unsigned long threads, max_redirs, max_bytes, retries;
   double timeout_s;
+  double stall_time_s, deadline_s; /* -1: not given */
+  unsigned long stall_speed;
   const char *headers[HEADERS_MAX + 1];
   size_t n_headers;
   const char *method, *data_file, *output, *output_dir, *sha256;
@@ -264,7 +274,10 @@ static int parse(int argc, char **argv, get_opts *o) {
       {"-4", DEMO_SET, &o->ipv4, .set = 1},
       {"-6", DEMO_SET, &o->ipv6, .set = 1},
       {"--limit-rate", DEMO_CALL, NULL, .call = set_limit_rate},
-      {"--skip-existing", DEMO_SET, &o->skip_existing, .set = 1}};
+      {"--skip-existing", DEMO_SET, &o->skip_existing, .set = 1},
+      {"--stall-time", DEMO_DOUBLE, &o->stall_time_s, .dmin = 0, .dmax = FO_FETCH_MS_MAX / 1000.0},
+      {"--stall-speed", DEMO_UINT, &o->stall_speed, .umin = 1, .umax = FO_FETCH_STALL_SPEED_MAX},
+      {"--deadline", DEMO_DOUBLE, &o->deadline_s, .dmin = 0.001, .dmax = FO_FETCH_MS_MAX / 1000.0}};
   const demo_cli cli = {help, table, sizeof table / sizeof table[0], add_url, o};
   int status = demo_parse(argc, argv, &cli);
   if (status != DEMO_OK)
@@ -333,7 +346,10 @@ static int refused(const char *field, const fo_opt_error *why) {
                                          {"client_key", "--key"},
                                          {"key_password", "--key-password-file"},
                                          {"ca_file", "--cacert"},
-                                         {"crl_file", "--crlfile"}};
+                                         {"crl_file", "--crlfile"},
+                                         {"stall_time_ms", "--stall-time"},
+                                         {"stall_speed", "--stall-speed"},
+                                         {"deadline_ms", "--deadline"}};
   if (strcmp(field, "pinned_pubkey") == 0) {
     fprintf(stderr, "fanout-demo get: --pinnedpubkey: expected sha256//BASE64 pins (44 base64 "
                     "characters of a SHA-256) separated by ';'\n");
@@ -379,6 +395,41 @@ static int read_password(get_opts *o) {
   return DEMO_OK;
 }
 
+/* SIGINT and SIGTERM cancel the run. A handler reaches nothing but statics, so the fetcher is
+ * here while fo_fetch_requests() runs; fo_fetcher_cancel() is async-signal-safe. SA_RESETHAND:
+ * a second signal ends the program at once (a partial file stays resumable all the same). */
+static fo_fetcher *volatile cancel_target;
+static volatile sig_atomic_t cancel_signal;
+
+static void on_signal(int sig) {
+  cancel_signal = sig;
+  fo_fetcher *f = cancel_target;
+  if (f != NULL)
+    fo_fetcher_cancel(f);
+}
+
+static void catch_signals(int on, struct sigaction old[2]) {
+  static const int sigs[2] = {SIGINT, SIGTERM};
+  for (int i = 0; i < 2; i++) {
+    if (on) {
+      struct sigaction sa;
+      memset(&sa, 0, sizeof sa);
+      sa.sa_handler = on_signal;
+      sa.sa_flags = SA_RESETHAND;
+      sigemptyset(&sa.sa_mask);
+      sigaction(sigs[i], &sa, &old[i]);
+    } else {
+      sigaction(sigs[i], &old[i], NULL);
+    }
+  }
+}
+
+/* Seconds from the command line as the library's milliseconds, at least 1. */
+static long to_ms(double s) {
+  long ms = (long)(s * 1000.0 + 0.5);
+  return ms < 1 ? 1 : ms;
+}
+
 static int run(const get_opts *o) {
   fo_fetch_opts fo = {.threads = (unsigned)o->threads,
                       .retries = (unsigned)o->retries,
@@ -400,6 +451,13 @@ static int run(const get_opts *o) {
     fo.timeout_ms = fo.timeout_ms < 1 ? 1 : fo.timeout_ms;
     fo.connect_timeout_ms = fo.timeout_ms < 10000 ? fo.timeout_ms : 10000;
   }
+  if (o->stall_time_s == 0)
+    fo.stall_time_ms = -1; /* --stall-time 0: no stall limit */
+  else if (o->stall_time_s > 0)
+    fo.stall_time_ms = to_ms(o->stall_time_s);
+  fo.stall_speed = o->stall_speed;
+  if (o->deadline_s > 0)
+    fo.deadline_ms = to_ms(o->deadline_s);
   fo_opt_error why;
   if (o->threads > UINT_MAX || fo_fetch_opts_check(&fo, &why) != 0)
     return refused(why.field, &why);
@@ -473,7 +531,12 @@ static int run(const get_opts *o) {
   }
   if (status == DEMO_OK) {
     double t0 = demo_now();
+    struct sigaction old[2];
+    cancel_target = f;
+    catch_signals(1, old);
     rc = fo_fetch_requests(f, reqs, n, res, to_memory ? print_in_order : NULL, &order);
+    catch_signals(0, old);
+    cancel_target = NULL;
     if (rc >= 0 && held.dir[0] != '\0' && res[0].err == 0)
       order.werr = held_copy(&held);
     if (bar)
@@ -506,6 +569,10 @@ static int run(const get_opts *o) {
     fprintf(stderr, "get: %zu ok, %zu failed, %llu bytes, %.3f s\n", n - failed, failed, bytes,
             demo_now() - t0);
     status = rc < 0 || failed > 0 ? DEMO_PARTIAL : DEMO_OK;
+    if (cancel_signal != 0) {
+      fprintf(stderr, "get: cancelled by %s\n", cancel_signal == SIGINT ? "SIGINT" : "SIGTERM");
+      status = 128 + cancel_signal; /* what a shell reports for a program the signal ended */
+    }
     fo_fetch_results_free(res, n);
   }
   fo_fetcher_destroy(f);
@@ -520,7 +587,7 @@ static int run(const get_opts *o) {
 }
 
 int demo_get(int argc, char **argv) {
-  get_opts o = {0};
+  get_opts o = {.stall_time_s = -1, .deadline_s = -1};
   o.urls = calloc(argc > 0 ? (size_t)argc : 1, sizeof *o.urls);
   if (o.urls == NULL) {
     fputs("fanout-demo get: out of memory\n", stderr);

@@ -40,6 +40,7 @@ static const struct {
     {"fetch_sink", fetch_sink_suite},
     {"fetch_hostile", fetch_hostile_suite},
     {"fetch_net", fetch_net_suite},
+    {"fetch_time", fetch_time_suite},
     {"chaos", chaos_suite},
 #endif
     {"kill", kill_suite},

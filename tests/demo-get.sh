@@ -6,8 +6,10 @@
 # missing body file, a missing directory and a cap (exit 1, one 'error: URL:' line each, the
 # others complete, no file under a failed name), the network flags (--limit-rate timed,
 # --skip-existing against the mirror's request count, --proxy through tinyproxy and its log, -4
-# and -6 against an IPv4-only nginx, an unknown --interface), usage errors (exit 2), --help
-# within 80 columns.
+# and -6 against an IPv4-only nginx, an unknown --interface), --stall-time, --stall-speed and --deadline
+# against the mirror's stalled and paced bodies, SIGINT and SIGTERM (exit 130 and 143 within a
+# second, a line per unfinished URL, a partial file the next run resumes), usage errors (exit 2),
+# --help within 80 columns.
 # DEMO, MIRROR and FO_NGINX name the binaries.
 set -u
 nginx=${FO_NGINX:-/usr/sbin/nginx}
@@ -212,6 +214,53 @@ $T "$demo" get --interface 'if!fo-nosuch0' "$web/echo" >/dev/null 2>"$tmp/err"
 [ $? -eq 1 ] && grep -q "interface 'if!fo-nosuch0'" "$tmp/err" || bad "unknown --interface: $(cat "$tmp/err")"
 out=$($T "$demo" get --interface 127.0.0.2 "$web/echo" 2>"$tmp/err") && [ "$out" = "x= m=GET" ] ||
   bad "--interface 127.0.0.2: '$out' $(cat "$tmp/err")"
+# ---------------------------------------------------------------- time limits and cancel
+mport=$(cat "$tmp/mirror.port")
+mb="http://127.0.0.1:$mport/blob"
+# --stall-time: the mirror stops sending after 50000 bytes; the attempt fails a second later
+t0=$(date +%s.%N)
+$T "$demo" get --stall-time 1 "$mb?size=200000&stall=50000&hold=20000" >/dev/null 2>"$tmp/err"
+st=$?
+took=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
+[ $st -eq 1 ] && grep -q "^error: .*stalled" "$tmp/err" || bad "--stall-time: exit $st: $(cat "$tmp/err")"
+awk -v t="$took" 'BEGIN { exit !(t >= 0.9 && t < 3) }' || bad "--stall-time 1 took $took s"
+# --stall-speed: a steady 100 kB/s is a stall under a 1 MB/s floor, and none under the default
+$T "$demo" get --stall-time 1 --stall-speed 1000000 "$mb?size=300000&rate=100000" >/dev/null 2>"$tmp/err"
+[ $? -eq 1 ] && grep -q "stalled" "$tmp/err" || bad "--stall-speed: $(cat "$tmp/err")"
+$T "$demo" get --stall-time 1 "$mb?size=300000&rate=100000" >/dev/null 2>"$tmp/err" ||
+  bad "a slow body under --stall-time 1: $(cat "$tmp/err")"
+# --deadline: the whole run ends, the second URL never starts
+$T "$demo" get --threads 1 --deadline 1 "$mb?size=2000000&rate=200000" "$mb?size=10" >/dev/null 2>"$tmp/err"
+[ $? -eq 1 ] && [ "$(grep -c "^error: .*deadline" "$tmp/err")" -eq 2 ] || bad "--deadline: $(cat "$tmp/err")"
+# sig NAME STATUS ARGS...: the demo on slow bodies, the signal after a second; the exit status,
+# a line per unfinished URL, and the run ends within a second of the signal
+sig() {
+  signame=$1 want=$2
+  shift 2
+  "$demo" get "$@" >/dev/null 2>"$tmp/err" &
+  p=$!
+  sleep 1
+  t0=$(date +%s.%N)
+  kill -"$signame" $p
+  wait $p
+  st=$?
+  took=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
+  [ $st -eq "$want" ] || bad "SIG$signame: exit $st, not $want: $(cat "$tmp/err")"
+  awk -v t="$took" 'BEGIN { exit !(t < 1.5) }' || bad "SIG$signame: the run took $took s to end"
+}
+slow="$mb?size=10000000&rate=200000"
+sig INT 130 --threads 2 "$slow" "$slow&x=2" "$slow&x=3"
+[ "$(grep -c "^error: $mb.*: cancelled" "$tmp/err")" -eq 3 ] || bad "SIGINT: not 3 lines: $(cat "$tmp/err")"
+# SIGTERM on a resumable download: the partial file stays and the next run finishes it
+sig TERM 143 --resume --output "$tmp/out/sig.bin" "$mb?size=3000000&rate=500000"
+grep -q "^error: $mb.*: cancelled" "$tmp/err" || bad "SIGTERM: no line for the URL: $(cat "$tmp/err")"
+part=$(wc -c <"$tmp/out/.sig.bin.part" 2>/dev/null || echo 0)
+[ "$part" -gt 0 ] || bad "SIGTERM: no partial file"
+"$mirror" --blob 3000000 >"$tmp/sig.ref"
+$T "$demo" get --resume --output "$tmp/out/sig.bin" "$mb?size=3000000" 2>"$tmp/err" ||
+  bad "resume after SIGTERM: $(cat "$tmp/err")"
+cmp -s "$tmp/out/sig.bin" "$tmp/sig.ref" || bad "the file resumed after SIGTERM differs"
+[ -e "$tmp/out/.sig.bin.part" ] && bad "the partial file stayed after the resumed run"
 
 # ---------------------------------------------------------------- usage
 for args in "" "--output a http://x/a http://x/b" "--sha256 abc http://x/" "--resume http://x/" \
@@ -220,6 +269,8 @@ for args in "" "--output a http://x/a http://x/b" "--sha256 abc http://x/" "--re
   "--proxy ftp://p:1 http://x/" "--proxy 127.0.0.1:3128 http://x/" "--interface if! http://x/" \
   "--limit-rate 0 http://x/" "--limit-rate 5X http://x/" "--skip-existing --output a http://x/" \
   "-5 http://x/"; do
+  "--stall-time -1 http://x/" "--stall-speed 0 http://x/" "--deadline 0 http://x/" \
+  "--threads 0 http://x/" "--output a --output-dir b http://x/"; do
   # shellcheck disable=SC2086
   $T "$demo" get $args >/dev/null 2>"$tmp/err"
   [ $? -eq 2 ] || bad "get $args: not exit 2"

@@ -45,6 +45,20 @@
  * called from a task of the pool the fetcher runs on (it returns FO_ETASK), nor from a done
  * callback. Done callbacks run on the workers, concurrently with each other.
  *
+ * Time limits. Each bounds one thing and is documented where it is set (fo_fetch_opts): the
+ * connect timeout (connect_timeout_ms); the stall limit (an attempt fails with -ETIMEDOUT when
+ * fewer than stall_speed bytes a second move for stall_time_ms; on by default); TCP keep-alive
+ * (keepalive_s, on by default); the whole-attempt limit (timeout_ms: none by default, so a
+ * healthy download takes as long as it takes); the whole call's deadline (deadline_ms: items,
+ * retries and backoff included); and the time one item may spend retrying (retry_window_ms). A
+ * stalled or cut attempt is retried (retries) and resumes (FO_FETCH_RESUME) as any cut transfer.
+ *
+ * Cancel. fo_fetcher_cancel() stops the calls running on a fetcher, from another thread or a
+ * signal handler: items not started end at once with -ECANCELED, running transfers within about
+ * a second. A request's watch callback (fo_fetch_req.watch) stops its own item the same way.
+ * fo_tpool_cancel() on a pool the fetcher shares (fo_fetch_opts.pool) drops only tasks still
+ * queued; see fo_fetcher_cancel() for what that does to a call.
+ *
  * Signals. Every handle is set CURLOPT_NOSIGNAL: libcurl neither raises nor catches SIGALRM or
  * SIGPIPE (writes use MSG_NOSIGNAL), so the fetcher is safe in a program with threads.
  *
@@ -79,9 +93,37 @@ extern "C" {
 #ifndef FO_FETCH_CONNECT_TIMEOUT_DEFAULT
 #define FO_FETCH_CONNECT_TIMEOUT_DEFAULT 10000
 #endif
-/** Timeout of one attempt, connect included, when the options leave it 0. */
+/** Timeout of one whole attempt, connect included, when the options leave it 0: 0 is no limit.
+ * (It was 30 s, which no download longer than 30 s could pass; the stall limit below now ends a
+ * dead transfer instead. A build that wants the old bound may define this to 30000.) */
 #ifndef FO_FETCH_TIMEOUT_DEFAULT
-#define FO_FETCH_TIMEOUT_DEFAULT 30000
+#define FO_FETCH_TIMEOUT_DEFAULT 0
+#endif
+/** Stall limit when the options leave it 0: an attempt that moves fewer than
+ * FO_FETCH_STALL_SPEED_DEFAULT bytes a second over this many milliseconds fails. Five minutes,
+ * as SWUpdate (8 bytes/s for 300 s) and Mender (a 5-minute read stall) ship: a board on a mobile
+ * link rides out a handover, a tunnel or a congested cell that far, and a dead peer still ends. */
+#ifndef FO_FETCH_STALL_TIME_DEFAULT
+#define FO_FETCH_STALL_TIME_DEFAULT 300000
+#endif
+/** Stall speed when the options leave it 0, in bytes per second: SWUpdate's 8, "almost nothing":
+ * any link that works at all passes it, a connection that delivers nothing does not. */
+#ifndef FO_FETCH_STALL_SPEED_DEFAULT
+#define FO_FETCH_STALL_SPEED_DEFAULT 8
+#endif
+/** The fastest stall speed accepted, in bytes per second (1 GiB/s). */
+#ifndef FO_FETCH_STALL_SPEED_MAX
+#define FO_FETCH_STALL_SPEED_MAX (1ul << 30)
+#endif
+/** TCP keep-alive when the options leave it 0: seconds idle before the first probe, and between
+ * probes. curl's own figure for --keepalive-time: one small probe a minute on an idle connection
+ * keeps a carrier's NAT mapping alive and finds a dead peer of a kept connection. */
+#ifndef FO_FETCH_KEEPALIVE_DEFAULT
+#define FO_FETCH_KEEPALIVE_DEFAULT 60
+#endif
+/** The longest keep-alive period accepted, in seconds (two hours, the kernel's own default). */
+#ifndef FO_FETCH_KEEPALIVE_MAX
+#define FO_FETCH_KEEPALIVE_MAX 7200
 #endif
 /** First retry delay when the options leave it 0; it doubles with each retry. */
 #ifndef FO_FETCH_BACKOFF_DEFAULT
@@ -183,7 +225,10 @@ typedef struct fo_fetch_opts {
   size_t stack_size;       /**< stack per thread of the own pool (ignored with `pool`), up
                                 to FO_FETCH_STACK_MAX; 0: FO_FETCH_STACK_DEFAULT */
   long connect_timeout_ms; /**< 1..FO_FETCH_MS_MAX; 0: FO_FETCH_CONNECT_TIMEOUT_DEFAULT */
-  long timeout_ms;         /**< whole attempt, 1..FO_FETCH_MS_MAX; 0: FO_FETCH_TIMEOUT_DEFAULT */
+  long timeout_ms;         /**< whole attempt (connect, request, every byte of the answer),
+                                1..FO_FETCH_MS_MAX; 0: FO_FETCH_TIMEOUT_DEFAULT, which is no
+                                limit (it was 30 s before 0.4: see stall_time_ms); the attempt
+                                fails with -ETIMEDOUT */
   unsigned retries;        /**< extra attempts after a transport error, a timeout, a 5xx or a 429,
                                 0..FO_FETCH_RETRIES_MAX; 0: no retry */
   long backoff_ms;         /**< first retry delay; doubles each retry, with jitter (each delay
@@ -290,6 +335,34 @@ typedef struct fo_fetch_opts {
                                 Both rates hold within 1 % over 10 s: a worker over its budget
                                 sleeps in the body's callback until the bytes are paid for (so
                                 the attempt's time limits run on while it waits) */
+  /* -- time limits and cancel */
+  long stall_time_ms;        /**< the stall limit: an attempt that moves (receives and sends)
+                                  fewer than stall_speed bytes a second on average over this
+                                  long fails with -ETIMEDOUT (its message says "stalled"),
+                                  and is retried and resumed like any timeout. Checked at
+                                  least once a second over the last stall_time_ms (in 32
+                                  slots: it may end up to 1/32 of it early, never late by more
+                                  than a second); waiting for the connection or the answer
+                                  counts. 1..FO_FETCH_MS_MAX; 0: FO_FETCH_STALL_TIME_DEFAULT
+                                  (5 minutes); -1: no stall limit */
+  unsigned long stall_speed; /**< bytes a second, 1..FO_FETCH_STALL_SPEED_MAX; 0:
+                                  FO_FETCH_STALL_SPEED_DEFAULT (8) */
+  long keepalive_s;          /**< TCP keep-alive on every connection: seconds idle before the
+                                  first probe and between probes (the probe count is the
+                                  system's), 1..FO_FETCH_KEEPALIVE_MAX; 0:
+                                  FO_FETCH_KEEPALIVE_DEFAULT (60); -1: off */
+  long deadline_ms;          /**< a bound on each fo_fetch_requests(), fo_fetch_many() and
+                                  fo_fetch_one() call, counted from its start: items, retries,
+                                  backoff and rate-limit waits included. When it passes, the
+                                  running attempts are cut and every item not done fails with
+                                  -ETIMEDOUT (the message says "deadline"); a file under
+                                  FO_FETCH_RESUME keeps its partial body for the next run.
+                                  1..FO_FETCH_MS_MAX; 0: none */
+  long retry_window_ms;      /**< the time one item may spend retrying, from the start of its
+                                  first attempt: no retry (nor its backoff) starts past it, and
+                                  the item ends with its last attempt's error (the message says
+                                  so). The attempt running then is not cut. 1..FO_FETCH_MS_MAX;
+                                  0: none (retries alone bound the attempts) */
 } fo_fetch_opts;
 
 /** The outcome for one URL. Filled by fo_fetch_many(); release with fo_fetch_result_free(). */
@@ -299,6 +372,10 @@ typedef struct fo_fetch_result {
                           certificate, key, key_password, CRL or tls_hook; the message names the
                           field), -ETIMEDOUT, FO_ETOOBIG,
                           FO_ECONTENTTYPE, -EINVAL (URL NULL or malformed), -ENOMEM; the
+                          status), FO_ETRANSPORT, FO_ETLS, -ETIMEDOUT, FO_ETOOBIG,
+                          FO_ECONTENTTYPE, -EINVAL (URL NULL or malformed), -ENOMEM,
+                          -ECANCELED (fo_fetcher_cancel(), or the request's watch callback);
+                          -ETIMEDOUT covers timeout_ms, a stall and the deadline; the
                           server's faults: FO_EHEADER (headers over FO_FETCH_RESP_LINE_MAX or
                           FO_FETCH_RESP_HEADERS_MAX), FO_EREDIRECT (a redirect refused: see
                           max_redirs), FO_EPROTOCOL (a status outside 100-599, a reply that is
@@ -370,6 +447,17 @@ typedef int (*fo_fetch_write_fn)(const void *data, size_t len, void *arg);
 typedef void (*fo_fetch_progress_fn)(unsigned long long bytes, unsigned long long total,
                                      void *arg);
 
+/**
+ * A request's watch: called on the worker while its transfer runs, after each piece of body
+ * reaches the sink and at least once a second in between (while it connects, waits for the
+ * answer, or gets nothing), whatever the sink. Unlike fo_fetch_progress_fn it may stop the item.
+ * @param bytes, total as fo_fetch_progress_fn
+ * @return 0 to go on; anything else stops the item at once with -ECANCELED (not retried; the
+ *         message says the watch stopped it). A file under FO_FETCH_RESUME keeps what arrived
+ *         for the next run, as after fo_fetcher_cancel(); any other temporary is removed.
+ */
+typedef int (*fo_fetch_watch_fn)(unsigned long long bytes, unsigned long long total, void *arg);
+
 /** fo_fetch_req.flags: POST and PATCH are retried like the other methods (the caller knows
  * repeating them is harmless). */
 #define FO_FETCH_RETRY_UNSAFE 0x1u
@@ -383,8 +471,8 @@ typedef void (*fo_fetch_progress_fn)(unsigned long long bytes, unsigned long lon
  * a live run holds. A server that answers 200
  * (Range ignored, or the validator changed) starts the file again from byte 0; a 206 from
  * another byte fails the attempt and drops the partial file. No byte is appended twice. The
- * partial file is kept only after a failure worth retrying (transport error, timeout, 5xx, 429)
- * when a validator is known; every other failure removes both files. Resumed requests send no
+ * partial file is kept only after a failure worth retrying (transport error, timeout, stall,
+ * the call's deadline, 5xx, 429) or a cancel (-ECANCELED) when a validator is known; every other failure removes both files. Resumed requests send no
  * Accept-Encoding: a range of a compressed body is no range of the file. */
 #define FO_FETCH_RESUME 0x2u
 
@@ -469,6 +557,9 @@ typedef struct fo_fetch_req {
   /* -- network policy */
   const char *accept_type;        /**< NULL: the fetcher's accept_type; else this request's,
                                        in its place (see fo_fetch_opts.accept_type); not empty */
+  /* -- time limits and cancel */
+  fo_fetch_watch_fn watch;        /**< NULL, or called as the transfer runs; may stop the item */
+  void *watch_arg;                /**< its argument */
 } fo_fetch_req;
 
 /**
@@ -599,6 +690,30 @@ int fo_fetch_req_check(const fo_fetch_req *req, fo_opt_error *why);
  */
 int fo_fetch_requests(fo_fetcher *f, const fo_fetch_req *reqs, size_t n, fo_fetch_result *results,
                       fo_fetch_done_fn done, void *done_arg);
+
+/**
+ * Stop the calls running on a fetcher: every fo_fetch_requests(), fo_fetch_many() and
+ * fo_fetch_one() call on f that began before this one (in any thread). Their items not started
+ * end at once with -ECANCELED ("cancelled before it started"); a backoff or rate-limit wait ends
+ * within 50 ms; a running transfer ends the next time libcurl calls its progress callback, which
+ * it does as data moves and at least once a second otherwise; each such item fails with
+ * -ECANCELED (not retried), and the call returns as usual with every result filled. Under
+ * FO_FETCH_RESUME a partial file with its validator stays for the next run; every other
+ * temporary is removed. Calls that begin after fo_fetcher_cancel() has returned run normally (a
+ * call beginning at the same time may go either way): a cancel is a generation count, never a
+ * state to reset. Cancelling a fetcher with no call running does nothing.
+ *
+ * fo_tpool_cancel() on a pool the fetcher shares is not a cancel of the fetcher: a call queues
+ * min(n, threads) worker tasks, each running the call's items one after another, and the count
+ * fo_tpool_cancel() returns counts those tasks, not items. A dropped worker is one worker fewer:
+ * the call's other workers run its items. Only when every worker of a call was dropped do its
+ * items end with -ECANCELED ("its workers were dropped from the pool's queue").
+ *
+ * @return 0, -EINVAL (f NULL).
+ * Async-signal-safe (one atomic add): may be called from a signal handler, another thread, or a
+ * callback (done, write, progress, watch) of the call it stops. Not after fo_fetcher_destroy().
+ */
+int fo_fetcher_cancel(fo_fetcher *f);
 
 /**
  * Fetch one URL and wait: the same engine, with one URL.

@@ -103,6 +103,9 @@ static int handle_setup(fo_fetcher *f, fo__handle *h) {
   int rc = fo__net_setup(f, h);
   if (rc != 0)
     return rc;
+  int trc = fo__time_handle_setup(f, h);
+  if (trc != 0)
+    return trc;
 #if LIBCURL_VERSION_NUM >= 0x075500
   SETOPT(c, CURLOPT_PROTOCOLS_STR, "http,https");
 #else
@@ -228,7 +231,8 @@ int fo_fetch_opts_check(const fo_fetch_opts *o, fo_opt_error *why) {
            string_ok("accept_type", o->accept_type, why) &&
            fo__opt_urange("max_redirs", o->max_redirs, FO_FETCH_REDIRS_MAX, why) &&
            fo__tls_opts_ok(o, why) &&
-           fo__net_opts_check(o, why);
+           fo__net_opts_check(o, why) &&
+           fo__time_opts_ok(o, why);
   return ok ? 0 : -EINVAL;
 }
 
@@ -254,6 +258,7 @@ static void apply_options(fo_fetcher *f, const fo_fetch_opts *o) {
   f->max_body = o->max_body ? o->max_body : FO_FETCH_MAX_BODY_DEFAULT;
   f->max_redirs = o->max_redirs;
   f->compress = !o->no_compress;
+  fo__time_options(f, o);
 }
 
 int fo_fetcher_create(fo_fetcher **out, const fo_fetch_opts *opts) {

@@ -58,8 +58,6 @@ void fo__rate_destroy(fo__rate *r);
 /* The slot for a request made at now_ns: the returned time is >= now_ns and at least one
  * interval after the previous slot handed out. */
 uint64_t fo__rate_reserve(fo__rate *r, uint64_t now_ns);
-/* Reserve a slot and sleep until it. */
-void fo__rate_wait(fo__rate *r);
 
 /* A sleep that resumes after signals. (The clock, fo__now_ns, is the base module's.) */
 void fo__sleep_ns(uint64_t ns);
@@ -200,10 +198,32 @@ typedef struct fo__net {
   fo__flow flow; /* max_recv_speed_total */
   int flow_ok;
 } fo__net;
+/* fetch_time.c: what libcurl's progress callback checks for one transfer (cancel, the request's
+ * watch, the stall limit) and the bounds of the call it belongs to. */
+#define FO__STALL_SLOTS 32
+typedef struct fo__watch {
+  fo_fetcher *f;
+  unsigned long gen;       /* the call's cancel generation (fo_fetcher.cancel_gen at its start) */
+  uint64_t deadline_ns;    /* the call's deadline (fo__now_ns clock); 0: none */
+  const fo_fetch_req *req; /* the item's (its watch callback) */
+  int limit;               /* what this hop's CURLOPT_TIMEOUT_MS is: FO__LIMIT_* */
+  int stop;                /* why the progress callback stopped the transfer: FO__STOP_* */
+  /* the stall limit: bytes moved per slot of stall_time_ms / FO__STALL_SLOTS, this hop */
+  uint64_t t0_ns, slot_ns, slot; /* hop start, slot length, index of the current slot */
+  unsigned long long moved;      /* bytes received and sent by this hop at the last check */
+  unsigned long long slots[FO__STALL_SLOTS];
+} fo__watch;
+#define FO__LIMIT_NONE 0
+#define FO__LIMIT_ATTEMPT 1  /* timeout_ms */
+#define FO__LIMIT_DEADLINE 2 /* the call's deadline came first */
+#define FO__STOP_CANCEL 1    /* fo_fetcher_cancel() */
+#define FO__STOP_WATCH 2     /* the request's watch callback */
+#define FO__STOP_STALL 3     /* the stall limit */
 
 typedef struct fo__handle {
   CURL *curl;
   fo__xfer x;
+  fo__watch watch;
   uint64_t rng;
   char errbuf[CURL_ERROR_SIZE];
   /* -- credentials (fetch_tls.c) */
@@ -238,6 +258,12 @@ struct fo_fetcher {
   unsigned file_mode; /* of finished output files: 0666 & ~umask at create (fo__file_mode) */
   fo__tls tls;        /* -- credentials */
   fo__net net;
+  /* -- time limits and cancel (fetch_time.c) */
+  long stall_time_ms; /* 0: no stall limit */
+  unsigned long stall_speed;
+  long keepalive_s;   /* 0: off */
+  long deadline_ms, retry_window_ms; /* 0: none */
+  unsigned long cancel_gen; /* atomic: fo_fetcher_cancel() adds one */
 };
 
 /* fetch.c */
@@ -386,6 +412,31 @@ int fo__header_line(fo__xfer *x, const char *line, size_t len);
 /* At the end of a response's headers: whether the answer fits the request (a 206 only to a
  * Range, from the byte asked for, to the end). 0, or FO_EPROTOCOL with *why saying what. */
 int fo__header_answer_check(const fo__xfer *x, const char **why);
+
+/* fetch_time.c: time limits and cancel, checked where libcurl and the retry loop wait */
+/* The options of this part with their defaults filled in (fo_fetch_opts_check() accepted them). */
+void fo__time_options(fo_fetcher *f, const fo_fetch_opts *o);
+/* fo_fetch_opts_check() of this part's fields, in the struct's order: 1 accepted, 0 refused. */
+int fo__time_opts_ok(const fo_fetch_opts *o, fo_opt_error *why);
+/* A new handle: keep-alive and the progress callback. 0, -ENOMEM, FO_EINTERNAL. */
+int fo__time_handle_setup(fo_fetcher *f, fo__handle *h);
+/* The call's generation and deadline, read once at its start. */
+void fo__time_call_start(const fo_fetcher *f, unsigned long *gen, uint64_t *deadline_ns);
+/* Before an item starts: 0, -ECANCELED (the call was cancelled) or -ETIMEDOUT (its deadline
+ * passed). */
+int fo__time_call_check(const fo_fetcher *f, unsigned long gen, uint64_t deadline_ns);
+/* Before each hop's curl_easy_perform(): the stall window starts over and CURLOPT_TIMEOUT_MS is
+ * the nearer of timeout_ms and the call's deadline. */
+void fo__time_hop(fo_fetcher *f, fo__handle *h);
+/* Before attempt a (1 = the first) of an item whose first attempt began at item_t0_ns: the
+ * backoff delay (a > 1) and the rate limiter's slot, slept in steps that see a cancel. 0 to go
+ * on; -ECANCELED, -ETIMEDOUT (the deadline would pass first: not waited for), or 1 (the retry
+ * window would pass first: no retry). */
+int fo__time_before_attempt(fo_fetcher *f, fo__handle *h, unsigned a, uint64_t item_t0_ns,
+                            unsigned long delay_ms);
+/* The message for an attempt that a time limit or a cancel ended with err: 1 with msg filled,
+ * or 0 when err is not theirs. */
+int fo__time_message(const fo_fetcher *f, const fo__handle *h, int err, char *msg, size_t cap);
 
 /* fetch_decode.c */
 /* Inflate a piece of a compressed body into fo__sink_take(); 0 or the code that stops it. */

@@ -41,15 +41,6 @@ uint64_t fo__rate_reserve(fo__rate *r, uint64_t now_ns) {
   return slot;
 }
 
-void fo__rate_wait(fo__rate *r) {
-  if (r->interval_ns == 0)
-    return;
-  uint64_t now = fo__now_ns();
-  uint64_t slot = fo__rate_reserve(r, now);
-  if (slot > now)
-    fo__sleep_ns(slot - now);
-}
-
 /* ------------------------------------------------------------------ the byte rate */
 
 /* The byte rates (a fetcher's max_recv_speed_total, shared by its workers, and each transfer's

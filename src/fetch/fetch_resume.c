@@ -240,5 +240,7 @@ int fo__resume_keep(const fo__sink *s, int err, long status) {
   if (!s->resume || s->fd < 0 || s->validator[0] == '\0')
     return 0;
   off_t end = lseek(s->fd, 0, SEEK_END);
-  return end > 0 && fo__fetch_retryable(err, status);
+  /* a cancel (fo_fetcher_cancel, a watch callback) is the caller's stop, not the file's fault:
+   * what arrived stays for the next run */
+  return end > 0 && (fo__fetch_retryable(err, status) || err == -ECANCELED);
 }

@@ -30,6 +30,10 @@ typedef struct fo__batch {
   fo_fetch_done_fn done;
   void *done_arg;
   size_t next; /* the next unclaimed index; atomic */
+  /* -- time limits and cancel: read once at the call's start (fo__time_call_start) */
+  unsigned long gen;
+  uint64_t deadline_ns;
+  unsigned no_handle; /* workers that could not get a handle; atomic */
 } fo__batch;
 
 /* ------------------------------------------------------------------ headers */
@@ -163,6 +167,7 @@ static CURLcode perform(fo__handle *h) {
   x->headers_done = 0;
   x->why = NULL;
   x->range_from = x->sink.ranged ? (long long)x->sink.have : -1;
+  fo__time_hop(h->watch.f, h);
   if (!x->sink.ranged) {
     curl_easy_setopt(h->curl, CURLOPT_RANGE, (char *)NULL);
     return curl_easy_perform(h->curl);
@@ -316,6 +321,7 @@ static int attempt(fo_fetcher *f, fo__handle *h, const fo_fetch_req *req, fo_fet
     r->retry_after_ms = x->retry_after_ms;
   const char *accept = req->accept_type != NULL ? req->accept_type : f->accept_type;
   const char *net = err != 0 && refused == 0 ? fo__net_field(rc) : NULL;
+  char why[sizeof r->message];
 
   if (err == 0 && !(status >= 200 && status <= 299) && status != 304) {
     err = FO_EHTTP;
@@ -325,6 +331,8 @@ static int attempt(fo_fetcher *f, fo__handle *h, const fo_fetch_req *req, fo_fet
     err = FO_ECONTENTTYPE;
     fo__msgf(r, 0, "HTTP status %ld with Content-Type '%s', not '%s'", status, r->content_type,
              accept);
+  } else if (fo__time_message(f, h, err, why, sizeof why)) {
+    fo__msgf(r, 0, "%s", why);
   } else if (err == FO_EHEADER) {
     fo__msgf(r, 0, "the server sent %s (%u bytes a line, %u in all)",
              x->why ? x->why : "a response header over libcurl's bound", FO_FETCH_RESP_LINE_MAX,
@@ -382,16 +390,28 @@ static int may_retry(const fo_fetch_req *req, const fo__xfer *x, int err, long s
 static void retry_loop(fo_fetcher *f, fo__handle *h, const fo_fetch_req *req,
                        fo_fetch_result *r) {
   unsigned max_attempts = f->retries + 1;
-  int err;
+  uint64_t t0 = (uint64_t)fo__now_ns();
+  int err = 0;
+  h->watch.req = req;
   for (unsigned a = 1;; a++) {
+    unsigned long delay = 0;
     if (a > 1) {
-      unsigned long delay = fo__backoff_delay(f->backoff_ms, f->backoff_max_ms, a - 1, &h->rng);
+      delay = fo__backoff_delay(f->backoff_ms, f->backoff_max_ms, a - 1, &h->rng);
       if (h->x.has_retry_after && h->x.retry_after_ms > delay)
         delay = h->x.retry_after_ms;
-      fo__sleep_ns((uint64_t)delay * 1000000u);
     }
-    if (f->rate_ok)
-      fo__rate_wait(&f->rate);
+    /* backoff and rate slot (fetch_time.c): cut short by a cancel, the deadline or the window */
+    int go = fo__time_before_attempt(f, h, a, t0, delay);
+    if (go == 1) {
+      fo__msgf(r, 1, "; no retry: the retry window of %ld ms is spent", f->retry_window_ms);
+      break;
+    } else if (go != 0) {
+      err = go;
+      fo__msgf(r, 0, "%s %s", go == -ECANCELED ? "cancelled (fo_fetcher_cancel)"
+                                               : "the call's deadline passed",
+               a > 1 ? "while waiting to retry" : "before the first attempt");
+      break;
+    }
     r->attempts = a;
     err = attempt(f, h, req, r);
     if (err == 0 || a >= max_attempts || !may_retry(req, &h->x, err, r->status))
@@ -502,14 +522,24 @@ static void fetch_item(fo_fetcher *f, fo__handle *h, const fo_fetch_req *req,
 static void worker(void *arg) {
   fo__batch *b = arg;
   fo__handle *h;
-  if (fo__handle_take(b->f, &h) != 0)
+  if (fo__handle_take(b->f, &h) != 0) {
+    __atomic_add_fetch(&b->no_handle, 1, __ATOMIC_RELAXED);
     return; /* the items go to workers that have a handle; if none has, the caller reports them */
+  }
+  h->watch.gen = b->gen;
+  h->watch.deadline_ns = b->deadline_ns;
   for (;;) {
     size_t i = __atomic_fetch_add(&b->next, 1, __ATOMIC_RELAXED);
     if (i >= b->n)
       break;
+    int stop = fo__time_call_check(b->f, b->gen, b->deadline_ns);
     if (b->reqs != NULL && b->results[i].err != 0) {
       /* refused before the start (fo__files_outputs_check) */
+    } else if (stop != 0) {
+      /* no file is touched: a partial file of an earlier run stays as it was */
+      fail_result(&b->results[i], stop,
+                  stop == -ECANCELED ? "cancelled (fo_fetcher_cancel) before it started"
+                                     : "the call's deadline passed before it started");
     } else if (b->reqs != NULL) {
       fetch_item(b->f, h, &b->reqs[i], &b->results[i]);
     } else if (b->urls[i] == NULL) {
@@ -535,6 +565,7 @@ static int run_batch(fo__batch *b) {
     result_init(&b->results[i]);
   if (n == 0)
     return 0;
+  fo__time_call_start(f, &b->gen, &b->deadline_ns);
   if (b->reqs != NULL && fo__files_outputs_check(b->reqs, n, b->results) != 0) {
     for (size_t i = 0; i < n; i++)
       fail_result(&b->results[i], -ENOMEM, "out of memory for the request");
@@ -563,17 +594,21 @@ static int run_batch(fo__batch *b) {
     fo_tpool_group_destroy(g);
   }
 
-  /* Indices no worker claimed: no worker could get a handle (or none started). */
+  /* Indices no worker claimed: no worker could get a handle, none started, or fo_tpool_cancel()
+   * dropped every worker task of the call from the pool's queue (none failed for memory). */
   size_t next = __atomic_load_n(&b->next, __ATOMIC_RELAXED);
-  int unclaimed_err = rc != 0 ? rc : -ENOMEM;
+  int dropped = rc == 0 && __atomic_load_n(&b->no_handle, __ATOMIC_RELAXED) == 0;
+  int unclaimed_err = rc != 0 ? rc : dropped ? -ECANCELED : -ENOMEM;
   for (size_t i = next; i < n; i++) {
     fail_result(&b->results[i], unclaimed_err,
-                unclaimed_err == -ENOMEM ? "out of memory for an easy handle"
-                                         : fo_strerror(unclaimed_err));
+                unclaimed_err == -ENOMEM       ? "out of memory for an easy handle"
+                : unclaimed_err == -ECANCELED ? "its workers were dropped from the pool's queue"
+                                                " (fo_tpool_cancel)"
+                                              : fo_strerror(unclaimed_err));
     if (b->done != NULL && started > 0)
       b->done(i, &b->results[i], b->done_arg);
   }
-  if (rc == 0 && next == 0)
+  if (rc == 0 && next == 0 && !dropped)
     rc = -ENOMEM;
   if (rc != 0)
     return rc;

@@ -18,5 +18,6 @@ libfanout_a_SOURCES += \
 	src/fetch/fetch_tls.c \
 	src/fetch/fetch_tls_read.c \
 	src/fetch/fetch_skip.c \
+	src/fetch/fetch_time.c \
 	src/fetch/fetch_transfer.c
 endif

@@ -1,8 +1,12 @@
 /* The /blob route of the mirror: see blob.h. */
 #include "config.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 
 #include "blob.h"
 
@@ -12,6 +16,41 @@ long long mirror_blob_bytes(int reset) {
   if (reset)
     return __atomic_exchange_n(&sent_total, 0, __ATOMIC_RELAXED);
   return __atomic_load_n(&sent_total, __ATOMIC_RELAXED);
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* A stall: nothing more is sent, the connection stays open until the client gives up (closes)
+ * or hold_ms pass; then it is closed. */
+static int hold(int fd, long hold_ms) {
+  double end = now_s() + (double)(hold_ms > 0 ? hold_ms : 30000) / 1000.0;
+  char sink[4096];
+  for (double left; (left = end - now_s()) > 0;) {
+    struct pollfd p = {fd, POLLIN, 0};
+    int r = poll(&p, 1, (int)(left * 1000.0) + 1);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0)
+      break;
+    ssize_t k = recv(fd, sink, sizeof sink, 0);
+    if (k == 0 || (k < 0 && errno != EINTR && errno != EAGAIN))
+      break; /* the client closed */
+  }
+  return -1;
+}
+
+/* Pace the body at rate bytes a second: sleep until `sent` bytes are due since t0. */
+static void pace(long long rate, double t0, long long sent) {
+  double due = t0 + (double)sent / (double)rate, d = due - now_s();
+  if (d > 0) {
+    struct timespec ts = {(time_t)d, (long)((d - (double)(time_t)d) * 1e9)};
+    while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
+    }
+  }
 }
 
 int mirror_blob_serve(int fd, const mirror_blob_req *rq) {
@@ -54,9 +93,19 @@ int mirror_blob_serve(int fd, const mirror_blob_req *rq) {
   if (mirror_send_all(fd, head, (size_t)n) != 0)
     return -1;
   long long end = rq->cut_now && rq->cut >= 0 && rq->cut < rq->size ? rq->cut : rq->size;
+  long long stall = rq->cut_now && rq->stall >= 0 && rq->stall < end ? rq->stall : -1;
   char buf[65536];
+  double t0 = now_s();
+  /* a paced body goes in pieces of a twentieth of a second, so its rate is even */
+  long long piece = rq->rate > 0 && rq->rate / 20 < (long long)sizeof buf ? rq->rate / 20 + 1
+                                                                         : (long long)sizeof buf;
   for (long long at = from; at < end;) {
-    size_t k = end - at < (long long)sizeof buf ? (size_t)(end - at) : sizeof buf;
+    if (at == stall)
+      return hold(fd, rq->hold_ms);
+    long long stop = stall > at ? stall : end;
+    size_t k = stop - at < piece ? (size_t)(stop - at) : (size_t)piece;
+    if (rq->rate > 0)
+      pace(rq->rate, t0, at - from);
     for (size_t i = 0; i < k; i++)
       buf[i] = (char)mirror_blob_byte(at + (long long)i, rq->tag);
     if (mirror_send_all(fd, buf, k) != 0)

@@ -16,6 +16,11 @@ typedef struct {
   long long range_from; /* from "Range: bytes=N-"; -1: none */
   char if_range[128];   /* the If-Range header, or "" */
   int keep_alive;
+  long long stall;      /* stall=B: after body byte B send nothing more, with the connection
+                           open, for hold= ms (default 30000) or until the client closes; only
+                           for the first n= requests, as cut; -1: never */
+  long hold_ms;
+  long long rate;       /* rate=R: send the body at R bytes a second; 0: as fast as it goes */
 } mirror_blob_req;
 
 /* The byte at offset i of a blob of version tag: depends on both, so a wrong offset or a mixed

@@ -16,7 +16,10 @@
  * most requests seen in any window of that length), /stats/reset, and /blob (blob.h: a body of
  * size=B deterministic bytes with an ETag, or Last-Modified with lastmod=1, tag=T its version,
  * Range and If-Range honoured unless norange=1 (skew=K: a 206 from K bytes too early), cut=B
- * closing the connection after body byte B for the first n=K requests of the target; /stats counts its body bytes as blob_bytes),
+ * closing the connection after body byte B for the first n=K requests of the target; stall=B
+ * sending nothing after body byte B, the connection open for hold=MS (default 30000) or until
+ * the client closes, also for the first n=K; rate=R sending the body at R bytes a second; /stats
+ * counts its body bytes as blob_bytes);
  * /peer (text: "peer ADDRESS\nvia VIA\n", the connection's remote address and the request's Via
  * header, "-" when none: which local address a client bound, whether a proxy carried it).
  *
@@ -530,7 +533,10 @@ static int serve(int fd, const request *rq) {
                          .lastmod = (int)param_long(rq, "lastmod", 0),
                          .skew = param_long(rq, "skew", 0),
                          .range_from = rq->range_from,
-                         .keep_alive = rq->keep_alive};
+                         .keep_alive = rq->keep_alive,
+                         .stall = param_long(rq, "stall", -1),
+                         .hold_ms = param_long(rq, "hold", 30000),
+                         .rate = param_long(rq, "rate", 0)};
     long n = param_long(rq, "n", 0);
     b.cut_now = n <= 0 || count <= n;
     if (!param(rq, "tag", b.tag, sizeof b.tag))

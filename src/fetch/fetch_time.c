@@ -1,0 +1,238 @@
+/* Time limits and cancel: the stall limit, TCP keep-alive, the whole-attempt limit, the call's
+ * deadline, the retry window, and fo_fetcher_cancel().
+ *
+ * Everything that must stop a running transfer is checked in libcurl's progress callback
+ * (CURLOPT_XFERINFOFUNCTION), which libcurl calls as data moves and at least once a second
+ * otherwise, on the thread that drives the transfer. The stall limit is checked there too rather
+ * than with CURLOPT_LOW_SPEED_LIMIT: libcurl measures its speed over a window of its own choosing
+ * (about five seconds), so a stall after a fast start is seen seconds late; and a check of our
+ * own keeps working, unchanged, when a later engine drives many handles from one curl multi
+ * loop, where the progress callback is the one hook every transfer still has.
+ *
+ * Cancel is a generation count: fo_fetcher_cancel() adds one, each call remembers the value at
+ * its start and is cancelled once they differ. One atomic add is all a signal handler may do,
+ * and a count needs no reset, so the calls that begin afterwards run normally. Waits that are not
+ * libcurl's (backoff, the rate limiter's slot) sleep in steps of CANCEL_STEP_NS to see a cancel.
+ * A multi engine would add a curl_multi_wakeup() beside the add (it too is async-signal-safe);
+ * the API stays. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+#include "base/base_internal.h"
+#include "fetch/fetch_internal.h"
+
+/* A cancel must reach a sleeping worker quickly; 50 ms is 20 wake-ups a second per waiting
+ * worker, nothing beside a transfer. */
+#define CANCEL_STEP_NS (50u * 1000000u)
+#define NS_PER_MS 1000000u
+
+_Static_assert(__atomic_always_lock_free(sizeof(unsigned long), 0),
+               "fo_fetcher_cancel() must be one lock-free add to be async-signal-safe");
+
+int fo_fetcher_cancel(fo_fetcher *f) {
+  if (f == NULL)
+    return -EINVAL;
+  __atomic_add_fetch(&f->cancel_gen, 1, __ATOMIC_SEQ_CST);
+  return 0;
+}
+
+static int cancelled(const fo_fetcher *f, unsigned long gen) {
+  return __atomic_load_n(&f->cancel_gen, __ATOMIC_ACQUIRE) != gen;
+}
+
+/* ------------------------------------------------------------------ options */
+
+int fo__time_opts_ok(const fo_fetch_opts *o, fo_opt_error *why) {
+  return fo__opt_range("stall_time_ms", o->stall_time_ms, -1, FO_FETCH_MS_MAX, why) &&
+         fo__opt_urange("stall_speed", o->stall_speed, FO_FETCH_STALL_SPEED_MAX, why) &&
+         fo__opt_range("keepalive_s", o->keepalive_s, -1, FO_FETCH_KEEPALIVE_MAX, why) &&
+         fo__opt_range("deadline_ms", o->deadline_ms, 0, FO_FETCH_MS_MAX, why) &&
+         fo__opt_range("retry_window_ms", o->retry_window_ms, 0, FO_FETCH_MS_MAX, why);
+}
+
+void fo__time_options(fo_fetcher *f, const fo_fetch_opts *o) {
+  f->stall_time_ms = o->stall_time_ms < 0    ? 0
+                     : o->stall_time_ms == 0 ? FO_FETCH_STALL_TIME_DEFAULT
+                                             : o->stall_time_ms;
+  f->stall_speed = o->stall_speed ? o->stall_speed : FO_FETCH_STALL_SPEED_DEFAULT;
+  f->keepalive_s = o->keepalive_s < 0 ? 0 : o->keepalive_s ? o->keepalive_s : FO_FETCH_KEEPALIVE_DEFAULT;
+  f->deadline_ms = o->deadline_ms;
+  f->retry_window_ms = o->retry_window_ms;
+}
+
+/* ------------------------------------------------------------------ in a transfer */
+
+/* Whether the bytes moved over the last stall window (the FO__STALL_SLOTS slots up to now) fall
+ * short of stall_speed. Before a whole window has passed there is nothing to judge. */
+static int stalled(const fo_fetcher *f, fo__watch *w, unsigned long long moved, uint64_t now) {
+  uint64_t k = (now - w->t0_ns) / w->slot_ns;
+  if (k - w->slot >= FO__STALL_SLOTS) {
+    for (unsigned i = 0; i < FO__STALL_SLOTS; i++)
+      w->slots[i] = 0;
+  } else {
+    for (uint64_t j = w->slot + 1; j <= k; j++)
+      w->slots[j % FO__STALL_SLOTS] = 0;
+  }
+  w->slot = k;
+  w->slots[k % FO__STALL_SLOTS] += moved - w->moved;
+  w->moved = moved;
+  uint64_t window_ns = w->slot_ns * FO__STALL_SLOTS;
+  if (now - w->t0_ns < window_ns)
+    return 0;
+  /* the slots cover from the start of the oldest one to now: judge the average over that span */
+  uint64_t span_ns = now - (k + 1 - FO__STALL_SLOTS) * w->slot_ns - w->t0_ns;
+  unsigned long long sum = 0;
+  for (unsigned i = 0; i < FO__STALL_SLOTS; i++)
+    sum += w->slots[i];
+  return (double)sum < (double)f->stall_speed * ((double)span_ns * 1e-9);
+}
+
+/* libcurl's progress callback: nonzero stops the transfer (CURLE_ABORTED_BY_CALLBACK), and
+ * x.sink.err tells classify() which code the item gets. */
+static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow) {
+  (void)dltotal;
+  (void)ultotal;
+  fo__handle *h = userp;
+  fo__watch *w = &h->watch;
+  fo_fetcher *f = w->f;
+  int stop = 0;
+  if (cancelled(f, w->gen))
+    stop = FO__STOP_CANCEL;
+  else if (w->req != NULL && w->req->watch != NULL &&
+           w->req->watch(h->x.sink.bytes, h->x.encoded ? 0 : h->x.sink.expect,
+                         w->req->watch_arg) != 0)
+    stop = FO__STOP_WATCH;
+  else if (f->stall_time_ms > 0 &&
+           stalled(f, w, (unsigned long long)dlnow + (unsigned long long)ulnow,
+                   (uint64_t)fo__now_ns()))
+    stop = FO__STOP_STALL;
+  if (stop == 0)
+    return 0;
+  w->stop = stop;
+  h->x.sink.err = stop == FO__STOP_STALL ? -ETIMEDOUT : -ECANCELED;
+  return 1;
+}
+
+int fo__time_handle_setup(fo_fetcher *f, fo__handle *h) {
+  CURL *c = h->curl;
+  h->watch.f = f; /* a handle never outlives its fetcher */
+  CURLcode rc = curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+  if (rc == CURLE_OK)
+    rc = curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
+  if (rc == CURLE_OK)
+    rc = curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+  if (rc == CURLE_OK)
+    rc = curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, f->keepalive_s > 0 ? 1L : 0L);
+  if (rc == CURLE_OK && f->keepalive_s > 0)
+    rc = curl_easy_setopt(c, CURLOPT_TCP_KEEPIDLE, f->keepalive_s);
+  if (rc == CURLE_OK && f->keepalive_s > 0)
+    rc = curl_easy_setopt(c, CURLOPT_TCP_KEEPINTVL, f->keepalive_s);
+  /* fo__setopt_rc()'s mapping, not the call: fetch.c calls this file, never the reverse */
+  return rc == CURLE_OK ? 0 : rc == CURLE_OUT_OF_MEMORY ? -ENOMEM : FO_EINTERNAL;
+}
+
+void fo__time_hop(fo_fetcher *f, fo__handle *h) {
+  fo__watch *w = &h->watch;
+  uint64_t now = (uint64_t)fo__now_ns();
+  w->stop = 0;
+  w->t0_ns = now;
+  w->slot = 0;
+  w->moved = 0;
+  for (unsigned i = 0; i < FO__STALL_SLOTS; i++)
+    w->slots[i] = 0;
+  w->slot_ns = (uint64_t)f->stall_time_ms * NS_PER_MS / FO__STALL_SLOTS;
+  if (w->slot_ns == 0)
+    w->slot_ns = 1;
+  long ms = f->timeout_ms;
+  w->limit = ms > 0 ? FO__LIMIT_ATTEMPT : FO__LIMIT_NONE;
+  if (w->deadline_ns != 0) {
+    /* at least 1 ms: 0 would mean no limit to libcurl (fo__time_call_check ran just before) */
+    uint64_t left = w->deadline_ns > now ? (w->deadline_ns - now + NS_PER_MS - 1) / NS_PER_MS : 1;
+    if (ms == 0 || (uint64_t)ms > left) {
+      ms = (long)left;
+      w->limit = FO__LIMIT_DEADLINE;
+    }
+  }
+  curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, ms);
+}
+
+/* ------------------------------------------------------------------ between transfers */
+
+void fo__time_call_start(const fo_fetcher *f, unsigned long *gen, uint64_t *deadline_ns) {
+  *gen = __atomic_load_n(&f->cancel_gen, __ATOMIC_ACQUIRE);
+  *deadline_ns = f->deadline_ms > 0
+                     ? (uint64_t)fo__now_ns() + (uint64_t)f->deadline_ms * NS_PER_MS
+                     : 0;
+}
+
+int fo__time_call_check(const fo_fetcher *f, unsigned long gen, uint64_t deadline_ns) {
+  if (cancelled(f, gen))
+    return -ECANCELED;
+  /* libcurl counts its timeout in whole milliseconds from a start of its own: an attempt it cut
+   * at the deadline may return a hair before our clock reaches it. Under a millisecond left is
+   * no time to start anything. */
+  if (deadline_ns != 0 && (uint64_t)fo__now_ns() + NS_PER_MS >= deadline_ns)
+    return -ETIMEDOUT;
+  return 0;
+}
+
+/* Sleep until `until` (fo__now_ns clock) in steps that see a cancel: 0 or -ECANCELED. */
+static int sleep_until(const fo_fetcher *f, unsigned long gen, uint64_t until) {
+  for (;;) {
+    if (cancelled(f, gen))
+      return -ECANCELED;
+    uint64_t now = (uint64_t)fo__now_ns();
+    if (now >= until)
+      return 0;
+    fo__sleep_ns(until - now < CANCEL_STEP_NS ? until - now : CANCEL_STEP_NS);
+  }
+}
+
+int fo__time_before_attempt(fo_fetcher *f, fo__handle *h, unsigned a, uint64_t item_t0_ns,
+                            unsigned long delay_ms) {
+  fo__watch *w = &h->watch;
+  int rc = fo__time_call_check(f, w->gen, w->deadline_ns);
+  if (rc != 0)
+    return rc;
+  uint64_t now = (uint64_t)fo__now_ns();
+  if (a > 1) {
+    uint64_t until = now + (uint64_t)delay_ms * NS_PER_MS;
+    /* a retry that could only start past a bound is not waited for */
+    if (f->retry_window_ms > 0 && until >= item_t0_ns + (uint64_t)f->retry_window_ms * NS_PER_MS)
+      return 1;
+    if (w->deadline_ns != 0 && until >= w->deadline_ns)
+      return -ETIMEDOUT;
+    if ((rc = sleep_until(f, w->gen, until)) != 0)
+      return rc;
+  }
+  if (f->rate_ok) {
+    uint64_t slot = fo__rate_reserve(&f->rate, (uint64_t)fo__now_ns());
+    if (w->deadline_ns != 0 && slot >= w->deadline_ns)
+      return -ETIMEDOUT;
+    if ((rc = sleep_until(f, w->gen, slot)) != 0)
+      return rc;
+  }
+  return 0;
+}
+
+int fo__time_message(const fo_fetcher *f, const fo__handle *h, int err, char *msg, size_t cap) {
+  const fo__watch *w = &h->watch;
+  if (err == -ECANCELED && w->stop == FO__STOP_CANCEL)
+    snprintf(msg, cap, "cancelled (fo_fetcher_cancel) after %llu bytes", h->x.sink.bytes);
+  else if (err == -ECANCELED && w->stop == FO__STOP_WATCH)
+    snprintf(msg, cap, "stopped by the request's watch callback after %llu bytes",
+             h->x.sink.bytes);
+  else if (err == -ETIMEDOUT && w->stop == FO__STOP_STALL)
+    snprintf(msg, cap, "stalled: fewer than %lu bytes/s for %ld ms (after %llu bytes)",
+             f->stall_speed, f->stall_time_ms, h->x.sink.bytes);
+  else if (err == -ETIMEDOUT && w->stop == 0 && w->limit == FO__LIMIT_DEADLINE &&
+           (uint64_t)fo__now_ns() + 5 * NS_PER_MS >= w->deadline_ns) /* not the connect timeout */
+    snprintf(msg, cap, "the call's deadline of %ld ms passed (after %llu bytes)", f->deadline_ms,
+             h->x.sink.bytes);
+  else
+    return 0;
+  return 1;
+}
