@@ -268,9 +268,7 @@ for args in "" "--output a http://x/a http://x/b" "--sha256 abc http://x/" "--re
   "--threads 0 http://x/" "--output a --output-dir b http://x/" "-4 -6 http://x/" \
   "--proxy ftp://p:1 http://x/" "--proxy 127.0.0.1:3128 http://x/" "--interface if! http://x/" \
   "--limit-rate 0 http://x/" "--limit-rate 5X http://x/" "--skip-existing --output a http://x/" \
-  "-5 http://x/"; do
-  "--stall-time -1 http://x/" "--stall-speed 0 http://x/" "--deadline 0 http://x/" \
-  "--threads 0 http://x/" "--output a --output-dir b http://x/"; do
+  "-5 http://x/" "--stall-time -1 http://x/" "--stall-speed 0 http://x/" "--deadline 0 http://x/"; do
   # shellcheck disable=SC2086
   $T "$demo" get $args >/dev/null 2>"$tmp/err"
   [ $? -eq 2 ] || bad "get $args: not exit 2"
