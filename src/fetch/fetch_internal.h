@@ -303,6 +303,11 @@ void fo__body_close(fo__body *b);
 /* Whether the method may be repeated without the caller's word. */
 int fo__method_safe(const char *method);
 
+/* fetch_transfer.c: one item on handle h, its result in r (attempts, retries, redirects). */
+void fo__fetch_item(fo_fetcher *f, fo__handle *h, const fo_fetch_req *req, fo_fetch_result *r);
+/* A result that failed without a transfer: err and msg, nothing else. */
+void fo__fail_result(fo_fetch_result *r, int err, const char *msg);
+
 /* fetch_sink.c */
 /* Parse 64 hex digits into 32 bytes; 0 or -1. */
 int fo__sha256_parse(const char *hex, unsigned char out[32]);
