@@ -77,6 +77,14 @@ void demo_put_text(FILE *out, const char *text);
 void demo_put_url(FILE *out, const char *url);
 
 /* Subcommands. */
+/* get: SIGINT and SIGTERM cancel fetcher f (fo_fetcher_cancel) from begin to end, which puts
+ * the old handlers (old: two, SIGINT then SIGTERM) back and returns the signal that came (0:
+ * none). demo/get_cancel.c. */
+struct fo_fetcher;
+struct sigaction;
+void demo_cancel_begin(struct fo_fetcher *f, struct sigaction *old);
+int demo_cancel_end(struct sigaction *old);
+
 int demo_cpus(int argc, char **argv);
 int demo_map(int argc, char **argv);
 int demo_counter(int argc, char **argv);

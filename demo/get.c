@@ -395,35 +395,6 @@ static int read_password(get_opts *o) {
   return DEMO_OK;
 }
 
-/* SIGINT and SIGTERM cancel the run. A handler reaches nothing but statics, so the fetcher is
- * here while fo_fetch_requests() runs; fo_fetcher_cancel() is async-signal-safe. SA_RESETHAND:
- * a second signal ends the program at once (a partial file stays resumable all the same). */
-static fo_fetcher *volatile cancel_target;
-static volatile sig_atomic_t cancel_signal;
-
-static void on_signal(int sig) {
-  cancel_signal = sig;
-  fo_fetcher *f = cancel_target;
-  if (f != NULL)
-    fo_fetcher_cancel(f);
-}
-
-static void catch_signals(int on, struct sigaction old[2]) {
-  static const int sigs[2] = {SIGINT, SIGTERM};
-  for (int i = 0; i < 2; i++) {
-    if (on) {
-      struct sigaction sa;
-      memset(&sa, 0, sizeof sa);
-      sa.sa_handler = on_signal;
-      sa.sa_flags = SA_RESETHAND;
-      sigemptyset(&sa.sa_mask);
-      sigaction(sigs[i], &sa, &old[i]);
-    } else {
-      sigaction(sigs[i], &old[i], NULL);
-    }
-  }
-}
-
 /* Seconds from the command line as the library's milliseconds, at least 1. */
 static long to_ms(double s) {
   long ms = (long)(s * 1000.0 + 0.5);
@@ -467,7 +438,7 @@ static int run(const get_opts *o) {
   char **paths = calloc(n, sizeof *paths);
   progress_item *items = calloc(n, sizeof *items);
   progress p = {.bytes = calloc(n, sizeof *p.bytes), .n = n};
-  int status = DEMO_OK;
+  int status = DEMO_OK, cancel_signal = 0;
   if (!reqs || !res || !paths || !items || !p.bytes || pthread_mutex_init(&p.mu, NULL) != 0) {
     fputs("fanout-demo get: out of memory\n", stderr);
     free(reqs), free(res), free(paths), free(items), free(p.bytes);
@@ -532,11 +503,9 @@ static int run(const get_opts *o) {
   if (status == DEMO_OK) {
     double t0 = demo_now();
     struct sigaction old[2];
-    cancel_target = f;
-    catch_signals(1, old);
+    demo_cancel_begin(f, old);
     rc = fo_fetch_requests(f, reqs, n, res, to_memory ? print_in_order : NULL, &order);
-    catch_signals(0, old);
-    cancel_target = NULL;
+    cancel_signal = demo_cancel_end(old);
     if (rc >= 0 && held.dir[0] != '\0' && res[0].err == 0)
       order.werr = held_copy(&held);
     if (bar)
