@@ -1,7 +1,11 @@
 #!/bin/sh
 # Credentials on real transfers: HTTPS GETs of a small answer with a client certificate against
 # nginx on loopback (ssl_verify_client on), through `fanout-demo get --cert --key --cacert`, peer
-# Debian's `curl --cert --key --cacert`, both given the same N URLs in one process:
+# Debian's `curl --cert --key --cacert` (on OpenSSL), and for fresh handshakes one at a time also
+# tests/bench/peer_curl_mtls, plain libcurl of the very build fanout links, on the same mbedTLS
+# (PEER_MTLS names it) with libcurl's defaults (mbedTLS 2's curve order, P-521 first, which fanout
+# changes), which tells what fanout adds from what the TLS library costs; each is
+# given the same N URLs in one process:
 #   fetch_mtls_handshake   a fresh connection and a full mutual-TLS handshake for every request
 #                          (nginx closes each connection, keeps no session cache and no tickets,
 #                          and speaks TLS 1.2 only, so neither client resumes a session and both
@@ -14,6 +18,7 @@
 # Prints BENCH lines (tests/bench/bench.h's format). DEMO names the binary.
 set -u
 demo=${DEMO:-./fanout-demo}
+peer=${PEER_MTLS:-./tests/bench/peer_curl_mtls}
 nginx=${FO_NGINX:-/usr/sbin/nginx}
 n=${FO_BENCH_MTLS_N:-400}
 for need in "$nginx" /usr/bin/curl /usr/bin/openssl /usr/bin/python3; do
@@ -118,8 +123,19 @@ theirs() { # PARALLEL URLFILE (curl's output of N small bodies goes to stdout, a
   fi
 }
 
+same() { # URLFILE: plain libcurl on fanout's mbedTLS, one URL after another
+  # shellcheck disable=SC2046
+  "$peer" "$c/cli.pem" "$c/cli.key" "$c/ca.pem" $(cat "$1")
+}
+
 o1=$(rate ours 1 "$tmp/fresh.urls"); t1=$(rate theirs 1 "$tmp/fresh.urls")
 line fetch_mtls_handshake curl_cert "$o1" "$t1" req/s
+if [ -x "$peer" ]; then
+  s1=$(rate same "$tmp/fresh.urls")
+  line fetch_mtls_handshake libcurl_same_mbedtls "$o1" "$s1" req/s
+else
+  echo "bench fetch_field_tls: $peer missing (make bench-build): no same-library peer"
+fi
 o4=$(rate ours 4 "$tmp/fresh.urls"); t4=$(rate theirs 4 "$tmp/fresh.urls")
 line fetch_mtls_handshake curl_cert_parallel4 "$o4" "$t4" req/s
 k1=$(rate ours 1 "$tmp/kept.urls"); kt=$(rate theirs 1 "$tmp/kept.urls")
