@@ -5,5 +5,6 @@ libfanout_a_SOURCES += \
 	src/ppool/ppool.c \
 	src/ppool/ppool_job.c \
 	src/ppool/ppool_life.c \
+	src/ppool/ppool_map.c \
 	src/ppool/ppool_sched.c \
 	src/ppool/ppool_worker.c

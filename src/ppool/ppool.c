@@ -1,5 +1,6 @@
-/* fo_ppool: the parent's side of the process pool. ppool_internal.h describes what the parent and
- * the workers share; ppool_life.c creates and destroys the pool and keeps its workers' places
+/* fo_ppool: the parent's side of the process pool, the map's loop. ppool_internal.h describes what
+ * the parent and the workers share; ppool_map.c is fo_ppool_map(), which sets a map up and tidies
+ * after this loop; ppool_life.c creates and destroys the pool and keeps its workers' places
  * filled; ppool_worker.c is the workers' loop; ppool_sched.c picks chunk sizes; ppool_job.c
  * checks jobs and lays them out in the arena.
  *
@@ -29,35 +30,7 @@ enum { KILLED_ITEM = 1, KILLED_MAP = 2 };
  * One map
  */
 
-typedef struct mapper {
-  fo_ppool *p;
-  fo__ppool_hdr *h;
-  fo_ppool_fn fn;
-  const unsigned char *in;
-  unsigned char *out;
-  size_t in_size, out_size, count;
-  size_t fixed;     /* the caller's chunk size, 0 = automatic */
-  size_t chunk_cap; /* what a slot holds (and the stamp allows) */
-  unsigned nslots;  /* slots this map uses */
-  unsigned max_attempts;
-  int64_t item_limit_ns; /* 0: no item deadline */
-  int64_t deadline;      /* the map's, FO__FOREVER for none */
-  size_t next;           /* first item not yet in a chunk */
-  size_t resolved;       /* items produced or reported */
-  unsigned idle_deaths;  /* deaths of workers that held no chunk */
-  double run_ns, run_items;
-  int aborting;
-  int fail_fast;     /* FO_PPOOL_FAIL_FAST */
-  int cancel_wanted; /* an item failed under fail-fast: cancel at the next turn of the loop */
-  int cancelled;     /* nothing more starts; chunks in progress end after their current item */
-  int rc; /* why the map ends early; 0 while it runs */
-  fo_ppool_report *rep;
-  fo_ppool_progress_fn progress;
-  void *progress_arg;
-  int64_t progress_every; /* ns between calls */
-  int64_t progress_due;   /* the next call, at the earliest */
-  size_t progress_told;   /* the last count passed on */
-} mapper;
+typedef fo__ppool_mapper mapper;
 
 static fo__ppool_slot *rec(const mapper *m, unsigned s) {
   return fo__ppool_slot_rec(m->p, s);
@@ -80,7 +53,7 @@ static uint32_t next_ticket(fo_ppool *p) {
 }
 
 /* Report items [first, first + n) failed; contiguous runs of one cause share an entry. */
-static void fail(mapper *m, size_t first, size_t n, int cause, int code, unsigned attempts) {
+void fo__ppool_fail(mapper *m, size_t first, size_t n, int cause, int code, unsigned attempts) {
   if (n == 0)
     return;
   fo_ppool_report *r = m->rep;
@@ -160,7 +133,7 @@ static void finish(mapper *m, unsigned s, uint64_t ns) {
   m->resolved += k - ps->start;
   ps->start = k;
   if (r->code != 0) {
-    fail(m, ps->first + k, 1, FO_PPOOL_ERROR, (int)r->code, ps->culprit == k ? ps->tries + 1 : 1);
+    fo__ppool_fail(m, ps->first + k, 1, FO_PPOOL_ERROR, (int)r->code, ps->culprit == k ? ps->tries + 1 : 1);
     ps->start = k + 1;
     ps->culprit = k + 1;
     ps->tries = 0;
@@ -168,7 +141,7 @@ static void finish(mapper *m, unsigned s, uint64_t ns) {
   if (ps->start >= ps->count) {
     release(m, s, ps->count);
   } else if (m->aborting || m->cancelled || m->cancel_wanted) {
-    fail(m, ps->first + ps->start, ps->count - ps->start, FO_PPOOL_NOT_RUN, 0, 0);
+    fo__ppool_fail(m, ps->first + ps->start, ps->count - ps->start, FO_PPOOL_NOT_RUN, 0, 0);
     release(m, s, ps->start);
   } else {
     queue(m, s);
@@ -291,20 +264,20 @@ static void died_in_item(mapper *m, unsigned s, size_t k, int killed, int kill_s
     /* The map is over: this item ran out of time with it (or died), the rest never ran. */
     unsigned attempts = ps->tries + 1;
     if (killed)
-      fail(m, ps->first + k, 1, FO_PPOOL_TIMEOUT, 0, attempts);
+      fo__ppool_fail(m, ps->first + k, 1, FO_PPOOL_TIMEOUT, 0, attempts);
     else
-      fail(m, ps->first + k, 1, cause, code, attempts);
-    fail(m, ps->first + k + 1, ps->count - k - 1, FO_PPOOL_NOT_RUN, 0, 0);
+      fo__ppool_fail(m, ps->first + k, 1, cause, code, attempts);
+    fo__ppool_fail(m, ps->first + k + 1, ps->count - k - 1, FO_PPOOL_NOT_RUN, 0, 0);
     release(m, s, k);
     return;
   }
   if (killed == KILLED_ITEM && kill_slot == (int)s && kill_item == k) {
-    fail(m, ps->first + k, 1, FO_PPOOL_TIMEOUT, 0, ps->tries + 1);
+    fo__ppool_fail(m, ps->first + k, 1, FO_PPOOL_TIMEOUT, 0, ps->tries + 1);
     ps->start = k + 1;
     ps->tries = 0;
   } else if (!killed) {
     if (++ps->tries >= m->max_attempts) {
-      fail(m, ps->first + k, 1, cause, code, ps->tries);
+      fo__ppool_fail(m, ps->first + k, 1, cause, code, ps->tries);
       ps->start = k + 1;
       ps->tries = 0;
     }
@@ -405,7 +378,7 @@ static int take_back(mapper *m, unsigned s, fo__word *st) {
   *st = fo__slot_state(ps->ticket, 0, FO__SLOT_QUEUED);
   if (!fo__cas(&rec(m, s)->state, st, 0, FO__ACQ_REL, FO__ACQUIRE))
     return 0;
-  fail(m, ps->first + ps->start, ps->count - ps->start, FO_PPOOL_NOT_RUN, 0, 0);
+  fo__ppool_fail(m, ps->first + ps->start, ps->count - ps->start, FO_PPOOL_NOT_RUN, 0, 0);
   release(m, s, ps->start);
   return 1;
 }
@@ -424,7 +397,7 @@ static void cancel_map(mapper *m) {
     fo__word st;
     take_back(m, s, &st);
   }
-  fail(m, m->next, m->count - m->next, FO_PPOOL_NOT_RUN, 0, 0);
+  fo__ppool_fail(m, m->next, m->count - m->next, FO_PPOOL_NOT_RUN, 0, 0);
   m->next = m->count;
 }
 
@@ -488,7 +461,7 @@ static void abort_map(mapper *m) {
     if (ps->busy && fo__slot_ticket(st) == ps->ticket && fo__slot_st(st) == FO__SLOT_DONE)
       finish(m, s, 0);
   }
-  fail(m, m->next, m->count - m->next, FO_PPOOL_NOT_RUN, 0, 0);
+  fo__ppool_fail(m, m->next, m->count - m->next, FO_PPOOL_NOT_RUN, 0, 0);
   m->next = m->count;
   /* Descriptors left on the queue are stale now; take them off so no worker wakes for them. */
   fo__ppool_desc d;
@@ -500,7 +473,7 @@ static int64_t min64(int64_t a, int64_t b) {
   return a < b ? a : b;
 }
 
-static void run_map(mapper *m) {
+void fo__ppool_run_map(mapper *m) {
   fo_ppool *p = m->p;
   unsigned nfds = p->nworkers + 2;
   while (m->resolved < m->count) {
@@ -551,136 +524,4 @@ static void run_map(mapper *m) {
         stop(m, rc);
     }
   }
-}
-
-/* Sort the report's runs by first item (shell sort: no allocation, runs are few and mostly in
- * order already). */
-static void sort_failures(fo_ppool_report *r) {
-  static const size_t gaps[] = {701, 301, 132, 57, 23, 10, 4, 1};
-  for (size_t g = 0; g < sizeof gaps / sizeof gaps[0]; g++) {
-    size_t gap = gaps[g];
-    for (size_t i = gap; i < r->nfailures; i++) {
-      fo_ppool_failure t = r->failures[i];
-      size_t j = i;
-      for (; j >= gap && r->failures[j - gap].first > t.first; j -= gap)
-        r->failures[j] = r->failures[j - gap];
-      r->failures[j] = t;
-    }
-  }
-}
-
-/* Set the arena up for the job, run the map, tidy up after it. */
-static int run(mapper *m, const fo_ppool_job *job, const fo__ppool_layout *l) {
-  fo_ppool *p = m->p;
-  /* "done" messages left from an earlier map would only be dropped later; drop them now. */
-  fo__ppool_done stale;
-  while (fo__port_mq_recv(&p->done, &stale, sizeof stale, 0) >= 0)
-    ;
-
-  /* No worker owns a slot between maps, so none reads the header while it changes. */
-  fo__ppool_hdr *h = m->h;
-  h->fn = job->fn;
-  if (job->ctx_size > 0) {
-    memcpy(p->arena + l->ctx_off, job->ctx, job->ctx_size);
-    h->ctx = p->arena + l->ctx_off;
-  } else {
-    h->ctx = NULL;
-  }
-  h->in_size = job->in_size;
-  h->out_size = job->out_size;
-  h->data_off = l->data_off;
-  h->slot_bytes = l->slot_bytes;
-  h->out_off = l->out_off;
-  h->timed = m->item_limit_ns > 0;
-  h->t0_ns = fo__now_ns();
-  fo__st(&h->cancel, 0u, FO__RELAXED);
-  for (unsigned s = 0; s < p->nslots; s++)
-    p->ps[s].busy = p->ps[s].unsent = 0;
-  for (unsigned i = 0; i < p->nworkers; i++)
-    p->w[i].killed = 0;
-
-  m->progress_due = fo__now_ns() + m->progress_every;
-  run_map(m);
-  if (m->cancelled) {
-    /* Descriptors of the chunks taken back are stale; take them off the queue. */
-    fo__ppool_desc d;
-    while (fo__port_mq_recv(&p->todo, &d, sizeof d, 0) >= 0)
-      ;
-  }
-  /* Replace the workers killed at the end; a failure is retried at the next map. */
-  if (fo__ppool_live_workers(p) < p->nworkers)
-    fo__ppool_ensure_workers(p);
-
-  if (m->run_items > 0) {
-    p->est_fn = job->fn;
-    p->est_ns = m->run_ns / m->run_items;
-  }
-  if (m->progress != NULL)
-    m->progress(m->progress_arg, m->resolved, m->count);
-  if (m->rc != 0)
-    return m->rc;
-  return m->rep->failed > 0 ? FO_EPARTIAL : 0;
-}
-
-int fo_ppool_map(fo_ppool *p, const fo_ppool_job *job, fo_ppool_report *report) {
-  if (p == NULL || job == NULL)
-    return -EINVAL;
-  if (p->owner != getpid())
-    return FO_ETASK;
-  fo__ppool_layout l;
-  int rc = fo__ppool_job_layout(p, job, NULL, &l);
-  if (rc != 0)
-    return rc;
-  int idle = 0;
-  if (!__atomic_compare_exchange_n(&p->busy, &idle, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
-    return -EBUSY;
-  fo_ppool_report scratch;
-  memset(&scratch, 0, sizeof scratch);
-  fo_ppool_report *rep = report != NULL ? report : &scratch;
-  rep->nfailures = rep->failed = 0;
-  rep->deaths = 0;
-  if (rep->failures == NULL)
-    rep->cap = 0;
-
-  mapper m;
-  memset(&m, 0, sizeof m);
-  m.p = p;
-  m.h = (fo__ppool_hdr *)(void *)p->arena;
-  m.fn = job->fn;
-  m.in = job->in;
-  m.out = job->out;
-  m.in_size = job->in_size;
-  m.out_size = job->out_size;
-  m.count = job->count;
-  m.rep = rep;
-  m.nslots = l.nslots;
-  m.fixed = job->chunk;
-  m.fail_fast = (job->flags & FO_PPOOL_FAIL_FAST) != 0;
-  m.max_attempts = m.fail_fast ? 1 : job->max_attempts;
-  m.item_limit_ns = job->item_timeout_ms > 0 ? (int64_t)job->item_timeout_ms * 1000000 : 0;
-  m.deadline = job->timeout_ms > 0 ? fo__deadline(job->timeout_ms) : FO__FOREVER;
-  m.chunk_cap = l.slot_items;
-  if (m.chunk_cap > FO__PPOOL_CHUNK_MAX)
-    m.chunk_cap = FO__PPOOL_CHUNK_MAX;
-  if (m.item_limit_ns > 0 && m.chunk_cap > FO__PPOOL_TIMED_CHUNK_MAX)
-    m.chunk_cap = FO__PPOOL_TIMED_CHUNK_MAX;
-  m.progress = job->count > 0 ? job->progress : NULL;
-  m.progress_arg = job->progress_arg;
-  m.progress_every = (int64_t)job->progress_ms * 1000000;
-
-  if (job->count == 0) {
-    rc = 0;
-  } else if (job->timeout_ms == 0) {
-    fail(&m, 0, job->count, FO_PPOOL_NOT_RUN, 0, 0); /* would have to wait for the workers */
-    rc = -EAGAIN;
-  } else {
-    rc = fo__ppool_refresh_workers(p);
-    if (rc < 0)
-      fail(&m, 0, job->count, FO_PPOOL_NOT_RUN, 0, 0);
-    else
-      rc = run(&m, job, &l);
-  }
-  sort_failures(rep);
-  __atomic_store_n(&p->busy, 0, __ATOMIC_RELEASE);
-  return rc;
 }

@@ -262,4 +262,41 @@ size_t fo__ppool_chunk_items(size_t remaining, unsigned workers, double ns_per_i
 unsigned fo__ppool_geometry(size_t space, unsigned nslots, size_t in_size, size_t out_size,
                             size_t *slot_items, size_t *slot_bytes, size_t *out_off);
 
+/* One map in the parent (ppool.c runs its loop, ppool_map.c sets it up and tidies after). */
+typedef struct fo__ppool_mapper {
+  fo_ppool *p;
+  fo__ppool_hdr *h;
+  fo_ppool_fn fn;
+  const unsigned char *in;
+  unsigned char *out;
+  size_t in_size, out_size, count;
+  size_t fixed;     /* the caller's chunk size, 0 = automatic */
+  size_t chunk_cap; /* what a slot holds (and the stamp allows) */
+  unsigned nslots;  /* slots this map uses */
+  unsigned max_attempts;
+  int64_t item_limit_ns; /* 0: no item deadline */
+  int64_t deadline;      /* the map's, FO__FOREVER for none */
+  size_t next;           /* first item not yet in a chunk */
+  size_t resolved;       /* items produced or reported */
+  unsigned idle_deaths;  /* deaths of workers that held no chunk */
+  double run_ns, run_items;
+  int aborting;
+  int fail_fast;     /* FO_PPOOL_FAIL_FAST */
+  int cancel_wanted; /* an item failed under fail-fast: cancel at the next turn of the loop */
+  int cancelled;     /* nothing more starts; chunks in progress end after their current item */
+  int rc; /* why the map ends early; 0 while it runs */
+  fo_ppool_report *rep;
+  fo_ppool_progress_fn progress;
+  void *progress_arg;
+  int64_t progress_every; /* ns between calls */
+  int64_t progress_due;   /* the next call, at the earliest */
+  size_t progress_told;   /* the last count passed on */
+} fo__ppool_mapper;
+
+/* ppool.c: the map's loop, until every item is produced or reported (or the map ends early with
+ * m->rc); items [first, first + n) reported failed (contiguous runs of one cause share an entry). */
+void fo__ppool_run_map(fo__ppool_mapper *m);
+void fo__ppool_fail(fo__ppool_mapper *m, size_t first, size_t n, int cause, int code,
+                    unsigned attempts);
+
 #endif /* FO_SRC_PPOOL_INTERNAL_H */
