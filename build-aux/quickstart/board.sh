@@ -155,9 +155,10 @@ mbedtls_compile() {
     "$root/lib/"
 }
 
-# zlib_compile SRC ROOT: Debian 12's zlib, static, into ROOT.
+# zlib_compile SRC ROOT PREFIX: Debian 12's zlib, static, into ROOT, with the zlib.pc that
+# libcurl 8's libcurl.pc requires (naming PREFIX, where ROOT ends up).
 zlib_compile() {
-  local src=$1 root=$2 dir
+  local src=$1 root=$2 prefix=$3 dir
   dir=$(fetch_source "$src" zlib 'zlib-*')
   log "building zlib for $host"
   build_log "$dir" configure env CC="$tc_cc" AR="$tc_ar" RANLIB="$tc_ranlib" \
@@ -165,6 +166,10 @@ zlib_compile() {
   build_log "$dir" make make -j"$jobs" libz.a || die "zlib build failed"
   mkdir -p "$root/include" "$root/lib"
   cp "$dir/zlib.h" "$dir/zconf.h" "$root/include/" && cp "$dir/libz.a" "$root/lib/"
+  mkdir -p "$root/lib/pkgconfig"
+  # shellcheck disable=SC2016 # the .pc file's own variables
+  printf 'prefix=%s\nlibdir=${prefix}/lib\nincludedir=${prefix}/include\n\nName: zlib\nDescription: zlib compression library\nVersion: %s\nLibs: -L${libdir} -lz\nCflags: -I${includedir}\n' \
+    "$prefix" "$(sed -n 's/^#define ZLIB_VERSION "\(.*\)"/\1/p' "$dir/zlib.h")" >"$root/lib/pkgconfig/zlib.pc"
 }
 
 # musl_compile SRC ROOT: musl for 32-bit big-endian MIPS from Debian 12's source, built by
@@ -180,6 +185,7 @@ musl_compile() {
     --disable-wrapper || die "musl configure failed"
   build_log "$dir" make make -j"$jobs" || die "musl build failed"
   build_log "$dir" install make install DESTDIR="$root" || die "musl install failed"
+  cp "$dir/VERSION" "$root/lib/musl-version"
   # The specs name musl's directories through the environment (gcc's %:getenv), which the
   # wrapper sets from where it lies: the prefix is built in a stage and then renamed, and works
   # from both places.
@@ -223,5 +229,5 @@ stack_stage() {
     command -v mips-linux-musl-gcc >/dev/null || die "no mips-linux-musl-gcc in $root/bin"
   fi
   check_compile "$stage" "$prefix" "${tc_conf[@]}"
-  zlib_compile "$stage/src" "$root"
+  zlib_compile "$stage/src" "$root" "$prefix"
 }
