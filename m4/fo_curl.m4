@@ -23,3 +23,26 @@ AC_DEFUN([FO_CURL_TLS_BACKEND], [
   fo_curl_tls_warn=no
   AS_CASE([$fo_curl_tls], [mbedTLS], [], [fo_curl_tls_warn=yes])
 ])
+
+# FO_MBEDTLS_VERSION
+# ------------------
+# The version of the mbedTLS headers the fetcher compiles against (2.28 from Debian 12, 3.6 built
+# from Debian 13's source, or a board's own), read by the preprocessor alone so cross builds
+# configure too: MBEDTLS_VERSION_STRING is in mbedtls/version.h in 2.x and in
+# mbedtls/build_info.h, which version.h includes, in 3.x. libcurl's -I comes first, as for the
+# fetcher's own compiles (a build machine may also hold other mbedTLS headers in /usr/include).
+# Sets fo_mbedtls_version ("unknown" when the headers say nothing this probe can read).
+AC_DEFUN([FO_MBEDTLS_VERSION], [
+  AC_MSG_CHECKING([which mbedTLS version the fetcher compiles against])
+  AC_LANG_CONFTEST([AC_LANG_SOURCE([[#include <mbedtls/version.h>
+fo_mbedtls_version=MBEDTLS_VERSION_STRING]])])
+  fo_save_CPPFLAGS=$CPPFLAGS
+  CPPFLAGS="$CURL_CFLAGS $CPPFLAGS"
+  dnl the string may come out on a line of its own, after a line marker: join the lines first
+  fo_mbedtls_version=`(eval "$ac_cpp conftest.$ac_ext") 2>/dev/null | sed '/^#/d' | tr -d '\n' |
+    sed -n 's/.*fo_mbedtls_version= *"\([[0-9.]]*\)".*/\1/p'`
+  CPPFLAGS=$fo_save_CPPFLAGS
+  rm -f conftest.$ac_ext
+  AS_IF([test "x$fo_mbedtls_version" = x], [fo_mbedtls_version=unknown])
+  AC_MSG_RESULT([$fo_mbedtls_version])
+])

@@ -21,9 +21,16 @@
 #include "helpers/nginx.h"
 #include "suites.h"
 
+/* The hostile server, by FO_HOSTILE when set: under an emulator the test runner is the target's,
+ * and the servers it starts must be the build machine's (as FO_MIRROR does for the mirror). */
+static const char *hostile_bin(void) {
+  const char *e = getenv("FO_HOSTILE");
+  return e && *e ? e : FO_HOSTILE_BIN;
+}
+
 int hostile_up(hostile_env *e, unsigned retries, unsigned redirs) {
   const char *args[] = {"--idle-exit", "20", NULL};
-  int rc = server_start(&e->srv, FO_HOSTILE_BIN, args);
+  int rc = server_start(&e->srv, hostile_bin(), args);
   ck_assert_msg(rc == 0, "fo-hostile did not start: %s", strerror(-rc));
   fo_fetch_opts o = {.threads = 2,
                      .timeout_ms = 10000,

@@ -31,6 +31,11 @@ mkdir "$tmp/pc"
 sed -E "s#^(prefix|exec_prefix|libdir|includedir)=/#\1=$dest/#" "$pc" >"$tmp/pc/fanout.pc"
 PKG_CONFIG_PATH="$tmp/pc${FO_PKG_CONFIG_PATH:+:$FO_PKG_CONFIG_PATH}"
 export PKG_CONFIG_PATH
+# a build configured with PKG_CONFIG_LIBDIR alone (a musl or cross prefix) found libcurl there
+if [ -n "${FO_PKG_CONFIG_LIBDIR:-}" ]; then
+  PKG_CONFIG_LIBDIR=$FO_PKG_CONFIG_LIBDIR
+  export PKG_CONFIG_LIBDIR
+fi
 pkgconfig=${PKG_CONFIG:-pkg-config}
 flags=$($pkgconfig --static --cflags --libs fanout) || { echo "FAIL: pkg-config --static fanout" >&2; exit 1; }
 case "$flags" in

@@ -1,6 +1,9 @@
 #!/bin/sh
 # ./quickstart's own behaviour, without installing or building anything for real:
-#   - usage errors exit 2, --help exits 0;
+#   - usage errors exit 2, --help exits 0; so do an unknown --host or --tls and a --tls the
+#     target cannot have;
+#   - a missing cross compiler or a source package that cannot be fetched: one line that says
+#     what to install or reach, and nothing half-built left in the cache;
 #   - deps --print-prefix prints the prefix alone on stdout, whatever else the run writes;
 #   - a user who is not root and has no sudo is told what is needed, and nothing changes;
 #   - an interrupted libcurl build is never used and the next run completes it; two runs at once
@@ -48,7 +51,18 @@ status 2 "unknown check flag" check -x
 status 2 "unknown deps flag beside --print-prefix" deps --print-prefix --frob
 [ ! -s "$work/out" ] || bad "a usage error with --print-prefix wrote to stdout: $(cat "$work/out")"
 status 2 "unknown layer beside --print-prefix" deps --layer=everything --print-prefix
+status 2 "unknown --host" deps --host=vax-linux-gnu
+grep -q "unsupported --host 'vax-linux-gnu': use one of .*mips-linux-musl" "$work/err" ||
+  bad "unknown --host: does not name the known targets: $(head -n1 "$work/err")"
+status 2 "unknown --host beside --print-prefix" deps --host=vax-linux-gnu --print-prefix
+[ ! -s "$work/out" ] || bad "an unknown --host with --print-prefix wrote to stdout: $(cat "$work/out")"
+status 2 "unknown --tls" deps --tls=openssl
+status 2 "mbedTLS 2.28 for a target Debian 12 has none for" deps --host=mips-linux-musl --tls=mbedtls2
+grep -q 'Debian 12 has no mbedTLS for mips-linux-musl' "$work/err" ||
+  bad "--tls=mbedtls2 for mips-linux-musl: no reason given: $(head -n1 "$work/err")"
+status 2 "mbedTLS 3 for a core-only target" deps --host=riscv64-linux-gnu --tls=mbedtls3
 status 0 "--help" --help
+grep -q -- '--tls=mbedtls2|mbedtls3' "$work/out" || bad "--help does not mention --tls"
 grep -q 'quickstart check' "$work/out" || bad "--help: usage not on stdout"
 [ ! -e "$work/nocache" ] || bad "a usage error created the cache directory"
 
@@ -85,13 +99,53 @@ QS=$qs FANOUT_CACHE=$pc bash -c '
   policy_cleanup() { :; }
   apt_install() { echo noise; }
   ensure_deb_src() { :; }
-  mips-linux-gnu-gcc() { :; }
+  riscv64-linux-gnu-gcc() { :; }
   check_prefix() { printf "%s\n" "$cache/check-test-$1"; }
   build_check() { echo built; }
-  main deps --host=mips-linux-gnu --print-prefix' >"$work/out" 2>"$work/err" ||
-  bad "deps --host=mips-linux-gnu --print-prefix: exit $?: $(cat "$work/err")"
-[ "$(cat "$work/out")" = "$pc/check-test-mips" ] && [ "$(wc -l <"$work/out")" -eq 1 ] ||
-  bad "deps --host=mips-linux-gnu --print-prefix: stdout is '$(cat "$work/out")', expected Check's prefix alone"
+  main deps --host=riscv64-linux-gnu --print-prefix' >"$work/out" 2>"$work/err" ||
+  bad "deps --host=riscv64-linux-gnu --print-prefix: exit $?: $(cat "$work/err")"
+[ "$(cat "$work/out")" = "$pc/check-test-riscv64" ] && [ "$(wc -l <"$work/out")" -eq 1 ] ||
+  bad "deps --host=riscv64-linux-gnu --print-prefix: stdout is '$(cat "$work/out")', expected Check's prefix alone"
+# A from-source target prints its whole stack's prefix, on mbedTLS 3 (built, here, by a stand-in).
+QS=$qs FANOUT_CACHE=$pc bash -c '
+  source "$QS"
+  policy_cleanup() { :; }
+  apt_install() { echo noise; }
+  ensure_deb_src() { :; }
+  trixie_update() { mbedtls_ver=3.6.6-0.1~deb13u1 curl3_ver=8.14.1-2+deb13u5; }
+  mips-linux-gnu-gcc() { :; }
+  build_curl() { mkdir -p "$1/lib/pkgconfig"; : >"$1/.complete"; : >"$1/lib/libcurl.a"; : >"$1/lib/pkgconfig/libcurl.pc"; }
+  main deps --host=mips-linux-musl --print-prefix' >"$work/out" 2>"$work/err" ||
+  bad "deps --host=mips-linux-musl --print-prefix: exit $?: $(cat "$work/err")"
+[ "$(cat "$work/out")" = "$pc/curl-8.14.1-2_deb13u5-mbedtls3.6.6-0.1_deb13u1-$(QS=$qs bash -c 'source "$QS"; echo "$curl_tag"')-musl-mips" ] ||
+  bad "deps --host=mips-linux-musl --print-prefix: stdout is '$(cat "$work/out")', expected the stack's prefix alone"
+
+# ---------------------------------------------------------------- what cannot be had
+# The cross compiler missing after its package's install: one line naming the package.
+QS=$qs FANOUT_CACHE=$work/cc-cache bash -c '
+  source "$QS"
+  policy_cleanup() { :; }
+  apt_install() { :; }
+  command() { if [ "$1" = -v ] && [ "$2" = mips-linux-gnu-gcc ]; then return 1; fi; builtin command "$@"; }
+  main deps --host=mips-linux-musl' >"$work/out" 2>"$work/err"
+got=$?
+[ "$got" -eq 1 ] || bad "missing cross compiler: exit $got, expected 1"
+[ "$(wc -l <"$work/err")" -eq 1 ] && grep -q 'mips-linux-gnu-gcc not found: install gcc-mips-linux-gnu' "$work/err" ||
+  bad "missing cross compiler: not one line naming its package: $(cat "$work/err")"
+# Debian 13's mbedtls source cannot be fetched: one line, no prefix and no stage left.
+fc=$work/fetch-cache
+mkdir -p "$fc"
+QS=$qs bash -c '
+  source "$QS"
+  cache=$1 tls=mbedtls3 mbedtls_ver=3.6.6-0.1~deb13u1
+  trixie_apt() { return 100; }
+  build_curl "$cache/curl-test"' _ "$fc" >"$work/out" 2>"$work/err"
+got=$?
+[ "$got" -eq 1 ] || bad "unfetchable source: exit $got, expected 1"
+grep -c 'error:' "$work/err" | grep -qx 1 && grep -q 'apt-get source mbedtls=3.6.6-0.1~deb13u1 failed (.*): it needs dpkg-dev' "$work/err" ||
+  bad "unfetchable source: not one error line saying what is needed: $(cat "$work/err")"
+[ ! -e "$fc/curl-test" ] || bad "unfetchable source: a prefix was left"
+ls -d "$fc"/.stage-* >/dev/null 2>&1 && bad "unfetchable source: its stage was left in the cache"
 
 # ---------------------------------------------------------------- no root, no sudo
 # dpkg-query stands in for a machine without the packages; apt-get records any call.

@@ -7,39 +7,58 @@
 # Bump when the libcurl build below changes, so a cache built another way is never reused.
 curl_tag=static3
 
+# The targets --host knows, for the usage error and deb_arch.
+known_hosts="aarch64-linux-gnu arm-linux-gnueabihf s390x-linux-gnu mipsel-linux-gnu \
+mips-linux-gnu riscv64-linux-gnu $(uname -m)-linux-musl mips-linux-musl"
+
 # Debian architecture of a target triplet ('' for a native build). musl is this machine's
-# architecture with musl-gcc as the compiler.
+# architecture with musl-gcc as the compiler; mips-linux-musl is musl built here for mips.
 deb_arch() {
   case "${1:-}" in
     '') dpkg --print-architecture ;;
     aarch64-linux-gnu) echo arm64 ;;
     arm-linux-gnueabihf) echo armhf ;;
     s390x-linux-gnu) echo s390x ;;
+    mipsel-linux-gnu) echo mipsel ;;
     mips-linux-gnu) echo mips ;;
     riscv64-linux-gnu) echo riscv64 ;;
     "$(uname -m)-linux-musl") echo "musl-$(dpkg --print-architecture)" ;;
-    *) die "unsupported --host '$1': use one of aarch64-linux-gnu, arm-linux-gnueabihf, \
-s390x-linux-gnu, mips-linux-gnu, riscv64-linux-gnu, $(uname -m)-linux-musl" ;;
+    mips-linux-musl) echo musl-mips ;;
+    *) die "unsupported --host '$1': use one of $known_hosts" ;;
   esac
 }
 
+# need_cc COMMAND PACKAGE: the compiler a package just installed is there, or one line saying
+# which package brings it.
+need_cc() {
+  command -v "$1" >/dev/null 2>&1 || die "$1 not found: install $2 (apt-get install $2)"
+}
+
 # The cross compiler, qemu to run the target's test programs, and the target's Check and mbedTLS
-# from Debian's multiarch packages (arm64, armhf, s390x). Debian 12 has no multiarch for mips or
-# riscv64, and no musl libraries: there Check is built from Debian's source into the cache and
-# the target is core-only (configure --without-curl); the prefix printed is Check's, and deps ends
-# here.
+# from Debian's multiarch packages (arm64, armhf, s390x, mipsel). Debian 12 has no multiarch for
+# mips or riscv64, and no musl libraries: for mips-linux-gnu, x86_64-linux-musl and
+# mips-linux-musl the whole stack is built from Debian's sources (board.sh); riscv64 is core only:
+# Check is built from source, its prefix printed, and deps ends here.
 cross_deps() {
   local arch
   arch=$(deb_arch "$host")
-  case "$arch" in
-    mips | riscv64)
+  case "$host" in
+    riscv64-linux-gnu)
       apt_what="cross builds for $host" apt_install "gcc-$host" "libc6-dev-$arch-cross" binutils \
         qemu-user-static file
+      need_cc "$host-gcc" "gcc-$host"
       core_only_deps "$host-gcc" "--host=$host" "$arch"
       ;;
-    musl-*)
+    mips-linux-gnu | mips-linux-musl)
+      apt_what="cross builds for $host" apt_install gcc-mips-linux-gnu libc6-dev-mips-cross \
+        binutils qemu-user-static file
+      need_cc mips-linux-gnu-gcc gcc-mips-linux-gnu
+      return 0
+      ;;
+    *-linux-musl)
       apt_what="musl builds" apt_install musl-tools
-      core_only_deps musl-gcc "CC=musl-gcc" "$arch"
+      need_cc musl-gcc musl-tools
+      return 0
       ;;
   esac
   if ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
@@ -48,8 +67,11 @@ cross_deps() {
     sudo_ dpkg --add-architecture "$arch"
     apt_update
   fi
+  local tls_pkg=("libmbedtls-dev:$arch")
+  [ "$tls" = mbedtls2 ] || tls_pkg=()
   apt_what="cross builds for $host" apt_install "gcc-$host" "libc6-dev-$arch-cross" binutils \
-    qemu-user-static file "check:$arch" "libmbedtls-dev:$arch"
+    qemu-user-static file "check:$arch" "${tls_pkg[@]}"
+  need_cc "$host-gcc" "gcc-$host"
 }
 
 # A core-only target: Check built for it by CC (configure argument CONF), then its prefix
@@ -88,11 +110,8 @@ build_check() {
 # check_compile STAGE PREFIX CONF: Check built for PREFIX, installed under STAGE/root.
 check_compile() {
   local stage=$1 prefix=$2 conf=$3 src=$1/src
-  log "fetching Debian's check source"
-  (cd "$src" && apt-get source -qq check >/dev/null 2>&1) || die "apt-get source check failed"
   local dir
-  dir=$(find "$src" -maxdepth 1 -mindepth 1 -type d -name 'check-*' | head -n1)
-  [ -n "$dir" ] || die "no check source directory after apt-get source"
+  dir=$(fetch_source "$src" check 'check-*')
   log "building Check into $prefix"
   (
     cd "$dir"
@@ -105,11 +124,18 @@ check_compile() {
   sed -i 's/-lcheck_pic/-lcheck/' "$stage/root$prefix/lib/pkgconfig/check.pc"
 }
 
+# curl-CURLVERSION-mbedtls-TAG-ARCH on Debian 12's mbedTLS 2.28, and
+# curl-CURLVERSION-mbedtlsVERSION-TAG-ARCH on mbedTLS built here from Debian 13's source (with the
+# whole stack for a from-source target).
 curl_prefix() {
-  local ver
+  local ver mver=""
   ver=$(apt-cache showsrc curl 2>/dev/null | sed -n 's/^Version: //p' | sort -V | tail -n1)
   [ -n "$ver" ] || ver=unknown
-  printf '%s/curl-%s-mbedtls-%s-%s\n' "$cache" "${ver//[:~+]/_}" "$curl_tag" "$(deb_arch "$host")"
+  if [ "$tls" = mbedtls3 ]; then
+    ver=$curl3_ver mver=${mbedtls_ver//[:~+]/_}
+  fi
+  printf '%s/curl-%s-mbedtls%s-%s-%s\n' "$cache" "${ver//[:~+]/_}" "$mver" "$curl_tag" \
+    "$(deb_arch "$host")"
 }
 
 # A prefix is used only once complete: it appears by rename of a finished build, with the stamp.
@@ -117,16 +143,19 @@ curl_usable() {
   [ -f "$1/.complete" ] && [ -f "$1/lib/libcurl.a" ] && [ -f "$1/lib/pkgconfig/libcurl.pc" ]
 }
 
-# Debian's curl source into $1 (a new directory); prints the source tree.
+# Debian's curl source into $1 (a new directory), Debian 13's on mbedTLS 3 (board.sh says why);
+# prints the source tree.
 curl_fetch_source() {
-  (cd "$1" && apt-get source -qq curl >/dev/null 2>&1) || die "apt-get source curl failed"
   local dir
-  dir=$(find "$1" -maxdepth 1 -mindepth 1 -type d -name 'curl-*' | head -n1)
-  [ -n "$dir" ] || die "no curl source directory after apt-get source"
+  if [ "$tls" = mbedtls3 ]; then
+    dir=$(fetch_source "$1" "curl=$curl3_ver" 'curl-*' trixie)
+  else
+    dir=$(fetch_source "$1" curl 'curl-*')
+  fi
   # Debian renames the library for its GnuTLS and NSS flavours; undo that so the build yields a
   # plain libcurl.
   local p
-  for p in 99_nss.patch 90_gnutls.patch; do
+  for p in 99_nss.patch 90_gnutls.patch ZZZgnutls-build.patch; do
     if [ -f "$dir/debian/patches/$p" ]; then
       (cd "$dir" && patch -R -s -p1 <"debian/patches/$p") || die "could not reverse $p"
     fi
@@ -155,9 +184,13 @@ zlib_unpack() {
 
 # curl_compile SRCDIR PREFIX DESTDIR [ZLIB]: libcurl on mbedTLS, HTTP/HTTPS/FILE only, static only
 # and position-independent (so it also links into shared objects), installed under DESTDIR; ZLIB
-# is the root zlib_unpack made, for a cross build.
+# is the root zlib_unpack made, for a cross build. With --tls=mbedtls3 or a from-source target,
+# mbedTLS (and zlib) are those already built into DESTDIR/PREFIX. The toolchain is tc_setup's.
 curl_compile() {
-  local dir=$1 prefix=$2 dest=$3 zlib=${4:-}
+  local dir=$1 prefix=$2 dest=$3 zlib=${4:-} tlsdir=""
+  if [ "$tls" = mbedtls3 ] || from_source "$host"; then
+    tlsdir=$dest$prefix
+  fi
   (
     cd "$dir"
     ./buildconf >/dev/null 2>&1 || autoreconf -fi >/dev/null 2>&1 || true
@@ -165,8 +198,16 @@ curl_compile() {
       export CPPFLAGS="-I$zlib/usr/include${CPPFLAGS:+ $CPPFLAGS}"
       export LDFLAGS="-L$zlib/usr/lib/$host${LDFLAGS:+ $LDFLAGS}"
     fi
+    if [ -n "$tlsdir" ]; then
+      export CPPFLAGS="-I$tlsdir/include${CPPFLAGS:+ $CPPFLAGS}"
+      export LDFLAGS="-L$tlsdir/lib${LDFLAGS:+ $LDFLAGS}"
+    fi
+    # only a from-source target names its compiler: the others keep configure's own choice
+    if from_source "$host"; then
+      export CC="$tc_cc" AR="$tc_ar" RANLIB="$tc_ranlib" CFLAGS="$tc_cflags"
+    fi
     ./configure ${host:+--host="$host"} --prefix="$prefix" --enable-static --disable-shared \
-      --with-pic --with-mbedtls --without-openssl --without-gnutls --without-wolfssl \
+      --with-pic --with-mbedtls${tlsdir:+="$tlsdir"} --without-openssl --without-gnutls --without-wolfssl \
       --without-bearssl --without-rustls --without-nss \
       --with-zlib --without-brotli --without-zstd --without-libidn2 --without-libpsl \
       --without-nghttp2 --without-ngtcp2 --without-nghttp3 --without-quiche \
@@ -174,6 +215,7 @@ curl_compile() {
       --disable-ldap --disable-ldaps --disable-rtsp --disable-dict --disable-telnet \
       --disable-tftp --disable-pop3 --disable-imap --disable-smb --disable-smtp \
       --disable-gopher --disable-mqtt --disable-ftp --disable-manual --disable-docs \
+      ${curl3_ver:+--disable-websockets} \
       --enable-http --enable-file --enable-threaded-resolver --enable-ipv6 \
       --with-ca-bundle=/etc/ssl/certs/ca-certificates.crt --with-ca-path=/etc/ssl/certs \
       >configure.log 2>&1 || { tail -n 40 configure.log >&2; exit 1; }
@@ -220,11 +262,16 @@ staged_build() {
   local stage
   stage=$(mktemp -d "$cache/.stage-XXXXXX")
   mkdir -p "$stage/src" "$stage/root"
+  # A build that fails (die) takes its stage with it; one killed outright leaves it for the next
+  # run, which removes it above.
+  # shellcheck disable=SC2064 # the stage of this build, named now
+  trap "rm -rf '$stage'" EXIT
   "$build" "$stage" "$prefix" "$@"
   [ -d "$stage/root$prefix" ] || die "the build installed nothing into its stage"
   touch "$stage/root$prefix/.complete"
   mv -T "$stage/root$prefix" "$prefix"
   rm -rf "$stage"
+  trap - EXIT
   exec {lock}>&-
 }
 
@@ -233,21 +280,33 @@ build_curl() {
 }
 
 # curl_stage STAGE PREFIX: libcurl from Debian's source, with the target's zlib for a cross
-# build, as a static-only tree under STAGE/root/PREFIX.
+# build, as a static-only tree under STAGE/root/PREFIX; before it, for a from-source target, its
+# stack (board.sh), and for --tls=mbedtls3 mbedTLS from Debian 13's source.
 curl_stage() {
   local stage=$1 prefix=$2
-  log "fetching Debian's curl source"
+  local built=$stage/root$prefix
+  tc_setup
+  if from_source "$host"; then
+    stack_stage "$stage" "$prefix"
+  fi
+  if [ "$tls" = mbedtls3 ]; then
+    mbedtls_compile "$stage/src" "$built"
+  fi
   local dir
   dir=$(curl_fetch_source "$stage/src")
   log "building libcurl on mbedTLS into $prefix (takes a few minutes)"
   local zlib=""
-  if [ -n "$host" ]; then
+  if [ -n "$host" ] && ! from_source "$host"; then
     zlib_unpack "$stage/zlib"
     zlib=$stage/zlib/root
   fi
   curl_compile "$dir" "$prefix" "$stage/root" "$zlib" || die "libcurl build failed"
-  local built=$stage/root$prefix
   [ -f "$built/lib/libcurl.a" ] || die "libcurl build installed no libcurl.a"
+  # the stage's own paths (mbedTLS and zlib built into it) become the prefix's
+  local f
+  for f in "$built/lib/pkgconfig/libcurl.pc" "$built/bin/curl-config"; do
+    [ ! -f "$f" ] || sed -i -e "s|$stage/root||g" "$f"
+  done
   if [ -n "$zlib" ]; then
     cp "$zlib/usr/include/zlib.h" "$zlib/usr/include/zconf.h" "$built/include/"
     cp "$zlib/usr/lib/$host/libz.a" "$built/lib/"
@@ -274,7 +333,7 @@ cache_note_old() {
 # A second run with nothing changed asks neither dpkg nor apt: the stamp holds what the last
 # complete run saw (the layer, the target, the package database and apt's indexes).
 deps_key() {
-  printf '%s|%s|%s|%s|%s|%s\n' "$1" "${host:-native}" "$curl_tag" \
+  printf '%s|%s|%s|%s|%s|%s|%s\n' "$1" "${host:-native}" "$tls" "$curl_tag" \
     "$(layer_packages "$1" | cksum)" \
     "$(stat -c %Y /var/lib/dpkg/status 2>/dev/null)" \
     "$(stat -c %Y /var/lib/apt/lists 2>/dev/null)"
@@ -288,26 +347,54 @@ print_prefix() { printf '%s\n' "$1" >&"$prefix_fd"; }
 
 host=""
 layer=demo
+# mbedtls2: Debian 12's libmbedtls-dev (native and multiarch targets only); mbedtls3: mbedTLS 3.6
+# LTS built here from Debian 13's source, the only one for the from-source targets.
+tls=""
+mbedtls_ver=""
+curl3_ver=""
 cmd_deps() {
   local a only=0
   for a in "$@"; do
     case "$a" in
       --host=*) host=${a#--host=} ;;
       --layer=demo | --layer=check | --layer=bench) layer=${a#--layer=} ;;
+      --tls=mbedtls2 | --tls=mbedtls3) tls=${a#--tls=} ;;
       --print-prefix) only=1 ;;
       *)
-        log "deps takes --layer=demo|check|bench, --host=TRIPLET and --print-prefix, not '$a'"
+        log "deps takes --layer=demo|check|bench, --host=TRIPLET, --tls=mbedtls2|mbedtls3 and \
+--print-prefix, not '$a'"
         usage
         ;;
     esac
   done
+  if [ -n "$host" ]; then
+    case " $known_hosts " in
+      *" $host "*) ;;
+      *)
+        log "unsupported --host '$host': use one of $known_hosts"
+        usage
+        ;;
+    esac
+  fi
+  if [ -n "$host" ] && from_source "$host"; then
+    if [ "$tls" = mbedtls2 ]; then
+      log "--tls=mbedtls2: Debian 12 has no mbedTLS for $host; its stack is built on mbedtls3"
+      usage
+    fi
+    tls=mbedtls3
+  fi
+  [ "$host" != riscv64-linux-gnu ] || [ "$tls" != mbedtls3 ] || {
+    log "--tls=mbedtls3: $host is core only (no libcurl)"
+    usage
+  }
+  tls=${tls:-mbedtls2}
   if [ "$only" -eq 1 ]; then
     exec {prefix_fd}>&1 1>&2
   fi
-  [ -z "$host" ] || deb_arch "$host" >/dev/null
   policy_cleanup
   local stamp key
   stamp=$cache/.deps-$layer-$(printf '%s' "${host:-native}" | tr -c 'A-Za-z0-9_-' _)
+  [ "$tls" = mbedtls2 ] || stamp=$stamp-$tls
   key=$(deps_key "$layer")
   if [ -f "$stamp" ] && [ "$(sed -n 1p "$stamp")" = "$key" ] && curl_usable "$(sed -n 2p "$stamp")"; then
     print_prefix "$(sed -n 2p "$stamp")"
@@ -318,6 +405,7 @@ cmd_deps() {
   apt_what="the $layer layer" apt_install "${pkgs[@]}"
   [ -z "$host" ] || cross_deps
   ensure_deb_src
+  [ "$tls" != mbedtls3 ] || trixie_update
   local prefix
   prefix=$(curl_prefix)
   cache_note_old "$prefix"

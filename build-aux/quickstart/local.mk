@@ -5,5 +5,6 @@ EXTRA_DIST += \
 	build-aux/quickstart/apt.sh \
 	build-aux/quickstart/sources.sh \
 	build-aux/quickstart/deps.sh \
+	build-aux/quickstart/board.sh \
 	build-aux/quickstart/check.sh \
 	build-aux/quickstart/demo.sh

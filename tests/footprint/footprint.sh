@@ -11,6 +11,9 @@
 #   on aarch64 (a static probe run under qemu-aarch64-static).
 # - The demo's peak resident memory (VmHWM at its exit, under ptrace): a static -Os build for
 #   this machine, since under qemu the figure would be the emulator's.
+# - OpenWrt's ABI (mips-linux-musl, the whole stack at -Os): the fetch objects, what each
+#   archive gives a minimal program that uses only the fetcher (pulled_by.awk), the static demo,
+#   and the peak resident memory of `fanout-demo get` writing 64 MiB to a file under qemu.
 #
 # The builds live in BUILDDIR/footprint/ and are configured once; later runs only rebuild. The
 # cross prefix (the target's libcurl on mbedTLS) comes from `./quickstart deps --host=...`,
@@ -36,6 +39,19 @@ for tool in "$host-gcc" "$host-size" "qemu-aarch64-static" "$mips-gcc"; do
 done
 tprefix=$("$src/quickstart" deps --host="$host" --print-prefix 2>/dev/null)
 nprefix=$("$src/quickstart" deps --print-prefix 2>/dev/null)
+# OpenWrt's ABI: its prefix's bin/ holds mips-linux-musl-gcc and the binutils under its names.
+mm=mips-linux-musl
+mmprefix=$("$src/quickstart" deps --host="$mm" --print-prefix 2>/dev/null) ||
+  { echo "footprint: run ./quickstart deps --host=$mm" >&2; exit 1; }
+PATH=$mmprefix/bin:$PATH
+for tool in "$mm-gcc" "$mm-size" "$mm-strip" qemu-mips-static python3; do
+  command -v "$tool" >/dev/null || { echo "footprint: $tool is missing" >&2; exit 1; }
+done
+mm_pc=$mmprefix/lib/pkgconfig
+mm_libs=$(PKG_CONFIG_PATH='' PKG_CONFIG_LIBDIR=$mm_pc pkg-config --static --libs libcurl)
+mm_curl=$(PKG_CONFIG_PATH='' PKG_CONFIG_LIBDIR=$mm_pc pkg-config --modversion libcurl)
+mm_tls=$(sed -n 's/^#define MBEDTLS_VERSION_STRING *"\(.*\)"/\1/p' "$mmprefix/include/mbedtls/build_info.h")
+mm_musl=$(cat "$mmprefix/lib/musl-version" 2>/dev/null || echo "(Debian 12's)")
 
 # What the builds configure from: the source tree, or a clean copy of it when it is configured.
 csrc=$src
@@ -67,6 +83,9 @@ make -s -C "$top/core" -j"$jobs" libfanout.a >/dev/null
 make -s -C "$top/core-$mips" -j"$jobs" libfanout.a >/dev/null
 make -s -C "$top/whole" -j"$jobs" libfanout.a >/dev/null
 make -s -C "$top/native" -j"$jobs" fanout-demo >/dev/null
+PKG_CONFIG_PATH='' PKG_CONFIG_LIBDIR=$mm_pc configure "whole-$mm" --host="$mm" CFLAGS=-Os \
+  LDFLAGS=-static
+make -s -C "$top/whole-$mm" -j"$jobs" libfanout.a fanout-demo >/dev/null
 
 # The probes: the stack one for the target, the measuring one for this machine.
 "$host-gcc" -Os -static -I"$src/include" -I"$top/whole/include" -o "$top/stack-$host" \
@@ -138,7 +157,78 @@ for m in "TPOOL:thread pool" "PPOOL:process pool" "QUEUE:message queue" "PIPE:pi
   fi
 done
 echo
-echo "libfanout.a for $mips has no fetcher here: Debian has no mbedTLS for it to build libcurl on."
+echo "The fetcher on 32-bit MIPS: see mips-linux-musl below."
+echo
+
+# ---- OpenWrt's ABI: mips-linux-musl with the fetcher, its whole stack at -Os (musl, zlib,
+# mbedTLS 3.6 and libcurl from ./quickstart deps --host=mips-linux-musl, whose bin/ holds the
+# compiler).
+echo "OpenWrt's ABI, $mm at -Os: musl $mm_musl, mbedTLS $mm_tls, libcurl $mm_curl, bytes:"
+echo
+fline() { printf '| %-40s | %8s | %6s | %6s |\n' "$@"; }
+fline "what" text data bss
+fline ---------------------------------------- -------: -----: -----:
+read -r t d b < <(cd "$top/whole-$mm" && "$mm-size" src/fetch/*.o | awk 'NR > 1 { print $6, $1, $2, $3 }' | total)
+fline "fetch objects of libfanout.a (all)" "$t" "$d" "$b"
+# The minimal program that uses only the fetcher, and what each archive gave it.
+fexe=$top/fetch-only-$mm
+"$mm-gcc" -Os -static -I"$src/include" -I"$top/whole-$mm/include" -DFP_MODULE_FETCH \
+  -o "$fexe" "$src/tests/footprint/module.c" "$top/whole-$mm/libfanout.a" $mm_libs \
+  -Wl,-Map="$fexe.map" 2>"$fexe.log" ||
+  { cat "$fexe.log" >&2; echo "footprint: the fetch-only program does not link for $mm" >&2; exit 1; }
+while read -r name t d b; do
+  case $name in
+    'libfanout.a(fetch)') name="fanout's fetch objects, as linked" ;;
+    'libfanout.a(rest)') name="fanout's other objects, as linked" ;;
+    objects) name="start files, the program's own, the GOT" ;;
+    *) name="$name, as linked" ;;
+  esac
+  fline "$name" "$t" "$d" "$b"
+done < <(awk -f "$src/tests/footprint/pulled_by.awk" "$fexe.map")
+read -r t d b < <("$mm-size" "$fexe" | awk 'NR > 1 { print $1, $2, $3 }')
+"$mm-strip" -o "$fexe.stripped" "$fexe"
+fline "minimal program using only the fetcher" "$t" "$d" "$b"
+fline "  its file, stripped" "$(wc -c <"$fexe.stripped")" "" ""
+read -r t d b < <("$mm-size" "$top/whole-$mm/fanout-demo" | awk 'NR > 1 { print $1, $2, $3 }')
+"$mm-strip" -o "$top/fanout-demo-$mm.stripped" "$top/whole-$mm/fanout-demo"
+fline "fanout-demo, static" "$t" "$d" "$b"
+fline "  its file, stripped" "$(wc -c <"$top/fanout-demo-$mm.stripped")" "" ""
+echo
+
+# Peak resident memory of `fanout-demo get` writing 64 MiB to a file, from nginx on loopback,
+# under qemu-mips-static: the figure is the emulator's process, so the same emulator running
+# `fanout-demo --version` is given beside it.
+rss=$top/rss-$mm
+rm -rf "$rss" && mkdir -p "$rss/html" "$rss/tmp"
+head -c $((64 << 20)) /dev/urandom >"$rss/html/64m.bin"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+user=
+[ "$(id -u)" -eq 0 ] && user="user root root;"
+cat >"$rss/nginx.conf" <<NGX
+daemon off; worker_processes 1; pid $rss/nginx.pid; error_log $rss/error.log; $user
+events { worker_connections 16; }
+http {
+  access_log off; client_body_temp_path $rss/tmp; proxy_temp_path $rss/tmp;
+  fastcgi_temp_path $rss/tmp; uwsgi_temp_path $rss/tmp; scgi_temp_path $rss/tmp;
+  server { listen 127.0.0.1:$port; root $rss/html; }
+}
+NGX
+"${FO_NGINX:-/usr/sbin/nginx}" -p "$rss" -c "$rss/nginx.conf" -e "$rss/error.log" &
+ngx=$!
+for _ in $(seq 100); do [ -f "$rss/nginx.pid" ] && break; sleep 0.1; done
+read -r kb_get st_get < <("$top/peakrss" "$(command -v qemu-mips-static)" "$top/whole-$mm/fanout-demo" \
+  get --output "$rss/out.bin" "http://127.0.0.1:$port/64m.bin")
+kill "$ngx" 2>/dev/null; wait "$ngx" 2>/dev/null || true
+[ "$st_get" = 0 ] && cmp -s "$rss/html/64m.bin" "$rss/out.bin" ||
+  { echo "footprint: fanout-demo get under qemu exited with $st_get or wrote another file" >&2; exit 1; }
+read -r kb_ver _ < <("$top/peakrss" "$(command -v qemu-mips-static)" "$top/whole-$mm/fanout-demo" --version)
+rm -rf "$rss"
+echo "Peak resident memory under qemu-mips-static (VmHWM of the emulator's process, KiB):"
+echo
+printf '| %-48s | %9s |\n' command "VmHWM KiB"
+printf '| %-48s | %9s |\n' ------------------------------------------------ --------:
+printf '| %-48s | %9s |\n' "fanout-demo get, 64 MiB from nginx to a file" "$kb_get"
+printf '| %-48s | %9s |\n' "fanout-demo --version (the emulator's own floor)" "$kb_ver"
 echo
 
 # ---- stacks
