@@ -500,7 +500,8 @@ static int se_sign(void *ctx, int (*f_rng)(void *, unsigned char *, size_t), voi
 static int se_decrypt(void *ctx, size_t *olen, const unsigned char *in, unsigned char *out,
                       size_t max) {
   (void)ctx, (void)olen, (void)in, (void)out, (void)max;
-  return MBEDTLS_ERR_RSA_UNSUPPORTED_OPERATION; /* a client never decrypts with its key */
+  return MBEDTLS_ERR_PK_FEATURE_UNAVAILABLE; /* a client never decrypts with its key (3.x has no
+                                              * MBEDTLS_ERR_RSA_UNSUPPORTED_OPERATION) */
 }
 #else
 static int se_sign(void *ctx, int (*f_rng)(void *, unsigned char *, size_t), void *p_rng, int mode,

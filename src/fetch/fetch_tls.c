@@ -345,7 +345,13 @@ int fo__tls_message(fo__handle *h, CURLcode rc, char *out, size_t cap) {
              rc == CURLE_SSL_CRL_BADFILE ? "crl_file" : "client_cert or client_key", lib);
     return 1;
   }
-  if (rc == CURLE_PEER_FAILED_VERIFICATION && t->crl_file != NULL && strstr(lib, "REVOKED")) {
+  /* Revoked: mbedTLS's verify flags, which libcurl keeps as the verify result; libcurl 7.88's
+   * text says "REVOKED", 8's "revoked", so the flag decides where libcurl sets it. */
+  long verify = 0;
+  if (rc == CURLE_PEER_FAILED_VERIFICATION && t->crl_file != NULL &&
+      ((curl_easy_getinfo(h->curl, CURLINFO_SSL_VERIFYRESULT, &verify) == CURLE_OK &&
+        (verify & MBEDTLS_X509_BADCERT_REVOKED) != 0) ||
+       strstr(lib, "REVOKED") != NULL || strstr(lib, "revoked") != NULL)) {
     snprintf(out, cap, "the server's certificate is revoked by crl_file (%s)", lib);
     return 1;
   }

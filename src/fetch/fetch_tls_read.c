@@ -27,11 +27,6 @@
 #include "base/base_internal.h"
 #include "fetch/fetch_internal.h"
 
-/* mbedTLS 3 made the certificate's key a private field, reached through this macro. */
-#ifndef MBEDTLS_PRIVATE
-#define MBEDTLS_PRIVATE(m) m
-#endif
-
 /* mbedTLS 3 parses and checks keys with a random generator (RSA blinding); 2.x takes none. */
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000
 typedef struct {
@@ -167,7 +162,7 @@ static int read_client(const fo__tls *t, char *why, size_t cap) {
     rc = read_cert(t, &crt, why, cap);
   if (rc == 0)
     rc = read_key(t, &pk, &rng, why, cap);
-  if (rc == 0 && CHECK_PAIR(&crt.MBEDTLS_PRIVATE(pk), &pk, &rng) != 0) {
+  if (rc == 0 && CHECK_PAIR(&crt.pk, &pk, &rng) != 0) {
     snprintf(why, cap, "%s is not the key of %s", t->client_key ? "client_key" : "client_key_blob",
              t->client_cert ? "client_cert" : "client_cert_blob");
     rc = FO_ETLS;
