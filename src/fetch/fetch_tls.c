@@ -87,7 +87,8 @@ static int text_ok(const char *field, const char *s, fo_opt_error *why) {
 /* A blob from memory: absent (NULL, length 0), or not with its file, and of a sane length. */
 static int blob_ok(const char *field, const char *len_field, const void *blob, size_t len,
                    const char *file, fo_opt_error *why) {
-  long long l = len > LLONG_MAX ? LLONG_MAX : (long long)len;
+  unsigned long long u = len; /* a size_t passes LLONG_MAX only on 64-bit targets */
+  long long l = u > (unsigned long long)LLONG_MAX ? LLONG_MAX : (long long)u;
   if (blob == NULL)
     return len == 0 || refuse(len_field, l, 0, 0, why);
   if (file != NULL)
