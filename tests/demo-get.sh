@@ -209,9 +209,14 @@ if python3 -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind(("::1",0)
 else
   echo "SKIP (-6 part): no IPv6 loopback here"
 fi
-# --interface: an unknown one fails the URL, naming it
-$T "$demo" get --interface 'if!fo-nosuch0' "$web/echo" >/dev/null 2>"$tmp/err"
-[ $? -eq 1 ] && grep -q "interface 'if!fo-nosuch0'" "$tmp/err" || bad "unknown --interface: $(cat "$tmp/err")"
+# --interface: an unknown one fails the URL, naming it (FO_SKIP_UNKNOWN_INTERFACE: the reason a
+# CI target under an emulator cannot run this case)
+if [ -n "${FO_SKIP_UNKNOWN_INTERFACE:-}" ]; then
+  echo "SKIP (unknown --interface): $FO_SKIP_UNKNOWN_INTERFACE"
+else
+  $T "$demo" get --interface 'if!fo-nosuch0' "$web/echo" >/dev/null 2>"$tmp/err"
+  [ $? -eq 1 ] && grep -q "interface 'if!fo-nosuch0'" "$tmp/err" || bad "unknown --interface: $(cat "$tmp/err")"
+fi
 out=$($T "$demo" get --interface 127.0.0.2 "$web/echo" 2>"$tmp/err") && [ "$out" = "x= m=GET" ] ||
   bad "--interface 127.0.0.2: '$out' $(cat "$tmp/err")"
 # ---------------------------------------------------------------- time limits and cancel
