@@ -209,16 +209,20 @@ if python3 -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind(("::1",0)
 else
   echo "SKIP (-6 part): no IPv6 loopback here"
 fi
-# --interface: an unknown one fails the URL, naming it (FO_SKIP_UNKNOWN_INTERFACE: the reason a
-# CI target under an emulator cannot run this case)
-if [ -n "${FO_SKIP_UNKNOWN_INTERFACE:-}" ]; then
-  echo "SKIP (unknown --interface): $FO_SKIP_UNKNOWN_INTERFACE"
+# --interface: an unknown one fails the URL, naming it; an address is looked up among the
+# interfaces. Both look through getifaddrs(). FO_SKIP_INTERFACE_LOOKUP is the reason a CI target
+# under an emulator cannot (musl's netlink reply under qemu-user for big-endian MIPS never ends);
+# there a named interface, bound without a lookup, is checked instead.
+if [ -n "${FO_SKIP_INTERFACE_LOOKUP:-}" ]; then
+  echo "SKIP (--interface by address, unknown --interface): $FO_SKIP_INTERFACE_LOOKUP"
+  out=$($T "$demo" get --interface lo "$web/echo" 2>"$tmp/err") && [ "$out" = "x= m=GET" ] ||
+    bad "--interface lo: '$out' $(cat "$tmp/err")"
 else
   $T "$demo" get --interface 'if!fo-nosuch0' "$web/echo" >/dev/null 2>"$tmp/err"
   [ $? -eq 1 ] && grep -q "interface 'if!fo-nosuch0'" "$tmp/err" || bad "unknown --interface: $(cat "$tmp/err")"
+  out=$($T "$demo" get --interface 127.0.0.2 "$web/echo" 2>"$tmp/err") && [ "$out" = "x= m=GET" ] ||
+    bad "--interface 127.0.0.2: '$out' $(cat "$tmp/err")"
 fi
-out=$($T "$demo" get --interface 127.0.0.2 "$web/echo" 2>"$tmp/err") && [ "$out" = "x= m=GET" ] ||
-  bad "--interface 127.0.0.2: '$out' $(cat "$tmp/err")"
 # ---------------------------------------------------------------- time limits and cancel
 mport=$(cat "$tmp/mirror.port")
 mb="http://127.0.0.1:$mport/blob"
@@ -247,6 +251,10 @@ sig() {
   sleep 1
   t0=$(date +%s.%N)
   kill -"$signame" $p
+  # bounded: a run that outlives the signal by 10 s is killed (and fails on its status)
+  i=0
+  while kill -0 $p 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+  kill -KILL $p 2>/dev/null
   wait $p
   st=$?
   took=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')

@@ -4,7 +4,7 @@
 # fetch_many and download run against the local API mirror on loopback, when fanout was built
 # with libcurl; download's expected SHA-256 is made from the mirror's reference body, not by HTTP.
 set -u
-T="timeout 60"
+T="timeout -k 10 60"
 mirror=./tests/mirror/fo-mirror
 fail=0
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/fo-examples.XXXXXX")

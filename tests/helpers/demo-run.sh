@@ -3,7 +3,8 @@
 # $name), the pids to stop at the end ($pids) and bad(), which records a failure in $fail.
 demo=${DEMO:-./fanout-demo}
 mirror=${MIRROR:-./tests/mirror/fo-mirror}
-T="timeout 60"
+# -k: a demo that catches the TERM and still does not end is killed
+T="timeout -k 10 60"
 fail=0
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/$name.XXXXXX")
 pids=
