@@ -41,9 +41,16 @@
  *
  * Threads. fo_fetch_global_init() (below) must come first. After that, fo_fetch_many() and
  * fo_fetch_one() may be called concurrently on one fetcher; fo_fetcher_destroy() must be the last
- * call on a fetcher, like free(). fo_fetch_many() waits for its work on the pool: it must not be
- * called from a task of the pool the fetcher runs on (it returns FO_ETASK), nor from a done
- * callback. Done callbacks run on the workers, concurrently with each other.
+ * call on a fetcher, like free(), after every job is freed. fo_fetch_many() waits for its work on
+ * the pool: it must not be called from a task of the pool the fetcher runs on (it returns
+ * FO_ETASK), nor from a done callback. Done callbacks run on the workers, concurrently with each
+ * other.
+ *
+ * Without waiting. fo_fetch_submit() starts a set of requests and returns a job at once; the
+ * blocking calls are submit, fo_fetch_job_wait() and fo_fetch_job_free(). A job is followed by
+ * callback, by a bounded or unbounded wait, or from an event loop: fo_fetch_job_fd() becomes
+ * readable while finished items wait to be handed over by fo_fetch_job_take() on the loop's
+ * thread. fo_fetch_job_cancel() stops one item or the whole job, leaving other calls alone.
  *
  * Time limits. Each bounds one thing and is documented where it is set (fo_fetch_opts): the
  * connect timeout (connect_timeout_ms); the stall limit (an attempt fails with -ETIMEDOUT when
@@ -690,6 +697,90 @@ int fo_fetch_req_check(const fo_fetch_req *req, fo_opt_error *why);
  */
 int fo_fetch_requests(fo_fetcher *f, const fo_fetch_req *reqs, size_t n, fo_fetch_result *results,
                       fo_fetch_done_fn done, void *done_arg);
+
+/** A set of requests running on a fetcher's workers after fo_fetch_submit(). Opaque. */
+typedef struct fo_fetch_job fo_fetch_job;
+
+/** fo_fetch_job_cancel()'s index for every item of the job. */
+#define FO_FETCH_JOB_ALL ((size_t)-1)
+
+/**
+ * Start n requests on the pool and return at once: fo_fetch_requests() without the wait, for a
+ * program with other work (an event loop, a daemon's main thread). The job runs on the fetcher's
+ * workers as fo_fetch_requests() would, under the same options, deadline and cancel.
+ *
+ * results[0..n-1] is overwritten first; result i is final, and may be read, once item i has been
+ * handed over by fo_fetch_job_take(), reported to done, or fo_fetch_job_wait() returned 0 or
+ * more. reqs, everything the requests point at, and results must stay valid until
+ * fo_fetch_job_free() has returned. A job learns of its completions three ways, any of them or
+ * none: done on the worker thread as each item ends; fo_fetch_job_fd() readable and
+ * fo_fetch_job_take() on the caller's thread; fo_fetch_job_wait().
+ * @param done NULL, or called on a worker for each item as it completes (fo_fetch_done_fn);
+ *        it must not call fo_fetch_job_wait() or fo_fetch_job_free() on its own job.
+ * @param job receives the job; fo_fetch_job_free() releases it, always.
+ * @return 0, -EINVAL (f or job NULL, reqs or results NULL with n > 0), -ENOMEM, or an error of
+ *         the pool (-ESHUTDOWN). On an error nothing runs, *job is NULL, and results[] holds
+ *         n results that say why, to free (but for -EINVAL).
+ * Thread-safe. May be called from a task of the fetcher's pool (it does not wait).
+ */
+int fo_fetch_submit(fo_fetcher *f, const fo_fetch_req *reqs, size_t n, fo_fetch_result *results,
+                    fo_fetch_done_fn done, void *done_arg, fo_fetch_job **job);
+
+/**
+ * Wait until every item of a job has its final result.
+ * @param timeout_ms FO_FOREVER, 0 (do not wait), or a bound in milliseconds.
+ * @return the number of failed items (0: all succeeded) once all are done, and again at every
+ *         later call; -EAGAIN (timeout_ms 0 and items still running), -ETIMEDOUT, -EINVAL (job
+ *         NULL, timeout_ms below FO_FOREVER), FO_ETASK (FO_FOREVER from a task of the
+ *         fetcher's pool), -ENOMEM (no worker could get an easy handle: every item says so).
+ *         Items whose every worker task fo_tpool_cancel() dropped from a shared pool's queue end
+ *         with -ECANCELED when the job is waited for with FO_FOREVER or freed; a bounded wait
+ *         cannot tell a dropped task from a queued one.
+ * Thread-safe: several threads may wait on one job.
+ */
+int fo_fetch_job_wait(fo_fetch_job *job, int timeout_ms);
+
+/**
+ * Cancel one item of a job, or all (index FO_FETCH_JOB_ALL): an item not started ends at once
+ * with -ECANCELED ("cancelled (fo_fetch_job_cancel) before it started"); a backoff or rate-limit
+ * wait ends within 50 ms; a running transfer ends the next time libcurl calls its progress
+ * callback (as data moves, at least once a second). Items already done keep their results; other
+ * jobs and calls on the fetcher go on. Under FO_FETCH_RESUME a partial file stays for the next
+ * run. Cancelling twice, or a finished item, does nothing.
+ * @return 0, -EINVAL (job NULL, index not below n and not FO_FETCH_JOB_ALL).
+ * Thread-safe, and async-signal-safe (one atomic store); also from a callback of the job.
+ */
+int fo_fetch_job_cancel(fo_fetch_job *job, size_t index);
+
+/**
+ * A descriptor that poll(), select() or epoll report readable while the job has completions not
+ * yet handed over by fo_fetch_job_take(): the way to follow a job from an event loop (OpenWrt's
+ * uloop, GLib, libuv, a plain poll()). Made at the first call (a pipe, close-on-exec,
+ * non-blocking) and owned by the job: do not read, write or close it; it stays valid until
+ * fo_fetch_job_free(). Repeated calls return the same descriptor.
+ * @return the descriptor, -EINVAL (job NULL), -EMFILE, -ENFILE.
+ * Thread-safe.
+ */
+int fo_fetch_job_fd(fo_fetch_job *job);
+
+/**
+ * Hand over the indices of up to cap finished items, in the order they finished; each index is
+ * handed over once. Their results are final and are the caller's to read (and to free with
+ * fo_fetch_result_free() if it wishes; fo_fetch_job_free() never frees results). When the last
+ * waiting completion is taken, fo_fetch_job_fd() stops being readable.
+ * @return how many indices were written to index[] (0: none waiting, or job or index NULL).
+ * Thread-safe; runs on the caller's thread and never waits for a transfer.
+ */
+size_t fo_fetch_job_take(fo_fetch_job *job, size_t *index, size_t cap);
+
+/**
+ * Release a job: waits for its items to end (call fo_fetch_job_cancel() first not to wait for
+ * transfers), then frees it and its descriptor. The results stay the caller's.
+ * @return 0 (also for job NULL), FO_ETASK (from a task of the fetcher's pool, while its items
+ *         still run: the job is left as it was).
+ * Not concurrent with other calls on the same job; not from a done callback of the job.
+ */
+int fo_fetch_job_free(fo_fetch_job *job);
 
 /**
  * Stop the calls running on a fetcher: every fo_fetch_requests(), fo_fetch_many() and

@@ -201,10 +201,32 @@ typedef struct fo__net {
 /* fetch_time.c: what libcurl's progress callback checks for one transfer (cancel, the request's
  * watch, the stall limit) and the bounds of the call it belongs to. */
 #define FO__STALL_SLOTS 32
+/* One item handed to the engine by the call it works for. */
+typedef struct fo__claim {
+  size_t index;
+  const fo_fetch_req *req; /* the item's request: for fo_fetch_many(), &own */
+  fo_fetch_req own;
+  fo_fetch_result *result;
+  int final;               /* the result is final already (refused before the call began) */
+} fo__claim;
+
+/* A call's work as the engine sees it (fetch_job.c makes it, fetch_engine.c runs it). The
+ * engine reaches the call only through these pointers, never by name, so calls between the
+ * files go one way. Read-only for the engine but the atomic flags. */
+typedef struct fo__work {
+  int (*claim)(void *call, fo__claim *c); /* 1: c is the next item; 0: none is left */
+  void (*done)(void *call, size_t index); /* the item's result is final (exactly once each) */
+  void *call;
+  unsigned long gen;       /* fo_fetcher.cancel_gen at the call's start */
+  uint64_t deadline_ns;    /* the call's deadline (fo__now_ns clock); 0: none */
+  const int *cancel;       /* atomic: nonzero once fo_fetch_job_cancel() stopped the whole call */
+  const unsigned char *item_cancel; /* atomic, one per item: fo_fetch_job_cancel() of one */
+} fo__work;
+
 typedef struct fo__watch {
   fo_fetcher *f;
-  unsigned long gen;       /* the call's cancel generation (fo_fetcher.cancel_gen at its start) */
-  uint64_t deadline_ns;    /* the call's deadline (fo__now_ns clock); 0: none */
+  const fo__work *work;    /* the call the item belongs to: its cancel flags and deadline */
+  size_t index;            /* the item's index in it */
   const fo_fetch_req *req; /* the item's (its watch callback) */
   int limit;               /* what this hop's CURLOPT_TIMEOUT_MS is: FO__LIMIT_* */
   int stop;                /* why the progress callback stopped the transfer: FO__STOP_* */
@@ -219,6 +241,7 @@ typedef struct fo__watch {
 #define FO__STOP_CANCEL 1    /* fo_fetcher_cancel() */
 #define FO__STOP_WATCH 2     /* the request's watch callback */
 #define FO__STOP_STALL 3     /* the stall limit */
+#define FO__STOP_JOB 4       /* fo_fetch_job_cancel(), of the call or of the item */
 
 typedef struct fo__handle {
   CURL *curl;
@@ -305,6 +328,10 @@ int fo__method_safe(const char *method);
 
 /* fetch_transfer.c: one item on handle h, its result in r (attempts, retries, redirects). */
 void fo__fetch_item(fo_fetcher *f, fo__handle *h, const fo_fetch_req *req, fo_fetch_result *r);
+/* fetch_engine.c: run a call's items on the calling worker thread until w->claim() has none
+ * left, each reported through w->done(). 0, or -ENOMEM when the worker could not get a handle
+ * (it claimed nothing: the call's other workers, or the call, see to its items). */
+int fo__engine_run(fo_fetcher *f, const fo__work *w);
 /* A result that failed without a transfer: err and msg, nothing else. */
 void fo__fail_result(fo_fetch_result *r, int err, const char *msg);
 
@@ -425,11 +452,11 @@ void fo__time_options(fo_fetcher *f, const fo_fetch_opts *o);
 int fo__time_opts_ok(const fo_fetch_opts *o, fo_opt_error *why);
 /* A new handle: keep-alive and the progress callback. 0, -ENOMEM, FO_EINTERNAL. */
 int fo__time_handle_setup(fo_fetcher *f, fo__handle *h);
-/* The call's generation and deadline, read once at its start. */
-void fo__time_call_start(const fo_fetcher *f, unsigned long *gen, uint64_t *deadline_ns);
-/* Before an item starts: 0, -ECANCELED (the call was cancelled) or -ETIMEDOUT (its deadline
- * passed). */
-int fo__time_call_check(const fo_fetcher *f, unsigned long gen, uint64_t deadline_ns);
+/* The work's generation and deadline, read once at the call's start. */
+void fo__time_call_start(const fo_fetcher *f, fo__work *w);
+/* Before an item starts: 0, -ECANCELED (the call or the item was cancelled: *stop says by whom,
+ * FO__STOP_CANCEL or FO__STOP_JOB) or -ETIMEDOUT (the call's deadline passed). */
+int fo__time_item_check(const fo_fetcher *f, const fo__work *w, size_t index, int *stop);
 /* Before each hop's curl_easy_perform(): the stall window starts over and CURLOPT_TIMEOUT_MS is
  * the nearer of timeout_ms and the call's deadline. */
 void fo__time_hop(fo_fetcher *f, fo__handle *h);

@@ -38,8 +38,14 @@ int fo_fetcher_cancel(fo_fetcher *f) {
   return 0;
 }
 
-static int cancelled(const fo_fetcher *f, unsigned long gen) {
-  return __atomic_load_n(&f->cancel_gen, __ATOMIC_ACQUIRE) != gen;
+/* Whether item index of work w is cancelled, and by what: 0, FO__STOP_CANCEL or FO__STOP_JOB. */
+static int cancelled(const fo_fetcher *f, const fo__work *w, size_t index) {
+  if (__atomic_load_n(&f->cancel_gen, __ATOMIC_ACQUIRE) != w->gen)
+    return FO__STOP_CANCEL;
+  if ((w->cancel != NULL && __atomic_load_n(w->cancel, __ATOMIC_ACQUIRE)) ||
+      (w->item_cancel != NULL && __atomic_load_n(&w->item_cancel[index], __ATOMIC_ACQUIRE)))
+    return FO__STOP_JOB;
+  return 0;
 }
 
 /* ------------------------------------------------------------------ options */
@@ -98,9 +104,9 @@ static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_o
   fo__handle *h = userp;
   fo__watch *w = &h->watch;
   fo_fetcher *f = w->f;
-  int stop = 0;
-  if (cancelled(f, w->gen))
-    stop = FO__STOP_CANCEL;
+  int stop = cancelled(f, w->work, w->index);
+  if (stop != 0)
+    ;
   else if (w->req != NULL && w->req->watch != NULL &&
            w->req->watch(h->x.sink.bytes, h->x.encoded ? 0 : h->x.sink.expect,
                          w->req->watch_arg) != 0)
@@ -148,9 +154,10 @@ void fo__time_hop(fo_fetcher *f, fo__handle *h) {
     w->slot_ns = 1;
   long ms = f->timeout_ms;
   w->limit = ms > 0 ? FO__LIMIT_ATTEMPT : FO__LIMIT_NONE;
-  if (w->deadline_ns != 0) {
-    /* at least 1 ms: 0 would mean no limit to libcurl (fo__time_call_check ran just before) */
-    uint64_t left = w->deadline_ns > now ? (w->deadline_ns - now + NS_PER_MS - 1) / NS_PER_MS : 1;
+  uint64_t deadline_ns = w->work->deadline_ns;
+  if (deadline_ns != 0) {
+    /* at least 1 ms: 0 would mean no limit to libcurl (fo__time_item_check ran just before) */
+    uint64_t left = deadline_ns > now ? (deadline_ns - now + NS_PER_MS - 1) / NS_PER_MS : 1;
     if (ms == 0 || (uint64_t)ms > left) {
       ms = (long)left;
       w->limit = FO__LIMIT_DEADLINE;
@@ -161,28 +168,29 @@ void fo__time_hop(fo_fetcher *f, fo__handle *h) {
 
 /* ------------------------------------------------------------------ between transfers */
 
-void fo__time_call_start(const fo_fetcher *f, unsigned long *gen, uint64_t *deadline_ns) {
-  *gen = __atomic_load_n(&f->cancel_gen, __ATOMIC_ACQUIRE);
-  *deadline_ns = f->deadline_ms > 0
-                     ? (uint64_t)fo__now_ns() + (uint64_t)f->deadline_ms * NS_PER_MS
-                     : 0;
+void fo__time_call_start(const fo_fetcher *f, fo__work *w) {
+  w->gen = __atomic_load_n(&f->cancel_gen, __ATOMIC_ACQUIRE);
+  w->deadline_ns = f->deadline_ms > 0
+                       ? (uint64_t)fo__now_ns() + (uint64_t)f->deadline_ms * NS_PER_MS
+                       : 0;
 }
 
-int fo__time_call_check(const fo_fetcher *f, unsigned long gen, uint64_t deadline_ns) {
-  if (cancelled(f, gen))
+int fo__time_item_check(const fo_fetcher *f, const fo__work *w, size_t index, int *stop) {
+  if ((*stop = cancelled(f, w, index)) != 0)
     return -ECANCELED;
   /* libcurl counts its timeout in whole milliseconds from a start of its own: an attempt it cut
    * at the deadline may return a hair before our clock reaches it. Under a millisecond left is
    * no time to start anything. */
-  if (deadline_ns != 0 && (uint64_t)fo__now_ns() + NS_PER_MS >= deadline_ns)
+  if (w->deadline_ns != 0 && (uint64_t)fo__now_ns() + NS_PER_MS >= w->deadline_ns)
     return -ETIMEDOUT;
   return 0;
 }
 
-/* Sleep until `until` (fo__now_ns clock) in steps that see a cancel: 0 or -ECANCELED. */
-static int sleep_until(const fo_fetcher *f, unsigned long gen, uint64_t until) {
+/* Sleep until `until` (fo__now_ns clock) in steps that see a cancel: 0 or -ECANCELED (the
+ * watch's stop says by whom). */
+static int sleep_until(const fo_fetcher *f, fo__watch *w, uint64_t until) {
   for (;;) {
-    if (cancelled(f, gen))
+    if ((w->stop = cancelled(f, w->work, w->index)) != 0)
       return -ECANCELED;
     uint64_t now = (uint64_t)fo__now_ns();
     if (now >= until)
@@ -194,7 +202,8 @@ static int sleep_until(const fo_fetcher *f, unsigned long gen, uint64_t until) {
 int fo__time_before_attempt(fo_fetcher *f, fo__handle *h, unsigned a, uint64_t item_t0_ns,
                             unsigned long delay_ms) {
   fo__watch *w = &h->watch;
-  int rc = fo__time_call_check(f, w->gen, w->deadline_ns);
+  uint64_t deadline_ns = w->work->deadline_ns;
+  int rc = fo__time_item_check(f, w->work, w->index, &w->stop);
   if (rc != 0)
     return rc;
   uint64_t now = (uint64_t)fo__now_ns();
@@ -203,16 +212,16 @@ int fo__time_before_attempt(fo_fetcher *f, fo__handle *h, unsigned a, uint64_t i
     /* a retry that could only start past a bound is not waited for */
     if (f->retry_window_ms > 0 && until >= item_t0_ns + (uint64_t)f->retry_window_ms * NS_PER_MS)
       return 1;
-    if (w->deadline_ns != 0 && until >= w->deadline_ns)
+    if (deadline_ns != 0 && until >= deadline_ns)
       return -ETIMEDOUT;
-    if ((rc = sleep_until(f, w->gen, until)) != 0)
+    if ((rc = sleep_until(f, w, until)) != 0)
       return rc;
   }
   if (f->rate_ok) {
     uint64_t slot = fo__rate_reserve(&f->rate, (uint64_t)fo__now_ns());
-    if (w->deadline_ns != 0 && slot >= w->deadline_ns)
+    if (deadline_ns != 0 && slot >= deadline_ns)
       return -ETIMEDOUT;
-    if ((rc = sleep_until(f, w->gen, slot)) != 0)
+    if ((rc = sleep_until(f, w, slot)) != 0)
       return rc;
   }
   return 0;
@@ -220,8 +229,10 @@ int fo__time_before_attempt(fo_fetcher *f, fo__handle *h, unsigned a, uint64_t i
 
 int fo__time_message(const fo_fetcher *f, const fo__handle *h, int err, char *msg, size_t cap) {
   const fo__watch *w = &h->watch;
-  if (err == -ECANCELED && w->stop == FO__STOP_CANCEL)
-    snprintf(msg, cap, "cancelled (fo_fetcher_cancel) after %llu bytes", h->x.sink.bytes);
+  if (err == -ECANCELED && (w->stop == FO__STOP_CANCEL || w->stop == FO__STOP_JOB))
+    snprintf(msg, cap, "cancelled (%s) after %llu bytes",
+             w->stop == FO__STOP_CANCEL ? "fo_fetcher_cancel" : "fo_fetch_job_cancel",
+             h->x.sink.bytes);
   else if (err == -ECANCELED && w->stop == FO__STOP_WATCH)
     snprintf(msg, cap, "stopped by the request's watch callback after %llu bytes",
              h->x.sink.bytes);
@@ -229,7 +240,7 @@ int fo__time_message(const fo_fetcher *f, const fo__handle *h, int err, char *ms
     snprintf(msg, cap, "stalled: fewer than %lu bytes/s for %ld ms (after %llu bytes)",
              f->stall_speed, f->stall_time_ms, h->x.sink.bytes);
   else if (err == -ETIMEDOUT && w->stop == 0 && w->limit == FO__LIMIT_DEADLINE &&
-           (uint64_t)fo__now_ns() + 5 * NS_PER_MS >= w->deadline_ns) /* not the connect timeout */
+           (uint64_t)fo__now_ns() + 5 * NS_PER_MS >= w->work->deadline_ns) /* not the connect timeout */
     snprintf(msg, cap, "the call's deadline of %ld ms passed (after %llu bytes)", f->deadline_ms,
              h->x.sink.bytes);
   else

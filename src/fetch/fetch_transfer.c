@@ -1,5 +1,5 @@
 /* One item: its attempts (each a chain of redirect hops) and retries, with what the server's
- * answer means for the result. The batch engine (fetch_batch.c) hands items to it, one worker
+ * answer means for the result. The engine (fetch_engine.c) hands items to it, one worker
  * thread and one easy handle at a time. */
 #include "config.h"
 
@@ -387,8 +387,10 @@ static void retry_loop(fo_fetcher *f, fo__handle *h, const fo_fetch_req *req,
       break;
     } else if (go != 0) {
       err = go;
-      fo__msgf(r, 0, "%s %s", go == -ECANCELED ? "cancelled (fo_fetcher_cancel)"
-                                               : "the call's deadline passed",
+      fo__msgf(r, 0, "%s %s",
+               go != -ECANCELED                 ? "the call's deadline passed"
+               : h->watch.stop == FO__STOP_JOB ? "cancelled (fo_fetch_job_cancel)"
+                                                : "cancelled (fo_fetcher_cancel)",
                a > 1 ? "while waiting to retry" : "before the first attempt");
       break;
     }

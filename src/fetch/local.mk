@@ -5,7 +5,8 @@ pkginclude_HEADERS += include/fanout/fetch.h
 libfanout_a_SOURCES += \
 	src/fetch/fetch_internal.h \
 	src/fetch/fetch.c \
-	src/fetch/fetch_batch.c \
+	src/fetch/fetch_engine.c \
+	src/fetch/fetch_job.c \
 	src/fetch/fetch_decode.c \
 	src/fetch/fetch_files.c \
 	src/fetch/fetch_header.c \
