@@ -169,6 +169,12 @@ extern "C" {
 #endif
 
 /** The most redirects the options accept (max_redirs). */
+/** The most transfers a fetcher may have in flight (fo_fetch_opts.max_inflight): each takes a
+ * libcurl easy handle and its buffers, so a larger number is almost certainly a unit mistake. */
+#ifndef FO_FETCH_INFLIGHT_MAX
+#define FO_FETCH_INFLIGHT_MAX 65536
+#endif
+
 #ifndef FO_FETCH_REDIRS_MAX
 #define FO_FETCH_REDIRS_MAX 20
 #endif
@@ -370,6 +376,11 @@ typedef struct fo_fetch_opts {
                                   the item ends with its last attempt's error (the message says
                                   so). The attempt running then is not cut. 1..FO_FETCH_MS_MAX;
                                   0: none (retries alone bound the attempts) */
+  /* -- the engine */
+  unsigned max_inflight;     /**< transfers in flight at once across the fetcher's workers,
+                                  whatever their number: each worker drives up to
+                                  max_inflight / threads (rounded up) of them.
+                                  1..FO_FETCH_INFLIGHT_MAX; 0: threads (one per worker) */
 } fo_fetch_opts;
 
 /** The outcome for one URL. Filled by fo_fetch_many(); release with fo_fetch_result_free(). */

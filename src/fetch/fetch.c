@@ -219,6 +219,7 @@ int fo_fetch_opts_check(const fo_fetch_opts *o, fo_opt_error *why) {
    * FO_FETCH_STACK_MAX is a unit mistake, not a need; SIZE_MAX / 4 is also at most INT64_MAX / 2,
    * so the body cap fits curl's 64-bit sizes on every board. */
   int ok = fo__opt_urange("threads", o->threads, FO_TPOOL_THREADS_MAX, why) &&
+           fo__opt_urange("max_inflight", o->max_inflight, FO_FETCH_INFLIGHT_MAX, why) &&
            fo__opt_urange("stack_size", o->stack_size, FO_FETCH_STACK_MAX, why) &&
            fo__opt_range("connect_timeout_ms", o->connect_timeout_ms, 0, FO_FETCH_MS_MAX, why) &&
            fo__opt_range("timeout_ms", o->timeout_ms, 0, FO_FETCH_MS_MAX, why) &&
@@ -252,6 +253,7 @@ static void apply_options(fo_fetcher *f, const fo_fetch_opts *o) {
       o->connect_timeout_ms ? o->connect_timeout_ms : FO_FETCH_CONNECT_TIMEOUT_DEFAULT;
   f->timeout_ms = o->timeout_ms ? o->timeout_ms : FO_FETCH_TIMEOUT_DEFAULT;
   f->threads = o->threads ? o->threads : FO_FETCH_THREADS_DEFAULT;
+  f->max_inflight = o->max_inflight ? o->max_inflight : f->threads;
   f->retries = o->retries;
   f->backoff_ms = (unsigned long)bo;
   f->backoff_max_ms = (unsigned long)(bomax < bo ? bo : bomax);

@@ -262,6 +262,7 @@ struct fo_fetcher {
   fo_tpool *pool;
   int own_pool;
   unsigned threads;
+  unsigned max_inflight; /* transfers in flight across the workers (fo_fetch_opts) */
   long connect_timeout_ms, timeout_ms;
   unsigned retries;
   unsigned long backoff_ms, backoff_max_ms;
