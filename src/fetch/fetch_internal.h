@@ -496,6 +496,8 @@ int fo__net_setup(const fo_fetcher *f, fo__handle *h);
 long fo__net_buffer_size(const fo_fetcher *f, long size);
 /* The option a failed transfer's code points at ("interface", "proxy"), or NULL. */
 const char *fo__net_field(CURLcode rc);
+/* CURLMOPT_PIPELINING and CURLMOPT_MAX_HOST_CONNECTIONS from the options */
+int fo__net_multi_setup(const fo_fetcher *f, CURLM *multi);
 
 /* fetch_skip.c: FO_FETCH_SKIP_EXISTING */
 /* 1 when req->output is a regular file (not followed through a symlink) whose SHA-256 is

@@ -198,3 +198,11 @@ const char *fo__net_field(CURLcode rc) {
     return NULL;
   }
 }
+
+/* A stub until the HTTP/2 work lands: a multi handle keeps libcurl's defaults (no pipelining
+ * options, no per-host connection limit). */
+int fo__net_multi_setup(const fo_fetcher *f, CURLM *multi) {
+  (void)f;
+  (void)multi;
+  return 0;
+}
