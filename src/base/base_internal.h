@@ -89,6 +89,7 @@ enum fo__fault_kind {
   FO__FAULT_THREAD, /* pthread_create */
   FO__FAULT_CURL,   /* curl_share_init, curl_easy_init */
   FO__FAULT_ROBUST, /* a robust process-shared mutex (pthread_mutexattr_setrobust) */
+  FO__FAULT_CURLM,  /* curl_multi_init */
   FO__FAULT_KINDS
 };
 

@@ -1,7 +1,9 @@
-/* The fetcher: libcurl easy handles driven by the thread pool. This file holds the fetcher
- * itself (options, create, destroy), libcurl's global state, the share object and the stack of
- * idle easy handles. Requests are set up in fetch_request.c, bodies land in fetch_sink.c, and
- * fetch_transfer.c runs attempts, retries and batches. */
+/* The fetcher: libcurl multi handles driven by the thread pool, each running many easy handles.
+ * This file holds the fetcher itself (options, create, destroy), libcurl's global state, the
+ * share object, the pool of idle easy handles and the stack of idle loops (multi handles with
+ * their connections). Calls are jobs (fetch_job.c), run by the engine (fetch_engine.c) as items
+ * (fetch_item.c) of attempts (fetch_transfer.c); requests are set up in fetch_request.c and
+ * bodies land in fetch_sink.c. */
 #include "config.h"
 
 #include <errno.h>
@@ -88,6 +90,7 @@ static int handle_setup(fo_fetcher *f, fo__handle *h) {
   SETOPT(c, CURLOPT_ERRORBUFFER, h->errbuf);
   SETOPT(c, CURLOPT_WRITEFUNCTION, fo__decode_on_body);
   SETOPT(c, CURLOPT_WRITEDATA, &h->x);
+  SETOPT(c, CURLOPT_PRIVATE, (void *)h); /* the engine finds the handle of a finished transfer */
   SETOPT(c, CURLOPT_CONNECTTIMEOUT_MS, f->connect_timeout_ms);
   SETOPT(c, CURLOPT_TIMEOUT_MS, f->timeout_ms);
   SETOPT(c, CURLOPT_USERAGENT, f->user_agent);
@@ -133,6 +136,7 @@ static int handle_new(fo_fetcher *f, fo__handle **out) {
     fo__free(h);
     return -ENOMEM;
   }
+  h->x.curl = h->curl;
   int rc = handle_setup(f, h);
   if (rc != 0) {
     handle_free(h);
@@ -155,12 +159,67 @@ int fo__handle_take(fo_fetcher *f, fo__handle **out) {
 
 void fo__handle_put(fo_fetcher *f, fo__handle *h) {
   pthread_mutex_lock(&f->idle_mu);
-  if (f->n_idle < f->threads) {
+  if (f->n_idle < f->max_inflight) {
     f->idle[f->n_idle++] = h;
     h = NULL;
   }
   pthread_mutex_unlock(&f->idle_mu);
-  handle_free(h); /* one made for a concurrent call, beyond the stack's size */
+  handle_free(h); /* one made for a concurrent call, beyond the pool's size */
+}
+
+/* ------------------------------------------------------------------ loops */
+
+static void loop_free(fo__loop *l) {
+  if (l == NULL)
+    return;
+  if (l->multi != NULL)
+    curl_multi_cleanup(l->multi); /* closes the connections it kept */
+  fo__free(l->h);
+  fo__free(l);
+}
+
+static int loop_new(fo_fetcher *f, fo__loop **out) {
+  fo__loop *l = fo__calloc(1, sizeof *l);
+  if (l == NULL)
+    return -ENOMEM;
+  l->cap = (f->max_inflight + f->threads - 1) / f->threads;
+  l->h = fo__calloc(l->cap, sizeof *l->h);
+  l->multi = fo__fault_at(FO__FAULT_CURLM) ? NULL : curl_multi_init();
+  int rc = l->h == NULL || l->multi == NULL ? -ENOMEM : 0;
+  /* Idle connections kept: as many as the loop may have transfers. libcurl's default keeps
+   * four per easy handle added and shrinks as they leave, so a call's connections would mostly
+   * be closed by the time the next call comes. */
+  if (rc == 0 && curl_multi_setopt(l->multi, CURLMOPT_MAXCONNECTS, (long)l->cap) != CURLM_OK)
+    rc = FO_EINTERNAL;
+  if (rc == 0)
+    rc = fo__net_multi_setup(f, l->multi);
+  if (rc != 0) {
+    loop_free(l);
+    return rc;
+  }
+  *out = l;
+  return 0;
+}
+
+int fo__loop_take(fo_fetcher *f, fo__loop **out) {
+  pthread_mutex_lock(&f->idle_mu);
+  fo__loop *l = f->n_loops > 0 ? f->loops[--f->n_loops] : NULL;
+  pthread_mutex_unlock(&f->idle_mu);
+  if (l != NULL) {
+    *out = l;
+    return 0;
+  }
+  return loop_new(f, out);
+}
+
+void fo__loop_put(fo_fetcher *f, fo__loop *l) {
+  pthread_mutex_lock(&f->idle_mu);
+  if (f->n_loops < f->threads) {
+    f->loops[f->n_loops++] = l;
+    l = NULL;
+  }
+  pthread_mutex_unlock(&f->idle_mu);
+  loop_free(l); /* one made for a concurrent call on a shared pool, beyond the stack's size */
 }
 
 /* Write (or append to) a result's message; cut to fit. vsnprintf keeps the compiler from
@@ -284,7 +343,9 @@ int fo_fetcher_create(fo_fetcher **out, const fo_fetch_opts *opts) {
     rc = fo__tls_copy(&f->tls, o);
   if (rc == 0)
     rc = fo__net_init(&f->net, o);
-  if (rc == 0 && (f->idle = fo__calloc(f->threads, sizeof *f->idle)) == NULL)
+  if (rc == 0 && (f->idle = fo__calloc(f->max_inflight, sizeof *f->idle)) == NULL)
+    rc = -ENOMEM;
+  if (rc == 0 && (f->loops = fo__calloc(f->threads, sizeof *f->loops)) == NULL)
     rc = -ENOMEM;
   if (rc == 0) {
     rc = -pthread_mutex_init(&f->idle_mu, NULL);
@@ -323,6 +384,9 @@ void fo_fetcher_destroy(fo_fetcher *f) {
     return;
   if (f->own_pool)
     fo_tpool_destroy(f->pool);
+  /* the loops first: closing their connections may still use the share's locks */
+  for (unsigned i = 0; i < f->n_loops; i++)
+    loop_free(f->loops[i]);
   for (unsigned i = 0; i < f->n_idle; i++)
     handle_free(f->idle[i]);
   if (f->share != NULL)
@@ -334,6 +398,7 @@ void fo_fetcher_destroy(fo_fetcher *f) {
   if (f->rate_ok)
     fo__rate_destroy(&f->rate);
   fo__free(f->idle);
+  fo__free(f->loops);
   fo__free(f->ca_file);
   fo__free(f->ca_path);
   fo__free(f->user_agent);

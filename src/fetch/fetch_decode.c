@@ -110,10 +110,13 @@ size_t fo__decode_on_body(char *data, size_t size, size_t nmemb, void *userp) {
     x->sink.err = FO_EENCODING;
   else
     x->sink.err = x->encoded ? fo__decode_body(x, data, n) : fo__sink_take(x, data, n);
-  /* The byte rates count what crossed the link: these bytes, before decoding,
-   * whatever became of them. The worker pays for them here, so libcurl reads no more until it
-   * has; the socket's buffers fill and TCP slows the sender. */
-  if ((x->flow != NULL || x->own.rate > 0) && x->sink.err == 0)
-    fo__flows_take(x->own.rate > 0 ? &x->own : NULL, x->flow, n);
+  /* The byte rates count what crossed the link: these bytes, before decoding, whatever became
+   * of them. They are booked here; when they are paid in the future, the transfer pauses until
+   * then (fetch_transfer.c's write callback, which wraps this one, pauses it). */
+  if ((x->flow != NULL || x->own.rate > 0) && x->sink.err == 0) {
+    uint64_t now = (uint64_t)fo__now_ns();
+    uint64_t until = fo__flows_book(x->own.rate > 0 ? &x->own : NULL, x->flow, n, now);
+    x->pause_until = until > now ? until : 0;
+  }
   return x->sink.err == 0 ? n : 0;
 }

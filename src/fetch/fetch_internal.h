@@ -59,12 +59,9 @@ void fo__rate_destroy(fo__rate *r);
  * interval after the previous slot handed out. */
 uint64_t fo__rate_reserve(fo__rate *r, uint64_t now_ns);
 
-/* A sleep that resumes after signals. (The clock, fo__now_ns, is the base module's.) */
-void fo__sleep_ns(uint64_t ns);
-
 /* Bytes spaced evenly at `rate` per second across every worker of a fetcher (its
- * max_recv_speed_total): each piece books its time after the previous booking, and its worker
- * sleeps until the booking ends (fetch_rate.c says how far the schedule may lag the clock). */
+ * max_recv_speed_total): each piece books its time after the previous booking, and its transfer
+ * is paused until the booking ends (fetch_rate.c says how far the schedule may lag the clock). */
 typedef struct fo__flow {
   pthread_mutex_t mu;      /* only when shared */
   unsigned long long rate; /* bytes per second; 0: no limit (an own flow unused) */
@@ -80,8 +77,8 @@ void fo__flow_destroy(fo__flow *fl);
 void fo__flow_init_own(fo__flow *fl, unsigned long long rate);
 /* Book n bytes taken at now_ns; returns when they are paid for (the caller waits until then). */
 uint64_t fo__flow_reserve(fo__flow *fl, size_t n, uint64_t now_ns);
-/* Book n bytes on both flows (either may be NULL) and sleep until both are paid. */
-void fo__flows_take(fo__flow *own, fo__flow *shared, size_t n);
+/* Book n bytes taken at now_ns on both flows (either may be NULL): when both are paid. */
+uint64_t fo__flows_book(fo__flow *own, fo__flow *shared, size_t n, uint64_t now_ns);
 
 /* ---- the engine */
 
@@ -175,6 +172,8 @@ typedef struct fo__xfer {
   unsigned long retry_after_ms;
   fo__flow *flow; /* the fetcher's byte rate, paid for each piece of body; NULL: none */
   fo__flow own;   /* this transfer's byte rate (max_recv_speed); rate 0: none */
+  uint64_t pause_until; /* the bytes taken are paid at this time: paused till then; 0 not */
+  CURL *curl;     /* the handle the callbacks run for (to pause it) */
 } fo__xfer;
 
 /* The fetcher's credentials (fetch_tls.c): copies of the options, each blob followed by a NUL
@@ -243,10 +242,33 @@ typedef struct fo__watch {
 #define FO__STOP_STALL 3     /* the stall limit */
 #define FO__STOP_JOB 4       /* fo_fetch_job_cancel(), of the call or of the item */
 
+/* The item a handle runs, as the state machine of fetch_item.c sees it: waiting for its backoff
+ * or its rate slot (a timer of the worker's loop), in a transfer (in the worker's multi
+ * handle, maybe paused), or done. */
+typedef struct fo__run {
+  int phase;              /* FO__RUN_* */
+  fo__claim claim;        /* the item; claim.req points at claim.own for fo_fetch_many() */
+  CURLM *multi;           /* the worker's, where the transfers of the item run */
+  uint64_t t0_ns;         /* the item's start, for its elapsed time */
+  uint64_t first_ns;      /* its first attempt's wait, for the retry window */
+  uint64_t wake_ns;       /* FO__RUN_BACKOFF, FO__RUN_RATE: when the wait ends */
+  unsigned attempt;       /* the attempt under way or waited for; 1 = the first */
+  unsigned hops;          /* redirects followed by the attempt */
+  int redone;             /* the attempt asked again for the whole body after a 416 */
+  int err;                /* the last attempt's result */
+  struct curl_slist *range_hdrs; /* the hop's headers with If-Range, while it is in flight */
+} fo__run;
+#define FO__RUN_IDLE 0    /* no item: the worker may start one */
+#define FO__RUN_BACKOFF 1 /* waiting before a retry */
+#define FO__RUN_RATE 2    /* waiting for the rate limiter's slot */
+#define FO__RUN_XFER 3    /* a hop in the multi handle */
+#define FO__RUN_DONE 4    /* the result is final: the worker reports it */
+
 typedef struct fo__handle {
   CURL *curl;
   fo__xfer x;
   fo__watch watch;
+  fo__run run;
   uint64_t rng;
   char errbuf[CURL_ERROR_SIZE];
   /* -- credentials (fetch_tls.c) */
@@ -277,8 +299,11 @@ struct fo_fetcher {
   int share_mu_n;
   pthread_mutex_t idle_mu;
   int idle_mu_ok;
-  fo__handle **idle; /* a stack of up to `threads` handles with live connections */
+  fo__handle **idle; /* a stack of up to max_inflight easy handles, under idle_mu */
   unsigned n_idle;
+  struct fo__loop **loops; /* a stack of up to `threads` idle loops (multi handles with live
+                              connections), under idle_mu */
+  unsigned n_loops;
   unsigned file_mode; /* of finished output files: 0666 & ~umask at create (fo__file_mode) */
   fo__tls tls;        /* -- credentials */
   fo__net net;
@@ -290,10 +315,23 @@ struct fo_fetcher {
   unsigned long cancel_gen; /* atomic: fo_fetcher_cancel() adds one */
 };
 
+/* What a worker runs its transfers in: a multi handle, kept with its connections between calls,
+ * and room for the easy handles of its transfers in flight. */
+typedef struct fo__loop {
+  CURLM *multi;
+  fo__handle **h; /* cap of them; the first n taken for the call being run */
+  unsigned cap, n;
+} fo__loop;
+
 /* fetch.c */
 int fo__setopt_rc(CURLcode rc);
 int fo__handle_take(fo_fetcher *f, fo__handle **out);
 void fo__handle_put(fo_fetcher *f, fo__handle *h);
+/* A loop with room for ceil(max_inflight / threads) transfers: an idle one, or a new one (its
+ * multi set up by fo__net_multi_setup). 0 or -ENOMEM. */
+int fo__loop_take(fo_fetcher *f, fo__loop **out);
+/* Back on the idle stack (every easy handle out of it, n 0), or freed beyond `threads`. */
+void fo__loop_put(fo_fetcher *f, fo__loop *l);
 void fo__msgf(fo_fetch_result *r, int append, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -327,14 +365,39 @@ void fo__body_close(fo__body *b);
 /* Whether the method may be repeated without the caller's word. */
 int fo__method_safe(const char *method);
 
-/* fetch_transfer.c: one item on handle h, its result in r (attempts, retries, redirects). */
-void fo__fetch_item(fo_fetcher *f, fo__handle *h, const fo_fetch_req *req, fo_fetch_result *r);
-/* fetch_engine.c: run a call's items on the calling worker thread until w->claim() has none
- * left, each reported through w->done(). 0, or -ENOMEM when the worker could not get a handle
- * (it claimed nothing: the call's other workers, or the call, see to its items). */
-int fo__engine_run(fo_fetcher *f, const fo__work *w);
+/* fetch_item.c: the state machine of one item on handle h (h->run): its attempts, the waits
+ * between them and its end. Each call leaves h->run.phase at FO__RUN_DONE once the result is
+ * final (the caller reports it and sets the phase back to FO__RUN_IDLE). */
+/* Start the claimed item c (h idle, h->run.multi and h->watch.work set). */
+void fo__item_start(fo_fetcher *f, fo__handle *h, const fo__claim *c);
+/* A hop of h ended (curl_multi_info_read's CURLMSG_DONE, h taken out of the multi first). */
+void fo__item_xfer_done(fo_fetcher *f, fo__handle *h, CURLcode rc);
+/* The loop's turn at now: a wait that ends, a pause that ends, a cancel seen. */
+void fo__item_tick(fo_fetcher *f, fo__handle *h, uint64_t now);
+/* When h needs its next turn though nothing happens on the network; 0: no timer. */
+uint64_t fo__item_wake(const fo__handle *h);
+
+/* fetch_transfer.c: one attempt of an item, a chain of redirect hops in the worker's multi. */
+/* What attempt_* return while a hop is in flight (a result is <= 0). */
+#define FO__INFLIGHT 1
+/* Per item, before its first attempt: the callbacks and sizes of its transfers. */
+void fo__transfer_setup(fo_fetcher *f, fo__handle *h, const fo_fetch_req *req);
+/* Begin an attempt: sink and body back to the start, the first hop added to the multi.
+ * FO__INFLIGHT, or the attempt's err (0 or negative) with r's message written. */
+int fo__attempt_start(fo_fetcher *f, fo__handle *h, fo_fetch_result *r);
+/* A hop ended with rc (h out of the multi): the next hop (FO__INFLIGHT), or the attempt's err
+ * with status, type, bytes and message in r. */
+int fo__attempt_hop_done(fo_fetcher *f, fo__handle *h, fo_fetch_result *r, CURLcode rc);
+/* The message of a sink's error (cap, digest, file) into r. */
+void fo__sink_message(fo_fetch_result *r, const fo__sink *s, int err);
 /* A result that failed without a transfer: err and msg, nothing else. */
 void fo__fail_result(fo_fetch_result *r, int err, const char *msg);
+
+/* fetch_engine.c: run a call's items on the calling worker thread until w->claim() has none
+ * left, up to ceil(max_inflight / threads) at once in the worker's multi handle, each reported
+ * through w->done(). 0, or -ENOMEM when the worker could get no loop or no easy handle (it
+ * claimed nothing: the call's other workers, or the call, see to its items). */
+int fo__engine_run(fo_fetcher *f, const fo__work *w);
 
 /* fetch_sink.c */
 /* Parse 64 hex digits into 32 bytes; 0 or -1. */
@@ -458,15 +521,21 @@ void fo__time_call_start(const fo_fetcher *f, fo__work *w);
 /* Before an item starts: 0, -ECANCELED (the call or the item was cancelled: *stop says by whom,
  * FO__STOP_CANCEL or FO__STOP_JOB) or -ETIMEDOUT (the call's deadline passed). */
 int fo__time_item_check(const fo_fetcher *f, const fo__work *w, size_t index, int *stop);
-/* Before each hop's curl_easy_perform(): the stall window starts over and CURLOPT_TIMEOUT_MS is
- * the nearer of timeout_ms and the call's deadline. */
+/* Before each hop is added to the multi: the stall window starts over and CURLOPT_TIMEOUT_MS
+ * is the nearer of timeout_ms and the call's deadline. */
 void fo__time_hop(fo_fetcher *f, fo__handle *h);
-/* Before attempt a (1 = the first) of an item whose first attempt began at item_t0_ns: the
- * backoff delay (a > 1) and the rate limiter's slot, slept in steps that see a cancel. 0 to go
- * on; -ECANCELED, -ETIMEDOUT (the deadline would pass first: not waited for), or 1 (the retry
- * window would pass first: no retry). */
-int fo__time_before_attempt(fo_fetcher *f, fo__handle *h, unsigned a, uint64_t item_t0_ns,
-                            unsigned long delay_ms);
+/* Before attempt a (1 = the first) of an item whose first attempt was asked for at item_t0_ns:
+ * when its backoff (delay_ms, a > 1) ends, in *until. 0 to wait until then; -ECANCELED,
+ * -ETIMEDOUT (the deadline would pass first: not waited for), or 1 (the retry window would
+ * pass first: no retry). */
+int fo__time_backoff(fo_fetcher *f, fo__handle *h, unsigned a, uint64_t item_t0_ns,
+                     unsigned long delay_ms, uint64_t *until);
+/* After the backoff: the rate limiter's slot for the attempt in *slot (now without a limiter).
+ * 0, -ECANCELED, or -ETIMEDOUT (the slot is past the deadline). */
+int fo__time_rate_slot(fo_fetcher *f, fo__handle *h, uint64_t *slot);
+/* Whether the call or h's item is cancelled: 0, or the watch's stop (FO__STOP_CANCEL or
+ * FO__STOP_JOB), which is then set. Checked by the loop at every turn. */
+int fo__time_cancelled(fo_fetcher *f, fo__handle *h);
 /* The message for an attempt that a time limit or a cancel ended with err: 1 with msg filled,
  * or 0 when err is not theirs. */
 int fo__time_message(const fo_fetcher *f, const fo__handle *h, int err, char *msg, size_t cap);

@@ -7,12 +7,6 @@
 
 #include "fetch/fetch_internal.h"
 
-void fo__sleep_ns(uint64_t ns) {
-  struct timespec ts = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
-  while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
-  }
-}
-
 int fo__rate_init(fo__rate *r, double rate) {
   /* also false for NaN; no libm, so programs need no -lm for the fetcher */
   if (!(rate >= 0.0 && rate <= 1e9))
@@ -44,19 +38,18 @@ uint64_t fo__rate_reserve(fo__rate *r, uint64_t now_ns) {
 /* ------------------------------------------------------------------ the byte rate */
 
 /* The byte rates (a fetcher's max_recv_speed_total, shared by its workers, and each transfer's
- * max_recv_speed, its worker's alone) are the same evenly spaced schedule, in bytes: every piece of body
- * books the time it costs at the rate after the pieces booked before it (by any worker), and its
- * worker sleeps until that booking ends. The schedule may run up to FLOW_SLACK_NS behind the
- * clock: a worker that overslept or waited on the network gets that much back, no more, so
- * jitter does not lower the rate and an idle fetcher does not save up a burst. Over a window of
- * T seconds at most rate * (T + slack) bytes pass, plus the piece in hand: within 0.5 % over 10 s.
- * libcurl's own per-transfer limit (CURLOPT_MAX_RECV_SPEED_LARGE) is not used: on libcurl 7.88
- * it let a loopback download through at 1.8 times its cap.
- *
- * The future event-driven engine keeps this schedule and drops the sleep: the write callback
- * books its piece the same way, and when the booking ends in the future it pauses the transfer
- * (curl_easy_pause(CURLPAUSE_RECV), or CURL_WRITEFUNC_PAUSE before taking the piece) and arms a
- * timer for the booking's end that unpauses it; the other transfers of the loop go on. */
+ * max_recv_speed, its own) are the same evenly spaced schedule, in bytes: every piece of body
+ * books the time it costs at the rate after the pieces booked before it (by any transfer of any
+ * worker), and its transfer is paused until that booking ends: the write callback takes the
+ * piece, pauses the transfer (curl_easy_pause(CURLPAUSE_RECV)) and the worker's loop unpauses it
+ * by timer at the booking's end, while the loop's other transfers go on. Until then libcurl reads
+ * nothing more from that socket; its buffers fill and TCP slows the sender. The schedule may run
+ * up to FLOW_SLACK_NS behind the clock: a transfer whose loop woke late or that waited on the
+ * network gets that much back, no more, so jitter does not lower the rate and an idle fetcher
+ * does not save up a burst. Over a window of T seconds at most rate * (T + slack) bytes pass,
+ * plus the pieces in hand (one per transfer): within 0.5 % over 10 s. libcurl's own per-transfer
+ * limit (CURLOPT_MAX_RECV_SPEED_LARGE) is not used: on libcurl 7.88 it let a loopback download
+ * through at 1.8 times its cap. */
 #define FLOW_SLACK_NS 50000000u
 
 int fo__flow_init(fo__flow *fl, unsigned long long rate) {
@@ -96,8 +89,8 @@ uint64_t fo__flow_reserve(fo__flow *fl, size_t n, uint64_t now_ns) {
   return until;
 }
 
-void fo__flows_take(fo__flow *own, fo__flow *shared, size_t n) {
-  uint64_t now = fo__now_ns(), until = now;
+uint64_t fo__flows_book(fo__flow *own, fo__flow *shared, size_t n, uint64_t now) {
+  uint64_t until = now;
   if (own != NULL) {
     uint64_t t = fo__flow_reserve(own, n, now);
     until = t > until ? t : until;
@@ -106,6 +99,5 @@ void fo__flows_take(fo__flow *own, fo__flow *shared, size_t n) {
     uint64_t t = fo__flow_reserve(shared, n, now);
     until = t > until ? t : until;
   }
-  if (until > now)
-    fo__sleep_ns(until - now);
+  return until;
 }

@@ -1,20 +1,19 @@
 /* Time limits and cancel: the stall limit, TCP keep-alive, the whole-attempt limit, the call's
  * deadline, the retry window, and fo_fetcher_cancel().
  *
- * Everything that must stop a running transfer is checked in libcurl's progress callback
+ * What must stop a running transfer is checked in libcurl's progress callback
  * (CURLOPT_XFERINFOFUNCTION), which libcurl calls as data moves and at least once a second
- * otherwise, on the thread that drives the transfer. The stall limit is checked there too rather
+ * otherwise, on the worker that drives the transfer. The stall limit is checked there rather
  * than with CURLOPT_LOW_SPEED_LIMIT: libcurl measures its speed over a window of its own choosing
- * (about five seconds), so a stall after a fast start is seen seconds late; and a check of our
- * own keeps working, unchanged, when a later engine drives many handles from one curl multi
- * loop, where the progress callback is the one hook every transfer still has.
+ * (about five seconds), so a stall after a fast start is seen seconds late.
  *
  * Cancel is a generation count: fo_fetcher_cancel() adds one, each call remembers the value at
  * its start and is cancelled once they differ. One atomic add is all a signal handler may do,
- * and a count needs no reset, so the calls that begin afterwards run normally. Waits that are not
- * libcurl's (backoff, the rate limiter's slot) sleep in steps of CANCEL_STEP_NS to see a cancel.
- * A multi engine would add a curl_multi_wakeup() beside the add (it too is async-signal-safe);
- * the API stays. */
+ * and a count needs no reset, so the calls that begin afterwards run normally. The add wakes
+ * nobody (curl_multi_wakeup() would need the worker's multi, which a signal handler cannot
+ * reach safely): the worker's loop polls for at most 50 ms at a time and checks every item it
+ * holds at each turn (fo__time_cancelled), whether in a transfer, paused, or waiting for a
+ * retry or a rate slot; waits are timers of that loop (fo__time_backoff, fo__time_rate_slot). */
 #include "config.h"
 
 #include <errno.h>
@@ -23,9 +22,6 @@
 #include "base/base_internal.h"
 #include "fetch/fetch_internal.h"
 
-/* A cancel must reach a sleeping worker quickly; 50 ms is 20 wake-ups a second per waiting
- * worker, nothing beside a transfer. */
-#define CANCEL_STEP_NS (50u * 1000000u)
 #define NS_PER_MS 1000000u
 
 _Static_assert(__atomic_always_lock_free(sizeof(unsigned long), 0),
@@ -186,43 +182,43 @@ int fo__time_item_check(const fo_fetcher *f, const fo__work *w, size_t index, in
   return 0;
 }
 
-/* Sleep until `until` (fo__now_ns clock) in steps that see a cancel: 0 or -ECANCELED (the
- * watch's stop says by whom). */
-static int sleep_until(const fo_fetcher *f, fo__watch *w, uint64_t until) {
-  for (;;) {
-    if ((w->stop = cancelled(f, w->work, w->index)) != 0)
-      return -ECANCELED;
-    uint64_t now = (uint64_t)fo__now_ns();
-    if (now >= until)
-      return 0;
-    fo__sleep_ns(until - now < CANCEL_STEP_NS ? until - now : CANCEL_STEP_NS);
-  }
+int fo__time_cancelled(fo_fetcher *f, fo__handle *h) {
+  fo__watch *w = &h->watch;
+  int stop = cancelled(f, w->work, w->index);
+  if (stop != 0)
+    w->stop = stop;
+  return stop;
 }
 
-int fo__time_before_attempt(fo_fetcher *f, fo__handle *h, unsigned a, uint64_t item_t0_ns,
-                            unsigned long delay_ms) {
+int fo__time_backoff(fo_fetcher *f, fo__handle *h, unsigned a, uint64_t item_t0_ns,
+                     unsigned long delay_ms, uint64_t *until) {
   fo__watch *w = &h->watch;
   uint64_t deadline_ns = w->work->deadline_ns;
   int rc = fo__time_item_check(f, w->work, w->index, &w->stop);
   if (rc != 0)
     return rc;
-  uint64_t now = (uint64_t)fo__now_ns();
+  *until = (uint64_t)fo__now_ns();
   if (a > 1) {
-    uint64_t until = now + (uint64_t)delay_ms * NS_PER_MS;
+    *until += (uint64_t)delay_ms * NS_PER_MS;
     /* a retry that could only start past a bound is not waited for */
-    if (f->retry_window_ms > 0 && until >= item_t0_ns + (uint64_t)f->retry_window_ms * NS_PER_MS)
+    if (f->retry_window_ms > 0 &&
+        *until >= item_t0_ns + (uint64_t)f->retry_window_ms * NS_PER_MS)
       return 1;
-    if (deadline_ns != 0 && until >= deadline_ns)
+    if (deadline_ns != 0 && *until >= deadline_ns)
       return -ETIMEDOUT;
-    if ((rc = sleep_until(f, w, until)) != 0)
-      return rc;
   }
+  return 0;
+}
+
+int fo__time_rate_slot(fo_fetcher *f, fo__handle *h, uint64_t *slot) {
+  fo__watch *w = &h->watch;
+  if ((w->stop = cancelled(f, w->work, w->index)) != 0)
+    return -ECANCELED;
+  *slot = (uint64_t)fo__now_ns();
   if (f->rate_ok) {
-    uint64_t slot = fo__rate_reserve(&f->rate, (uint64_t)fo__now_ns());
-    if (deadline_ns != 0 && slot >= deadline_ns)
+    *slot = fo__rate_reserve(&f->rate, *slot);
+    if (w->work->deadline_ns != 0 && *slot >= w->work->deadline_ns)
       return -ETIMEDOUT;
-    if ((rc = sleep_until(f, w, slot)) != 0)
-      return rc;
   }
   return 0;
 }

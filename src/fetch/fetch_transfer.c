@@ -1,6 +1,7 @@
-/* One item: its attempts (each a chain of redirect hops) and retries, with what the server's
- * answer means for the result. The engine (fetch_engine.c) hands items to it, one worker
- * thread and one easy handle at a time. */
+/* One attempt of an item: a chain of redirect hops, each a transfer of the item's easy handle in
+ * its worker's multi handle, then what the server's answer means for the result. The item's
+ * state machine (fetch_item.c) starts an attempt and hands each hop's end back here; nothing
+ * here waits: a hop is added to the multi and the worker's loop (fetch_engine.c) drives it. */
 #include "config.h"
 
 #include <errno.h>
@@ -43,6 +44,38 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *userp) {
     return 0;
   }
   return len;
+}
+
+/* libcurl's write callback: the body's way in (fetch_decode.c), then a pause when its bytes are
+ * paid for in the future (the byte rates): libcurl reads nothing more for this transfer until the
+ * worker's loop unpauses it at x->pause_until. A pause asked for in a callback lets libcurl hand
+ * over the rest of the buffer in hand all the same: it is given back (CURL_WRITEFUNC_PAUSE),
+ * and libcurl keeps it for after the pause. */
+static size_t on_body(char *data, size_t size, size_t nmemb, void *userp) {
+  fo__xfer *x = userp;
+  if (x->pause_until != 0)
+    return CURL_WRITEFUNC_PAUSE;
+  size_t n = fo__decode_on_body(data, size, nmemb, userp);
+  if (x->pause_until != 0 && curl_easy_pause(x->curl, CURLPAUSE_RECV) != CURLE_OK)
+    x->pause_until = 0; /* not paused: the next piece books after this one all the same */
+  return n;
+}
+
+void fo__transfer_setup(fo_fetcher *f, fo__handle *h, const fo_fetch_req *req) {
+  fo__xfer *x = &h->x;
+  /* libcurl's own size check sees the length on the wire (compressed); the header callback
+   * refuses an announced identity length over the cap and the sink counts decoded bytes. */
+  curl_easy_setopt(h->curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)0);
+  /* A file takes a larger receive buffer: a quarter of the write calls on a long download,
+   * for 48 KiB more while it runs; API answers keep libcurl's 16 KiB. */
+  curl_easy_setopt(h->curl, CURLOPT_BUFFERSIZE,
+                   fo__net_buffer_size(f, req->output ? 65536L : (long)CURL_MAX_WRITE_SIZE));
+  curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, x);
+  curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, x);
+  x->curl = h->curl;
+  x->pause_until = 0;
 }
 
 /* ------------------------------------------------------------------ one attempt */
@@ -116,7 +149,7 @@ static int type_matches(const char *ctype, const char *want) {
   return ctype != NULL && strncasecmp(ctype, want, strlen(want)) == 0;
 }
 
-static void sink_message(fo_fetch_result *r, const fo__sink *s, int err) {
+void fo__sink_message(fo_fetch_result *r, const fo__sink *s, int err) {
   if (err == FO_ETOOBIG)
     fo__msgf(r, 0, "body larger than the cap of %zu bytes", s->cap);
   else if (err == FO_EABORTED)
@@ -136,9 +169,10 @@ static void sink_message(fo_fetch_result *r, const fo__sink *s, int err) {
     fo__msgf(r, 0, "%s", fo_strerror(err));
 }
 
-/* curl_easy_perform() of one hop, asking for the rest of a resumed file: Range from the bytes
- * kept and If-Range with their validator, on a copy of the hop's header list. */
-static CURLcode perform(fo__handle *h) {
+/* Put one hop in flight: asking for the rest of a resumed file with Range from the bytes kept
+ * and If-Range with their validator, on a copy of the hop's header list that lives until the
+ * hop ends (hop_end). CURLE_OK, or why it could not be added. */
+static CURLcode hop_add(fo__handle *h) {
   fo__xfer *x = &h->x;
   x->status = 0;
   x->range_start = x->range_end = x->range_total = -1;
@@ -146,39 +180,51 @@ static CURLcode perform(fo__handle *h) {
   x->header_bytes = 0;
   x->headers_done = 0;
   x->why = NULL;
+  x->pause_until = 0;
   x->range_from = x->sink.ranged ? (long long)x->sink.have : -1;
   fo__time_hop(h->watch.f, h);
+  CURLcode rc = CURLE_OK;
   if (!x->sink.ranged) {
     curl_easy_setopt(h->curl, CURLOPT_RANGE, (char *)NULL);
-    return curl_easy_perform(h->curl);
-  }
-  char range[32], ifr[300];
-  snprintf(range, sizeof range, "%llu-", x->sink.have);
-  snprintf(ifr, sizeof ifr, "If-Range: %s", x->sink.validator);
-  struct curl_slist *list = NULL;
-  for (const struct curl_slist *l = x->hdrs; l != NULL; l = l->next) {
-    struct curl_slist *n = curl_slist_append(list, l->data);
+  } else {
+    char range[32], ifr[300];
+    snprintf(range, sizeof range, "%llu-", x->sink.have);
+    snprintf(ifr, sizeof ifr, "If-Range: %s", x->sink.validator);
+    struct curl_slist *list = NULL;
+    for (const struct curl_slist *l = x->hdrs; l != NULL && rc == CURLE_OK; l = l->next) {
+      struct curl_slist *n = curl_slist_append(list, l->data);
+      if (n == NULL)
+        rc = CURLE_OUT_OF_MEMORY;
+      else
+        list = n;
+    }
+    struct curl_slist *n = rc == CURLE_OK ? curl_slist_append(list, ifr) : NULL;
     if (n == NULL) {
       curl_slist_free_all(list);
       return CURLE_OUT_OF_MEMORY;
     }
-    list = n;
+    h->run.range_hdrs = list = n;
+    rc = curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, list);
+    if (rc == CURLE_OK)
+      rc = curl_easy_setopt(h->curl, CURLOPT_RANGE, range);
   }
-  struct curl_slist *n = curl_slist_append(list, ifr);
-  if (n == NULL) {
-    curl_slist_free_all(list);
-    return CURLE_OUT_OF_MEMORY;
+  if (rc == CURLE_OK) {
+    CURLMcode mrc = curl_multi_add_handle(h->run.multi, h->curl);
+    rc = mrc == CURLM_OK ? CURLE_OK : mrc == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY
+                                                                 : CURLE_FAILED_INIT;
   }
-  list = n;
-  CURLcode rc = curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, list);
-  if (rc == CURLE_OK)
-    rc = curl_easy_setopt(h->curl, CURLOPT_RANGE, range);
-  if (rc == CURLE_OK)
-    rc = curl_easy_perform(h->curl);
-  curl_easy_setopt(h->curl, CURLOPT_RANGE, (char *)NULL);
-  curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, x->hdrs);
-  curl_slist_free_all(list);
   return rc;
+}
+
+/* After a hop (out of the multi): its Range and header copy go. */
+static void hop_end(fo__handle *h) {
+  h->x.pause_until = 0;
+  if (h->run.range_hdrs == NULL)
+    return;
+  curl_easy_setopt(h->curl, CURLOPT_RANGE, (char *)NULL);
+  curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, h->x.hdrs);
+  curl_slist_free_all(h->run.range_hdrs);
+  h->run.range_hdrs = NULL;
 }
 
 static int is_redirect(long status) {
@@ -220,22 +266,6 @@ static int next_hop(fo_fetcher *f, fo__handle *h, const fo_fetch_req *req, unsig
   return rc;
 }
 
-/* The item's request and the redirects it is given, hop by hop: *rc is the last hop's. Returns
- * 0, or what refused a hop. */
-static int perform_hops(fo_fetcher *f, fo__handle *h, const fo_fetch_req *req, CURLcode *rc) {
-  int err = fo__request_hop(h, req, req->url, 0);
-  *rc = CURLE_OK;
-  for (unsigned hops = 0; err == 0; hops++) {
-    *rc = perform(h);
-    if (*rc != CURLE_OK)
-      break;
-    err = next_hop(f, h, req, hops);
-    if (err == 1)
-      return 0;
-  }
-  return err;
-}
-
 /* Server text into a result field: every byte outside printable ASCII as \xNN, cut to fit. */
 static void copy_escaped(char *out, size_t cap, const char *in) {
   size_t o = 0;
@@ -252,36 +282,13 @@ static void copy_escaped(char *out, size_t cap, const char *in) {
   out[o] = '\0';
 }
 
-/* One attempt: perform, then turn what happened into err, status, content type and message. */
-static int attempt(fo_fetcher *f, fo__handle *h, const fo_fetch_req *req, fo_fetch_result *r) {
+/* The end of an attempt: what happened (refused: what stopped a hop before it went out, else
+ * rc, the last hop's) turned into err, status, content type and message. */
+static int attempt_end(fo_fetcher *f, fo__handle *h, fo_fetch_result *r, int refused,
+                       CURLcode rc) {
   fo__xfer *x = &h->x;
-  fo__free(x->etag);
-  x->etag = NULL;
-  x->encoded = 0;
-  x->has_retry_after = 0;
-  h->errbuf[0] = '\0';
-  r->status = 0;
-  r->content_type[0] = '\0';
-  int err = fo__sink_restart(&x->sink);
-  if (err != 0) {
-    sink_message(r, &x->sink, err);
-    return err;
-  }
-  if (fo__body_rewind(&x->body) != 0) {
-    fo__msgf(r, 0, "the request body cannot be sent again");
-    return FO_EBODY;
-  }
-  CURLcode rc;
-  int refused = perform_hops(f, h, req, &rc);
-  if (refused == 0 && rc == CURLE_OK && x->sink.ranged && x->status == 416) {
-    /* the server has no bytes past ours: the partial file is not of this resource */
-    fo__sink_range_refused(&x->sink);
-    if ((err = fo__sink_restart(&x->sink)) != 0) {
-      sink_message(r, &x->sink, err);
-      return err;
-    }
-    refused = perform_hops(f, h, req, &rc);
-  }
+  const fo_fetch_req *req = h->run.claim.req;
+  int err;
   long sent = 0; /* CURLINFO_REQUEST_SIZE is a long: 32 bits on 32-bit targets */
   if (curl_easy_getinfo(h->curl, CURLINFO_REQUEST_SIZE, &sent) != CURLE_OK)
     sent = 0;
@@ -329,7 +336,7 @@ static int attempt(fo_fetcher *f, fo__handle *h, const fo_fetch_req *req, fo_fet
   } else if (err == FO_EBODY && x->body.why[0] != '\0') {
     fo__msgf(r, 0, "%s", x->body.why);
   } else if (err != 0 && x->sink.err == err) {
-    sink_message(r, &x->sink, err);
+    fo__sink_message(r, &x->sink, err);
   } else if (err == FO_ETOOBIG) {
     fo__msgf(r, 0, "body larger than the cap of %zu bytes", x->sink.cap);
   } else if (net != NULL && strcmp(net, "interface") == 0) {
@@ -348,153 +355,73 @@ static int attempt(fo_fetcher *f, fo__handle *h, const fo_fetch_req *req, fo_fet
   return err;
 }
 
-/* ------------------------------------------------------------------ one item */
+/* The attempt's first hop (again, after a 416): FO__INFLIGHT or the attempt's end. */
+static int hops_start(fo_fetcher *f, fo__handle *h, fo_fetch_result *r) {
+  const fo_fetch_req *req = h->run.claim.req;
+  h->run.hops = 0;
+  int refused = fo__request_hop(h, req, req->url, 0);
+  if (refused != 0)
+    return attempt_end(f, h, r, refused, CURLE_OK);
+  CURLcode rc = hop_add(h);
+  if (rc != CURLE_OK) {
+    hop_end(h);
+    return attempt_end(f, h, r, 0, rc);
+  }
+  return FO__INFLIGHT;
+}
+
+int fo__attempt_start(fo_fetcher *f, fo__handle *h, fo_fetch_result *r) {
+  fo__xfer *x = &h->x;
+  fo__free(x->etag);
+  x->etag = NULL;
+  x->encoded = 0;
+  x->has_retry_after = 0;
+  h->errbuf[0] = '\0';
+  h->run.redone = 0;
+  r->status = 0;
+  r->content_type[0] = '\0';
+  int err = fo__sink_restart(&x->sink);
+  if (err != 0) {
+    fo__sink_message(r, &x->sink, err);
+    return err;
+  }
+  if (fo__body_rewind(&x->body) != 0) {
+    fo__msgf(r, 0, "the request body cannot be sent again");
+    return FO_EBODY;
+  }
+  return hops_start(f, h, r);
+}
+
+int fo__attempt_hop_done(fo_fetcher *f, fo__handle *h, fo_fetch_result *r, CURLcode rc) {
+  fo__xfer *x = &h->x;
+  hop_end(h);
+  if (rc != CURLE_OK)
+    return attempt_end(f, h, r, 0, rc);
+  int err = next_hop(f, h, h->run.claim.req, h->run.hops);
+  if (err == 0) {
+    h->run.hops++;
+    if ((rc = hop_add(h)) == CURLE_OK)
+      return FO__INFLIGHT;
+    hop_end(h);
+    return attempt_end(f, h, r, 0, rc);
+  }
+  if (err != 1)
+    return attempt_end(f, h, r, err, CURLE_OK);
+  if (!h->run.redone && x->sink.ranged && x->status == 416) {
+    /* the server has no bytes past ours: the partial file is not of this resource */
+    h->run.redone = 1;
+    fo__sink_range_refused(&x->sink);
+    if ((err = fo__sink_restart(&x->sink)) != 0) {
+      fo__sink_message(r, &x->sink, err);
+      return err;
+    }
+    return hops_start(f, h, r);
+  }
+  return attempt_end(f, h, r, 0, CURLE_OK);
+}
 
 void fo__fail_result(fo_fetch_result *r, int err, const char *msg) {
   r->err = err;
   fo__msgf(r, 0, "%s", msg);
 }
 
-/* Whether the item may be tried again after err. */
-static int may_retry(const fo_fetch_req *req, const fo__xfer *x, int err, long status) {
-  /* A wrong answer to a Range is the one protocol fault worth a retry: the partial file was
-   * dropped, so the next attempt asks for the whole body, to which no 206 fits. */
-  int wrong_range = err == FO_EPROTOCOL && x->range_from >= 0;
-  if ((!fo__fetch_retryable(err, status) && !wrong_range) || !fo__body_retryable(&x->body))
-    return 0;
-  /* The server may have acted on a POST or PATCH it never answered: repeating one is the
-   * caller's call. */
-  return fo__method_safe(req->method) || (req->flags & FO_FETCH_RETRY_UNSAFE) != 0;
-}
-
-static void retry_loop(fo_fetcher *f, fo__handle *h, const fo_fetch_req *req,
-                       fo_fetch_result *r) {
-  unsigned max_attempts = f->retries + 1;
-  uint64_t t0 = (uint64_t)fo__now_ns();
-  int err = 0;
-  h->watch.req = req;
-  for (unsigned a = 1;; a++) {
-    unsigned long delay = 0;
-    if (a > 1) {
-      delay = fo__backoff_delay(f->backoff_ms, f->backoff_max_ms, a - 1, &h->rng);
-      if (h->x.has_retry_after && h->x.retry_after_ms > delay)
-        delay = h->x.retry_after_ms;
-    }
-    /* backoff and rate slot (fetch_time.c): cut short by a cancel, the deadline or the window */
-    int go = fo__time_before_attempt(f, h, a, t0, delay);
-    if (go == 1) {
-      fo__msgf(r, 1, "; no retry: the retry window of %ld ms is spent", f->retry_window_ms);
-      break;
-    } else if (go != 0) {
-      err = go;
-      fo__msgf(r, 0, "%s %s",
-               go != -ECANCELED                 ? "the call's deadline passed"
-               : h->watch.stop == FO__STOP_JOB ? "cancelled (fo_fetch_job_cancel)"
-                                                : "cancelled (fo_fetcher_cancel)",
-               a > 1 ? "while waiting to retry" : "before the first attempt");
-      break;
-    }
-    r->attempts = a;
-    err = attempt(f, h, req, r);
-    if (err == 0 || a >= max_attempts || !may_retry(req, &h->x, err, r->status))
-      break;
-    if (h->x.has_retry_after && h->x.retry_after_ms > f->backoff_max_ms) {
-      fo__msgf(r, 1, "; Retry-After %lu ms is over the %lu ms cap", h->x.retry_after_ms,
-               f->backoff_max_ms);
-      break;
-    }
-  }
-  if (err != 0 && r->attempts > 1)
-    fo__msgf(r, 1, " (after %u attempts)", r->attempts);
-  r->err = err;
-}
-
-/* The body of any answer, 2xx or not (a 404 says "Not Found"), unless the transfer broke. */
-static void keep_body(fo__sink *s, fo_fetch_result *r) {
-  int keep = (r->err == 0 || r->err == FO_EHTTP || r->err == FO_ECONTENTTYPE) && r->status != 304;
-  if (!keep || s->kind != FO__SINK_MEMORY)
-    return;
-  if (s->buf == NULL) {
-    s->buf = fo__malloc(1);
-    if (s->buf == NULL) {
-      fo__fail_result(r, -ENOMEM, "out of memory for the response");
-      return;
-    }
-    s->buf[0] = '\0';
-  }
-  r->body = s->buf;
-  r->body_len = (size_t)s->bytes;
-  s->buf = NULL;
-}
-
-void fo__fetch_item(fo_fetcher *f, fo__handle *h, const fo_fetch_req *req,
-                    fo_fetch_result *r) {
-  uint64_t t0 = fo__now_ns();
-  fo__xfer *x = &h->x;
-  const char *what = NULL;
-  if ((req->flags & FO_FETCH_SKIP_EXISTING) != 0 && fo_fetch_req_check(req, NULL) == 0 &&
-      fo__skip_present(req)) {
-    r->skipped = 1; /* err 0, attempts 0: nothing was asked of the network */
-    r->elapsed = (double)(fo__now_ns() - t0) * 1e-9;
-    return;
-  }
-  int err = fo__request_apply(f, h, req, &what);
-  if (err == -EINVAL) {
-    r->err = err;
-    fo__msgf(r, 0, "request refused: bad %s", what ? what : "URL");
-    for (size_t i = 0; what != NULL && strcmp(what, "headers") == 0 && req->headers[i]; i++)
-      if (fo__header_refusal(req->headers[i]) != NULL) {
-        fo__msgf(r, 1, " [%zu]: %s", i, fo__header_refusal(req->headers[i]));
-        break;
-      }
-  } else if (err == FO_EBODY) {
-    fo__fail_result(r, err, x->body.why);
-  } else if (err == FO_ETLS) {
-    fo__fail_result(r, err, h->tls_why);
-  } else if (err != 0) {
-    fo__fail_result(r, err, err == -ENOMEM ? "out of memory for the request" : "request refused");
-  }
-  size_t cap = req->max_bytes ? req->max_bytes : req->output || req->write ? 0 : f->max_body;
-  if (err == 0) {
-    err = fo__sink_open(&x->sink, req, cap, f->file_mode);
-    if (err != 0) {
-      r->err = err;
-      if (err == -ENOMEM)
-        fo__msgf(r, 0, "out of memory for the request");
-      else if (!fo__sink_file_message(r, &x->sink, err))
-        fo__msgf(r, 0, "cannot create a file beside %s: %s", req->output, fo_strerror(err));
-      fo__sink_free(&x->sink);
-    }
-  }
-  if (err == 0) {
-    /* libcurl's own size check sees the length on the wire (compressed); the header callback
-     * refuses an announced identity length over the cap and the sink counts decoded bytes. */
-    curl_easy_setopt(h->curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)0);
-    /* A file takes a larger receive buffer: a quarter of the write calls on a long download,
-     * for 48 KiB more while it runs; API answers keep libcurl's 16 KiB. */
-    curl_easy_setopt(h->curl, CURLOPT_BUFFERSIZE,
-                     fo__net_buffer_size(f, req->output ? 65536L : (long)CURL_MAX_WRITE_SIZE));
-    curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, x);
-    retry_loop(f, h, req, r);
-    int ok = r->err == 0 && r->status >= 200 && r->status <= 299;
-    int ferr = fo__sink_finish(&x->sink, ok, r->err, r->status);
-    if (ok && ferr != 0) {
-      r->err = ferr;
-      sink_message(r, &x->sink, ferr);
-    }
-    keep_body(&x->sink, r);
-    if (r->err == 0 || r->err == FO_EHTTP || r->err == FO_ECONTENTTYPE) {
-      r->etag = x->etag;
-      x->etag = NULL;
-    }
-    fo__sink_free(&x->sink);
-  }
-  fo__free(x->etag);
-  x->etag = NULL;
-  fo__body_close(&x->body);
-  curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
-  curl_slist_free_all(x->hdrs);
-  x->hdrs = NULL;
-  r->elapsed = (double)(fo__now_ns() - t0) * 1e-9;
-}

@@ -10,6 +10,7 @@ libfanout_a_SOURCES += \
 	src/fetch/fetch_decode.c \
 	src/fetch/fetch_files.c \
 	src/fetch/fetch_header.c \
+	src/fetch/fetch_item.c \
 	src/fetch/fetch_net.c \
 	src/fetch/fetch_policy.c \
 	src/fetch/fetch_rate.c \
