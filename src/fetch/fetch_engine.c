@@ -86,10 +86,10 @@ static int fill(fo_fetcher *f, const fo__work *w, fo__loop *l) {
   }
 }
 
-/* The transfers that ended in this turn, to their items. */
-static void collect(fo_fetcher *f, const fo__work *w, fo__loop *l) {
+/* The transfers that ended in this turn, to their items; 1 when an item ended. */
+static int collect(fo_fetcher *f, const fo__work *w, fo__loop *l) {
   CURLMsg *m;
-  int left;
+  int left, freed = 0;
   while ((m = curl_multi_info_read(l->multi, &left)) != NULL) {
     if (m->msg != CURLMSG_DONE)
       continue;
@@ -100,9 +100,12 @@ static void collect(fo_fetcher *f, const fo__work *w, fo__loop *l) {
       continue;
     curl_multi_remove_handle(l->multi, e); /* m is gone from here on */
     fo__item_xfer_done(f, h, rc);
-    if (h->run.phase == FO__RUN_DONE)
+    if (h->run.phase == FO__RUN_DONE) {
       report(w, h);
+      freed = 1;
+    }
   }
+  return freed;
 }
 
 /* Every item's turn for its timers and a cancel; returns the nearest timer left (0: none) and
@@ -141,8 +144,9 @@ int fo__engine_run(fo_fetcher *f, const fo__work *w) {
   for (;;) {
     int running = 0, freed, busy;
     curl_multi_perform(l->multi, &running);
-    collect(f, w, l);
+    int collected = collect(f, w, l);
     uint64_t next = tick(f, w, l, &freed, &busy);
+    freed |= collected;
     if (more && freed) {
       more = fill(f, w, l);
       continue; /* the new items' transfers go out before the loop sleeps */
