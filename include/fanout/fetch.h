@@ -2,15 +2,18 @@
  * @file fetch.h
  * Many HTTP(S) requests at once on a thread pool, with libcurl.
  *
- * A fetcher owns a set of libcurl easy handles, one per worker in use, each reused from request to
- * request so connections stay alive, and one share object through which the handles share DNS
- * answers and TLS sessions (behind a real mutex per kind of data; connections are not shared,
- * libcurl does not support that between threads). fo_fetch_requests() spreads a list of requests
- * (fo_fetch_req: method, headers, body, where the answer goes) over the pool's workers: each
- * worker takes the next item, runs it (with retries) and writes the result into the caller's
- * array at the item's index, so the caller needs no lock to gather results. Every item gets a
- * result, whatever happens to the others. fo_fetch_many() and fo_fetch_one() are the simple form:
- * GETs into memory.
+ * A fetcher runs on a fixed pool of threads, each worker driving many transfers at once through a
+ * libcurl multi handle: up to max_inflight transfers in flight across its workers (by default one
+ * per worker). Each worker's multi handle is kept from call to call with its connections, and
+ * easy handles are reused from an idle pool; one share object lets every handle share DNS
+ * answers and TLS sessions (behind a real mutex per kind of data; connections are not shared
+ * between workers, libcurl does not support that between threads). fo_fetch_requests() spreads a
+ * list of requests (fo_fetch_req: method, headers, body, where the answer goes) over the pool's
+ * workers: each worker takes the next item whenever it has room for one, runs it (with retries,
+ * whose waits are timers of its loop, never sleeps that hold up its other transfers) and writes
+ * the result into the caller's array at the item's index, so the caller needs no lock to gather
+ * results. Every item gets a result, whatever happens to the others. fo_fetch_many() and
+ * fo_fetch_one() are the simple form: GETs into memory.
  *
  * Compression. Unless fo_fetch_opts.no_compress, every request but a resumed one sends
  * "Accept-Encoding: gzip, deflate" and the fetcher inflates the body as it streams (with zlib),
@@ -84,7 +87,7 @@
 extern "C" {
 #endif
 
-/** Worker threads (and easy handles) when the options leave it 0. */
+/** Worker threads when the options leave it 0. */
 #ifndef FO_FETCH_THREADS_DEFAULT
 #define FO_FETCH_THREADS_DEFAULT 8
 #endif
@@ -231,8 +234,9 @@ typedef int (*fo_fetch_tls_fn)(void *ssl_config, void *arg);
  * are not waits of the caller's: 0 is their default, not "do not wait". A string field is NULL
  * or not empty. */
 typedef struct fo_fetch_opts {
-  unsigned threads;        /**< concurrent requests (workers, easy handles), 1..
-                                FO_TPOOL_THREADS_MAX; 0: FO_FETCH_THREADS_DEFAULT */
+  unsigned threads;        /**< worker threads, each running up to max_inflight / threads
+                                transfers (rounded up), 1..FO_TPOOL_THREADS_MAX; 0:
+                                FO_FETCH_THREADS_DEFAULT */
   fo_tpool *pool;          /**< run on this pool (not owned; must outlive the fetcher);
                                 NULL: the fetcher makes its own pool of `threads` threads */
   size_t stack_size;       /**< stack per thread of the own pool (ignored with `pool`), up
@@ -345,9 +349,10 @@ typedef struct fo_fetch_opts {
                                 receive together, whatever their number (a cap on the link the
                                 device shares); counted on the wire (before decoding), every
                                 response's body included; up to FO_FETCH_SPEED_MAX; 0: no limit.
-                                Both rates hold within 1 % over 10 s: a worker over its budget
-                                sleeps in the body's callback until the bytes are paid for (so
-                                the attempt's time limits run on while it waits) */
+                                Both rates hold within 1 % over 10 s: a transfer over its
+                                budget is paused until the bytes are paid for, while its
+                                worker's other transfers go on (the attempt's time limits run
+                                on while it is paused) */
   /* -- time limits and cancel */
   long stall_time_ms;        /**< the stall limit: an attempt that moves (receives and sends)
                                   fewer than stall_speed bytes a second on average over this
@@ -379,8 +384,12 @@ typedef struct fo_fetch_opts {
   /* -- the engine */
   unsigned max_inflight;     /**< transfers in flight at once across the fetcher's workers,
                                   whatever their number: each worker drives up to
-                                  max_inflight / threads (rounded up) of them.
-                                  1..FO_FETCH_INFLIGHT_MAX; 0: threads (one per worker) */
+                                  max_inflight / threads (rounded up) of them through its
+                                  libcurl multi handle, and keeps as many connections idle
+                                  between calls. Each costs memory while in flight and each
+                                  kept connection while idle: fo_fetcher_create(3) gives the
+                                  measured figures. 1..FO_FETCH_INFLIGHT_MAX; 0: threads (one
+                                  per worker) */
 } fo_fetch_opts;
 
 /** The outcome for one URL. Filled by fo_fetch_many(); release with fo_fetch_result_free(). */
