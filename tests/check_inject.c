@@ -443,6 +443,25 @@ START_TEST(fetch_easy_handles) {
 }
 END_TEST
 
+START_TEST(fetch_multi_handles) {
+  mirror_proc m;
+  ck_assert_int_eq(mirror_start(&m, (const char *const[]){"--docs", "3", NULL}), 0);
+  char url[128];
+  mirror_url(&m, "/latest/starlink", url, sizeof url);
+  fetch_arg a = {{url, url, url}, 2, 0};
+  /* a worker's multi handle (its loop) that cannot be made: the other worker fetches every URL;
+   * neither: every URL fails with -ENOMEM and says so */
+  fault_case c = {"fo_fetch_many", FO__FAULT_CURLM, ENOMEM, -ENOMEM, 1, 0, fetch_op, NULL, &a};
+  ck_assert_int_ge(fault_loop(&c), 1);
+  c.sticky = 1;
+  ck_assert_int_ge(fault_loop(&c), 1);
+  a.one = 1;
+  c.name = "fo_fetch_one";
+  ck_assert_int_eq(fault_loop(&c), 1);
+  mirror_stop(&m);
+}
+END_TEST
+
 #endif
 
 Suite *inject_suite(void) {
@@ -467,6 +486,7 @@ Suite *inject_suite(void) {
   inject_curl_fixture(tc);
   tcase_add_test(tc, fetcher_create_share_and_threads);
   tcase_add_test(tc, fetch_easy_handles);
+  tcase_add_test(tc, fetch_multi_handles);
   suite_add_tcase(s, tc);
 #endif
   return s;
