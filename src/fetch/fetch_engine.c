@@ -95,9 +95,10 @@ static int collect(fo_fetcher *f, const fo__work *w, fo__loop *l) {
       continue;
     CURL *e = m->easy_handle;
     CURLcode rc = m->data.result;
-    fo__handle *h = NULL;
-    if (curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&h) != CURLE_OK || h == NULL)
+    char *priv = NULL; /* CURLOPT_PRIVATE: the fo__handle (fetch.c's handle_setup) */
+    if (curl_easy_getinfo(e, CURLINFO_PRIVATE, &priv) != CURLE_OK || priv == NULL)
       continue;
+    fo__handle *h = (fo__handle *)(void *)priv;
     curl_multi_remove_handle(l->multi, e); /* m is gone from here on */
     fo__item_xfer_done(f, h, rc);
     if (h->run.phase == FO__RUN_DONE) {
