@@ -207,8 +207,9 @@ START_TEST(byte_rate_holds_with_many_transfers_on_one_worker) {
   double got = total / took;
   ck_assert_msg(got > cap * 0.9 && got < cap * 1.1, "%.0f B/s against a cap of %.0f B/s", got,
                 cap);
-  /* all in flight at once and paced together: none is through long before the end */
-  ck_assert_msg(shortest > 0.5 * took, "one transfer took %.2f s of %.2f s", shortest, took);
+  /* all in flight at once and paced together: none is through long before the end (one after
+   * another, the first would take a twelfth of the time) */
+  ck_assert_msg(shortest > 0.25 * took, "one transfer took %.2f s of %.2f s", shortest, took);
   fo_fetch_results_free(r, N);
   fo_fetcher_destroy(f);
   mirror_stop(&m);
