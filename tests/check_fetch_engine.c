@@ -17,6 +17,7 @@
 #include "fetch/fetch_internal.h"
 #include "helpers/fixture.h"
 #include "helpers/mirror_proc.h"
+#include "helpers/procs.h"
 #include "helpers/testalloc.h"
 #include "suites.h"
 
@@ -142,8 +143,8 @@ START_TEST(a_backoff_does_not_hold_up_the_other_items_of_its_worker) {
   ck_assert_msg(d.at[0] >= 1.0, "the retry came after %.3f s, before its backoff", d.at[0]);
   /* the other 11 went through the worker's two other slots while item 0 waited */
   for (size_t i = 1; i < N; i++)
-    ck_assert_msg(d.at[i] < d.at[0] && d.at[i] < 0.9, "item %zu done at %.3f s, item 0 at %.3f s",
-                  i, d.at[i], d.at[0]);
+    ck_assert_msg(d.at[i] < d.at[0] && d.at[i] < tp_scaled(0.9),
+                  "item %zu done at %.3f s, item 0 at %.3f s", i, d.at[i], d.at[0]);
   fo_fetch_results_free(r, N);
   fo_fetcher_destroy(f);
   free_urls(urls, N);
@@ -242,7 +243,7 @@ START_TEST(cancel_of_one_item_leaves_the_others_of_its_worker_running) {
   double cancelled_at = 0;
   /* the cancelled item is reported first, within the loop's bound, while the others still wait
    * for their answers */
-  for (int k = 0; k < 100 && got == 0; k++) {
+  for (int k = 0; k < 100 * (int)tp_scaled(1) && got == 0; k++) {
     got = fo_fetch_job_take(job, idx, N);
     if (got == 0)
       usleep(5 * 1000);
@@ -250,7 +251,8 @@ START_TEST(cancel_of_one_item_leaves_the_others_of_its_worker_running) {
   cancelled_at = now_s() - t0;
   ck_assert_uint_ge(got, 1);
   ck_assert_uint_eq(idx[0], 0);
-  ck_assert_msg(cancelled_at < 0.2 + 0.3, "the cancel was seen after %.3f s", cancelled_at - 0.2);
+  ck_assert_msg(cancelled_at < 0.2 + tp_scaled(0.3), "the cancel was seen after %.3f s",
+                cancelled_at - 0.2);
   ck_assert_int_eq(fo_fetch_job_wait(job, 10000), 1);
   ck_assert_int_eq(fo_fetch_job_free(job), 0);
   ck_assert_int_eq(r[0].err, -ECANCELED);
