@@ -1,8 +1,9 @@
 /* The fetcher's private parts: Retry-After parsing, backoff, the retry rule and the rate limiter
- * (which the tests reach directly), then the engine's state shared by fetch.c (fetcher, handles),
- * fetch_request.c (methods, headers, bodies), fetch_decode.c (the body's way in), fetch_sink.c
- * (memory, callback, file, digest), fetch_resume.c and fetch_transfer.c (attempts, retries,
- * batches). The module exists only where libcurl is. Not installed. */
+ * (which the tests reach directly), then the engine's state shared by fetch.c (fetcher, handles,
+ * loops), fetch_job.c (calls), fetch_engine.c (a worker's multi loop), fetch_item.c (an item's
+ * state machine), fetch_transfer.c (an attempt's hops), fetch_request.c (methods, headers,
+ * bodies), fetch_decode.c (the body's way in), fetch_sink.c (memory, callback, file, digest) and
+ * fetch_resume.c. The module exists only where libcurl is. Not installed. */
 #ifndef FO_SRC_FETCH_INTERNAL_H
 #define FO_SRC_FETCH_INTERNAL_H
 
