@@ -47,7 +47,9 @@
  * call on a fetcher, like free(), after every job is freed. fo_fetch_many() waits for its work on
  * the pool: it must not be called from a task of the pool the fetcher runs on (it returns
  * FO_ETASK), nor from a done callback. Done callbacks run on the workers, concurrently with each
- * other.
+ * other. Every callback of a request (write, body_read, watch) and the done callback runs on the
+ * worker that drives the transfer, between its other transfers: one that takes long holds up
+ * every transfer of that worker, not only its own.
  *
  * Without waiting. fo_fetch_submit() starts a set of requests and returns a job at once; the
  * blocking calls are submit, fo_fetch_job_wait() and fo_fetch_job_free(). A job is followed by
