@@ -186,10 +186,13 @@ static int loop_new(fo_fetcher *f, fo__loop **out) {
   l->h = fo__calloc(l->cap, sizeof *l->h);
   l->multi = fo__fault_at(FO__FAULT_CURLM) ? NULL : curl_multi_init();
   int rc = l->h == NULL || l->multi == NULL ? -ENOMEM : 0;
-  /* Idle connections kept: as many as the loop may have transfers. libcurl's default keeps
+  /* Idle connections kept: as many as the loop may have transfers, and at least the five
+   * (CURLOPT_MAXCONNECTS's default) an easy handle's own cache kept for a worker before, so a
+   * worker that goes between an API and a download host keeps both. A multi's default keeps
    * four per easy handle added and shrinks as they leave, so a call's connections would mostly
    * be closed by the time the next call comes. */
-  if (rc == 0 && curl_multi_setopt(l->multi, CURLMOPT_MAXCONNECTS, (long)l->cap) != CURLM_OK)
+  long keep = l->cap > 5 ? (long)l->cap : 5;
+  if (rc == 0 && curl_multi_setopt(l->multi, CURLMOPT_MAXCONNECTS, keep) != CURLM_OK)
     rc = FO_EINTERNAL;
   if (rc == 0)
     rc = fo__net_multi_setup(f, l->multi);
