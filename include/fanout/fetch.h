@@ -388,7 +388,8 @@ typedef struct fo_fetch_opts {
                                   whatever their number: each worker drives up to
                                   max_inflight / threads (rounded up) of them through its
                                   libcurl multi handle, and keeps as many connections idle
-                                  between calls (at least five). Each costs memory while in flight and each
+                                  between calls (at least five). Below threads, each worker
+                                  still runs one: the pool's busy workers bound it then. Each costs memory while in flight and each
                                   kept connection while idle: fo_fetcher_create(3) gives the
                                   measured figures. 1..FO_FETCH_INFLIGHT_MAX; 0: threads (one
                                   per worker) */
