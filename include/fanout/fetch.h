@@ -787,9 +787,10 @@ size_t fo_fetch_job_take(fo_fetch_job *job, size_t *index, size_t cap);
 /**
  * Release a job: waits for its items to end (call fo_fetch_job_cancel() first not to wait for
  * transfers), then frees it and its descriptor. The results stay the caller's.
- * @return 0 (also for job NULL), FO_ETASK (from a task of the fetcher's pool, while its items
- *         still run: the job is left as it was).
- * Not concurrent with other calls on the same job; not from a done callback of the job.
+ * @return 0 (also for job NULL), FO_ETASK (from a task of the fetcher's pool while an item or
+ *         a worker task of the job is still running or queued: the job is left as it was;
+ *         free it once fo_fetch_job_wait() with a bound has returned 0 or more, or from
+ *         another thread).
  */
 int fo_fetch_job_free(fo_fetch_job *job);
 
