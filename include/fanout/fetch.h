@@ -796,7 +796,8 @@ int fo_fetch_job_free(fo_fetch_job *job);
 
 /**
  * Stop the calls running on a fetcher: every fo_fetch_requests(), fo_fetch_many() and
- * fo_fetch_one() call on f that began before this one (in any thread). Their items not started
+ * fo_fetch_one() call and every job (fo_fetch_submit()) on f that began before this one (in any
+ * thread). fo_fetch_job_cancel() stops one job, or one item of it, instead. Their items not started
  * end at once with -ECANCELED ("cancelled before it started"); a backoff or rate-limit wait ends
  * within 50 ms; a running transfer ends the next time libcurl calls its progress callback, which
  * it does as data moves and at least once a second otherwise; each such item fails with
