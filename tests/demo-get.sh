@@ -152,7 +152,7 @@ cmp -s "$tmp/out/img.bin" "$tmp/ref.bin" || bad "the resumed file differs"
 # ---------------------------------------------------------------- network policy
 mport=$(cat "$tmp/mirror.port")
 mstat() { # KEY: a number from the mirror's /stats
-  curl -s "http://127.0.0.1:$mport/stats" 2>/dev/null | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"
+  hget "http://127.0.0.1:$mport/stats" 2>/dev/null | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"
 }
 # --limit-rate: 2 MiB at 1M takes 2 s (within 10 %; the bench measures closer), on the wire
 t0=$(date +%s.%N)
@@ -163,7 +163,7 @@ awk -v a="$t0" -v b="$t1" 'BEGIN { t = b - a; exit !(t > 1.8 && t < 2.3) }' ||
   bad "--limit-rate 1M: 2 MiB in $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }') s"
 # --skip-existing: the second run asks the server nothing
 bsha=$(sha256sum "$tmp/ref.bin" | cut -c1-64)
-curl -s "http://127.0.0.1:$mport/stats/reset" >/dev/null
+hget "http://127.0.0.1:$mport/stats/reset" >/dev/null
 for run in 1 2; do
   $T "$demo" get --skip-existing --sha256 "$bsha" --output "$tmp/out/skip.bin" "$blob" 2>"$tmp/err" ||
     bad "--skip-existing run $run: $(cat "$tmp/err")"
@@ -179,7 +179,7 @@ if command -v tinyproxy >/dev/null 2>&1; then
   tinyproxy -d -c "$tmp/tinyproxy.conf" >/dev/null 2>&1 &
   pids="$pids $!"
   i=0
-  until curl -s -o /dev/null "http://127.0.0.1:$pport/" 2>/dev/null; do
+  until listening "$pport"; do
     i=$((i + 1)); [ $i -le 50 ] || { bad "tinyproxy did not start"; break; }
     sleep 0.1
   done
