@@ -55,7 +55,8 @@ if [ -x examples/fetch_many ]; then
     "$base/blob?size=1048576&cut=300000&n=1" "$sha" "$tmp/dl"
   # fetch_poll: commands on stdin while transfers run. A document, one with 1.5 s of latency
   # (the timer ticks meanwhile), a 404, a paced download of 100 s that "cancel 4" typed a second
-  # later ends mid-way; each completion printed once, then the summary.
+  # later ends (mid-way; before it starts where the program itself took that second to start,
+  # under valgrind); each completion printed once, then the summary.
   mkdir "$tmp/dump"
   id=$("$mirror" --dump "$tmp/dump" | head -n1)
   t0=$(date +%s)
