@@ -378,8 +378,8 @@ static int run(const get_opts *o) {
                       .noproxy = o->noproxy,
                       .interface = o->interface,
                       .ip_version = o->ipv4 ? 4 : o->ipv6 ? 6 : 0,
-                      .max_recv_speed_total = o->limit_rate,
-                      .max_inflight = (unsigned)o->parallel};
+                      .max_recv_speed_total = o->limit_rate};
+  fo.max_inflight = (unsigned)o->parallel; /* 0 (no --parallel): one per thread */
   if (o->timeout_s > 0) {
     fo.timeout_ms = (long)(o->timeout_s * 1000.0 + 0.5);
     fo.timeout_ms = fo.timeout_ms < 1 ? 1 : fo.timeout_ms;
