@@ -379,7 +379,6 @@ static int run(const get_opts *o) {
                       .interface = o->interface,
                       .ip_version = o->ipv4 ? 4 : o->ipv6 ? 6 : 0,
                       .max_recv_speed_total = o->limit_rate};
-  fo.max_inflight = (unsigned)o->parallel; /* 0 (no --parallel): one per thread */
   if (o->timeout_s > 0) {
     fo.timeout_ms = (long)(o->timeout_s * 1000.0 + 0.5);
     fo.timeout_ms = fo.timeout_ms < 1 ? 1 : fo.timeout_ms;
@@ -390,6 +389,7 @@ static int run(const get_opts *o) {
   else if (o->stall_time_s > 0)
     fo.stall_time_ms = to_ms(o->stall_time_s);
   fo.stall_speed = o->stall_speed;
+  fo.max_inflight = (unsigned)o->parallel; /* 0 (no --parallel): one per thread */
   if (o->deadline_s > 0)
     fo.deadline_ms = to_ms(o->deadline_s);
   fo_opt_error why;
