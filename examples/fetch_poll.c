@@ -109,8 +109,10 @@ static void command(fo_fetcher *f, char *line)
     line++;
   if (*line == '\0' || *line == '#')
     return;
-  if (sscanf(line, "cancel %d %c", &n, &extra) == 1) {
-    if (n < 1 || n > njobs || jobs[n - 1].job == NULL)
+  if (strncmp(line, "cancel", 6) == 0) {
+    if (sscanf(line, "cancel %d %c", &n, &extra) != 1)
+      printf("%s: expected cancel N, N a job's number\n", line);
+    else if (n < 1 || n > njobs || jobs[n - 1].job == NULL)
       printf("cancel %d: no such job running\n", n);
     else
       fo_fetch_job_cancel(jobs[n - 1].job, FO_FETCH_JOB_ALL); /* its completion says the rest */
