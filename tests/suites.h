@@ -28,6 +28,8 @@ Suite *fetch_sink_suite(void);
 Suite *fetch_hostile_suite(void);
 /* time limits and cancel against the mirror (tests/check_fetch_time.c) */
 Suite *fetch_time_suite(void);
+/* jobs: submit, wait, cancel, the descriptor (tests/check_fetch_job.c) */
+Suite *fetch_job_suite(void);
 /* tests/check_fetch_redirect.c: redirects and caller headers, in the fetch_hostile suite */
 void fetch_redirect_cases(Suite *s);
 /* tests/check_fetch_resume.c: resume against the mirror, in the fetch_sink suite */

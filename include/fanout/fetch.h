@@ -787,15 +787,17 @@ size_t fo_fetch_job_take(fo_fetch_job *job, size_t *index, size_t cap);
 /**
  * Release a job: waits for its items to end (call fo_fetch_job_cancel() first not to wait for
  * transfers), then frees it and its descriptor. The results stay the caller's.
- * @return 0 (also for job NULL), FO_ETASK (from a task of the fetcher's pool, while its items
- *         still run: the job is left as it was).
- * Not concurrent with other calls on the same job; not from a done callback of the job.
+ * @return 0 (also for job NULL), FO_ETASK (from a task of the fetcher's pool while an item or
+ *         a worker task of the job is still running or queued: the job is left as it was;
+ *         free it once fo_fetch_job_wait() with a bound has returned 0 or more, or from
+ *         another thread).
  */
 int fo_fetch_job_free(fo_fetch_job *job);
 
 /**
  * Stop the calls running on a fetcher: every fo_fetch_requests(), fo_fetch_many() and
- * fo_fetch_one() call on f that began before this one (in any thread). Their items not started
+ * fo_fetch_one() call and every job (fo_fetch_submit()) on f that began before this one (in any
+ * thread). fo_fetch_job_cancel() stops one job, or one item of it, instead. Their items not started
  * end at once with -ECANCELED ("cancelled before it started"); a backoff or rate-limit wait ends
  * within 50 ms; a running transfer ends the next time libcurl calls its progress callback, which
  * it does as data moves and at least once a second otherwise; each such item fails with
