@@ -68,7 +68,8 @@ mkdir -p "$tmp/html"
 "$mirror" --dump "$tmp/html" >"$tmp/ids" || { note "fo-mirror --dump failed"; exit 1; }
 "$mirror" --port 0 --port-file "$tmp/mirror.port" --latency-ms $latency --max-conns 4096 \
   --idle-exit 120 >/dev/null 2>"$tmp/mirror.err" &
-pids="$pids $!"
+mpid=$!
+pids="$pids $mpid"
 i=0
 until grep -q '^[0-9][0-9]*$' "$tmp/mirror.port" 2>/dev/null; do
   i=$((i + 1))
@@ -79,8 +80,17 @@ mport=$(cat "$tmp/mirror.port")
 awk -v n=$n -v b="http://127.0.0.1:$mport/v4/starlink/" '{ id[k++] = $1 }
   END { for (i = 0; i < n; i++) print b id[i % k] }' "$tmp/ids" >"$tmp/urls"
 awk '{ printf "url = \"%s\"\noutput = \"/dev/null\"\n", $0 }' "$tmp/urls" >"$tmp/curl.cfg"
-stats_reset() { curl -s -o /dev/null "http://127.0.0.1:$mport/stats/reset"; }
+# The mirror's own CPU is on the same cores as the client's: printed beside each run, so a
+# result on a small machine can be read for what the server took.
+tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
+mcpu() { awk -v t="$tck" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$mpid/stat" 2>/dev/null || echo 0; }
+stats_reset() { m0=$(mcpu); curl -s -o /dev/null "http://127.0.0.1:$mport/stats/reset"; }
 max_active() { curl -s "http://127.0.0.1:$mport/stats" | sed -n 's/.*"max_active":\([0-9]*\).*/\1/p'; }
+# seen: what the mirror saw of the run just ended
+seen() {
+  echo "the mirror saw $(max_active) connections at once and used" \
+    "$(awk -v a="$m0" -v b="$(mcpu)" 'BEGIN { printf "%.2f", b - a }') s of CPU"
+}
 
 # ours PARALLEL TAG: one fanout run over the 10,000 URLs; leaves runstat's line in $tmp/TAG.rs,
 # the summary in $tmp/TAG.err and the URLs done in $done
@@ -90,7 +100,7 @@ ours() {
     --urls-file "$tmp/urls" >/dev/null 2>"$tmp/$2.err" || { note "runstat failed"; exit 1; }
   done=$(sed -n 's/^get: \([0-9]*\) ok, .*/\1/p' "$tmp/$2.err")
   [ -n "$done" ] || { note "$2: no summary line: $(tail -2 "$tmp/$2.err")"; done=0; }
-  note "$2: $(grep '^get: ' "$tmp/$2.err"); the mirror saw $(max_active) connections at once"
+  note "$2: $(grep '^get: ' "$tmp/$2.err"); $(seen)"
 }
 theirs() { # curl's run: runstat's line in $tmp/curl.rs
   stats_reset
@@ -100,7 +110,7 @@ theirs() { # curl's run: runstat's line in $tmp/curl.rs
     --parallel-max 256 -K "$tmp/curl.cfg" 2>"$tmp/curl.err" || { note "runstat failed"; exit 1; }
   [ "$(field "$tmp/curl.rs" 4)" = 0 ] ||
     note "curl exited $(field "$tmp/curl.rs" 4): $(tail -2 "$tmp/curl.err")"
-  note "curl: $(field "$tmp/curl.rs" 1) s; the mirror saw $(max_active) connections at once"
+  note "curl: $(field "$tmp/curl.rs" 1) s; $(seen)"
 }
 
 # ---------------------------------------------------------------- 10,000 GETs, 256 in flight
