@@ -1,8 +1,8 @@
 # quickstart deps for what Debian 12 has no package for, built from Debian's sources into the
 # dependency cache: mbedTLS 3.6 LTS from Debian 13's source (--tls=mbedtls3), and for the board
 # targets Debian 12 has no multiarch for (mips-linux-gnu, x86_64-linux-musl, mips-linux-musl) the
-# whole stack in one prefix: musl for mips, Check, zlib, mbedTLS and libcurl, each static, all
-# built by one staged build (deps.sh's staged_build). Sourced by ./quickstart.
+# whole stack in one prefix: musl for mips, Check, zlib, nghttp2, mbedTLS and libcurl, each static,
+# all built by one staged build (deps.sh's staged_build). Sourced by ./quickstart.
 # shellcheck shell=bash
 
 # ---------------------------------------------------------------- the targets
@@ -172,6 +172,30 @@ zlib_compile() {
     "$prefix" "$(sed -n 's/^#define ZLIB_VERSION "\(.*\)"/\1/p' "$dir/zlib.h")" >"$root/lib/pkgconfig/zlib.pc"
 }
 
+# nghttp2_compile SRC ROOT PREFIX: Debian 12's nghttp2, its library alone (no programs, no C++),
+# static and position-independent, into ROOT with its libnghttp2.pc naming PREFIX (where ROOT
+# ends up): libcurl finds it by that .pc and names it in its own.
+nghttp2_compile() {
+  local src=$1 root=$2 prefix=$3 dir
+  dir=$(fetch_source "$src" nghttp2 'nghttp2-*')
+  log "building nghttp2's library for $host"
+  build_log "$dir" configure env CC="$tc_cc" AR="$tc_ar" RANLIB="$tc_ranlib" CFLAGS="$tc_cflags" \
+    ./configure "${tc_conf[@]}" --prefix="$prefix" --enable-lib-only --disable-shared \
+    --enable-static --with-pic --disable-python-bindings --disable-examples --disable-hpack-tools \
+    --without-libxml2 --without-jemalloc --without-systemd ||
+    die "nghttp2 configure failed"
+  build_log "$dir" make make -j"$jobs" -C lib || die "nghttp2 build failed"
+  build_log "$dir" install make -C lib install DESTDIR="$root.nghttp2" ||
+    die "nghttp2 install failed"
+  # installed under its PREFIX inside the temporary root, moved into ROOT
+  mkdir -p "$root/include" "$root/lib/pkgconfig"
+  cp -R "$root.nghttp2$prefix/include/nghttp2" "$root/include/" &&
+    cp "$root.nghttp2$prefix/lib/libnghttp2.a" "$root/lib/" &&
+    cp "$root.nghttp2$prefix/lib/pkgconfig/libnghttp2.pc" "$root/lib/pkgconfig/" ||
+    die "nghttp2 installed no library"
+  rm -rf "$root.nghttp2"
+}
+
 # musl_compile SRC ROOT: musl for 32-bit big-endian MIPS from Debian 12's source, built by
 # Debian's mips cross compiler, static only, into ROOT; then ROOT/bin holds mips-linux-musl-gcc
 # (that compiler with musl's specs file, as musl's own musl-gcc wrapper does) and the binutils
@@ -217,7 +241,7 @@ SH
 }
 
 # stack_stage STAGE PREFIX: everything a from-source target needs beside its compiler, in
-# STAGE/root/PREFIX: musl (mips-linux-musl), Check, zlib; mbedTLS and libcurl follow in
+# STAGE/root/PREFIX: musl (mips-linux-musl), Check, zlib, nghttp2; mbedTLS and libcurl follow in
 # curl_stage.
 stack_stage() {
   local stage=$1 prefix=$2 root=$1/root$2
@@ -230,4 +254,5 @@ stack_stage() {
   fi
   check_compile "$stage" "$prefix" "${tc_conf[@]}"
   zlib_compile "$stage/src" "$root" "$prefix"
+  nghttp2_compile "$stage/src" "$root" "$prefix"
 }
