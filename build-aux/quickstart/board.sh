@@ -172,28 +172,37 @@ zlib_compile() {
     "$prefix" "$(sed -n 's/^#define ZLIB_VERSION "\(.*\)"/\1/p' "$dir/zlib.h")" >"$root/lib/pkgconfig/zlib.pc"
 }
 
-# nghttp2_compile SRC ROOT PREFIX: Debian 12's nghttp2, its library alone (no programs, no C++),
-# static and position-independent, into ROOT with its libnghttp2.pc naming PREFIX (where ROOT
-# ends up): libcurl finds it by that .pc and names it in its own.
+# nghttp2_compile SRC ROOT PREFIX: Debian 12's nghttp2, its library alone, static, into ROOT with
+# a libnghttp2.pc naming PREFIX (where ROOT ends up), by which libcurl finds it and which its own
+# .pc then requires. Debian's source carries no configure (Debian runs autoreconf, which needs
+# libtool, and configure wants a C++ compiler for the programs): the library is plain C whose
+# only build settings are the four system headers and calls below and its version header, so
+# it is compiled here directly, like mbedTLS's library with its Makefile.
 nghttp2_compile() {
-  local src=$1 root=$2 prefix=$3 dir
+  local src=$1 root=$2 prefix=$3 dir ver num f
   dir=$(fetch_source "$src" nghttp2 'nghttp2-*')
-  log "building nghttp2's library for $host"
-  build_log "$dir" configure env CC="$tc_cc" AR="$tc_ar" RANLIB="$tc_ranlib" CFLAGS="$tc_cflags" \
-    ./configure "${tc_conf[@]}" --prefix="$prefix" --enable-lib-only --disable-shared \
-    --enable-static --with-pic --disable-python-bindings --disable-examples --disable-hpack-tools \
-    --without-libxml2 --without-jemalloc --without-systemd ||
-    die "nghttp2 configure failed"
-  build_log "$dir" make make -j"$jobs" -C lib || die "nghttp2 build failed"
-  build_log "$dir" install make -C lib install DESTDIR="$root.nghttp2" ||
-    die "nghttp2 install failed"
-  # installed under its PREFIX inside the temporary root, moved into ROOT
-  mkdir -p "$root/include" "$root/lib/pkgconfig"
-  cp -R "$root.nghttp2$prefix/include/nghttp2" "$root/include/" &&
-    cp "$root.nghttp2$prefix/lib/libnghttp2.a" "$root/lib/" &&
-    cp "$root.nghttp2$prefix/lib/pkgconfig/libnghttp2.pc" "$root/lib/pkgconfig/" ||
-    die "nghttp2 installed no library"
-  rm -rf "$root.nghttp2"
+  ver=$(sed -n 's/^AC_INIT(\[nghttp2\], \[\([0-9.]*\)\].*/\1/p' "$dir/configure.ac")
+  [ -n "$ver" ] || die "no version in nghttp2's configure.ac"
+  # 1.52.0 -> 0x013400, as its configure computes NGHTTP2_VERSION_NUM
+  # shellcheck disable=SC2046 # the three parts of the version
+  num=$(printf '0x%02x%02x%02x' $(printf '%s\n' "$ver" | tr . ' '))
+  sed -e "s/@PACKAGE_VERSION@/$ver/" -e "s/@PACKAGE_VERSION_NUM@/$num/" \
+    "$dir/lib/includes/nghttp2/nghttp2ver.h.in" >"$dir/lib/includes/nghttp2/nghttp2ver.h"
+  log "building nghttp2 $ver's library for $host"
+  mkdir -p "$dir/lib/obj"
+  for f in "$dir"/lib/*.c; do
+    build_log "$dir/lib" "cc-$(basename "$f" .c)" "$tc_cc" $tc_cflags -DBUILDING_NGHTTP2 \
+      -DHAVE_ARPA_INET_H=1 -DHAVE_NETINET_IN_H=1 -DHAVE_TIME_H=1 -DHAVE_CLOCK_GETTIME=1 \
+      -Iincludes -c "$f" -o "obj/$(basename "$f" .c).o" || die "nghttp2 build failed ($f)"
+  done
+  (cd "$dir/lib" && "$tc_ar" rcs libnghttp2.a obj/*.o) || die "nghttp2 archive failed"
+  mkdir -p "$root/include/nghttp2" "$root/lib/pkgconfig"
+  cp "$dir"/lib/includes/nghttp2/nghttp2.h "$dir"/lib/includes/nghttp2/nghttp2ver.h \
+    "$root/include/nghttp2/" && cp "$dir/lib/libnghttp2.a" "$root/lib/" ||
+    die "could not install nghttp2's library"
+  # shellcheck disable=SC2016 # the .pc file's own variables
+  printf 'prefix=%s\nlibdir=${prefix}/lib\nincludedir=${prefix}/include\n\nName: libnghttp2\nDescription: HTTP/2 C library\nVersion: %s\nLibs: -L${libdir} -lnghttp2\nCflags: -I${includedir}\n' \
+    "$prefix" "$ver" >"$root/lib/pkgconfig/libnghttp2.pc"
 }
 
 # musl_compile SRC ROOT: musl for 32-bit big-endian MIPS from Debian 12's source, built by
