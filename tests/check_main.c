@@ -41,6 +41,7 @@ static const struct {
     {"fetch_hostile", fetch_hostile_suite},
     {"fetch_net", fetch_net_suite},
     {"fetch_time", fetch_time_suite},
+    {"fetch_h2", fetch_h2_suite},
     {"chaos", chaos_suite},
 #endif
     {"kill", kill_suite},
