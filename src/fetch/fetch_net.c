@@ -11,8 +11,8 @@
  * handle's transfer state points at the fetcher's shared flow and holds its own.
  *
  * The HTTP version: HTTP/2 is offered by ALPN over TLS only (CURL_HTTP_VERSION_2TLS), never as
- * an upgrade of cleartext, and only when the libcurl in use has nghttp2 (asking one without it
- * for HTTP/2 fails every setopt). A multi handle is told to multiplex and how many connections
+ * an upgrade of cleartext, and only when the libcurl in use has nghttp2 (one without it refuses
+ * the setopt, which would fail every new handle). A multi handle is told to multiplex and how many connections
  * one host may have (fo__net_multi_setup). */
 #include "config.h"
 
