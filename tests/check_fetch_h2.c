@@ -463,11 +463,11 @@ START_TEST(options_out_of_range_are_refused) {
     unsigned version, max_host;
     const char *field;
     long long max;
-  } bad[] = {{2, 0, "http_version", FO_FETCH_HTTP_1_1},
-             {UINT_MAX, 0, "http_version", FO_FETCH_HTTP_1_1},
-             {0, FO_FETCH_HOST_CONNECTIONS_MAX + 1, "max_host_connections",
-              FO_FETCH_HOST_CONNECTIONS_MAX},
-             {FO_FETCH_HTTP_1_1, UINT_MAX, "max_host_connections", FO_FETCH_HOST_CONNECTIONS_MAX}};
+  } bad[] = {
+      {2, 0, "http_version", FO_FETCH_HTTP_1_1},
+      {UINT_MAX, 0, "http_version", FO_FETCH_HTTP_1_1},
+      {0, FO_FETCH_HOST_CONNECTIONS_MAX + 1, "max_host_connections", FO_FETCH_HOST_CONNECTIONS_MAX},
+      {FO_FETCH_HTTP_1_1, UINT_MAX, "max_host_connections", FO_FETCH_HOST_CONNECTIONS_MAX}};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     fo_fetch_opts o = {.http_version = bad[i].version, .max_host_connections = bad[i].max_host};
     memset(&why, 0, sizeof why);
@@ -476,9 +476,9 @@ START_TEST(options_out_of_range_are_refused) {
     ck_assert_str_eq(why.field, bad[i].field);
     ck_assert_int_eq(why.min, 0);
     ck_assert_int_eq(why.max, bad[i].max);
-    ck_assert_int_eq(why.value,
-                     (long long)(strcmp(bad[i].field, "http_version") == 0 ? bad[i].version
-                                                                           : bad[i].max_host));
+    ck_assert_int_eq(
+        why.value,
+        (long long)(strcmp(bad[i].field, "http_version") == 0 ? bad[i].version : bad[i].max_host));
     ck_assert_int_eq(fo_fetcher_create(&f, &o), -EINVAL);
     ck_assert_ptr_null(f);
   }
@@ -487,7 +487,8 @@ START_TEST(options_out_of_range_are_refused) {
                                      {FO_FETCH_HTTP_1_1, 1},
                                      {FO_FETCH_HTTP_DEFAULT, FO_FETCH_HOST_CONNECTIONS_MAX}};
   for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
-    fo_fetch_opts o = {.threads = 1, .http_version = good[i][0], .max_host_connections = good[i][1]};
+    fo_fetch_opts o = {
+        .threads = 1, .http_version = good[i][0], .max_host_connections = good[i][1]};
     ck_assert_int_eq(fo_fetch_opts_check(&o, NULL), 0);
     ck_assert_int_eq(fo_fetcher_create(&f, &o), 0);
     CURLM *m = curl_multi_init();

@@ -12,8 +12,8 @@
  *
  * The HTTP version: HTTP/2 is offered by ALPN over TLS only (CURL_HTTP_VERSION_2TLS), never as
  * an upgrade of cleartext, and only when the libcurl in use has nghttp2 (one without it refuses
- * the setopt, which would fail every new handle). A multi handle is told to multiplex and how many connections
- * one host may have (fo__net_multi_setup). */
+ * the setopt, which would fail every new handle). A multi handle is told to multiplex and how
+ * many connections one host may have (fo__net_multi_setup). */
 #include "config.h"
 
 #include <errno.h>
@@ -225,8 +225,8 @@ int fo__net_multi_setup(const fo_fetcher *f, CURLM *m) {
   const fo__net *n = &f->net;
   /* Multiplexing is libcurl's default since 7.62; set anyway, and off for HTTP/1.1 only, where
    * there is nothing to multiplex. */
-  long pipe = n->http_version == FO_FETCH_HTTP_1_1 ? (long)CURLPIPE_NOTHING
-                                                   : (long)CURLPIPE_MULTIPLEX;
+  long pipe =
+      n->http_version == FO_FETCH_HTTP_1_1 ? (long)CURLPIPE_NOTHING : (long)CURLPIPE_MULTIPLEX;
   CURLMcode rc = curl_multi_setopt(m, CURLMOPT_PIPELINING, pipe);
   if (rc == CURLM_OK)
     rc = curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, (long)n->max_host_connections);
