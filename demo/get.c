@@ -26,7 +26,7 @@ static const char help[] =
     "         [--timeout S] [--retries N]\n"
     "         [--cert F --key F [--key-password-file F]] [--cacert F]\n"
     "         [--pinnedpubkey 'sha256//B64[;sha256//B64]...'] [--crlfile F]\n"
-    "         [--proxy URL] [--noproxy LIST]\n"
+    "         [--proxy URL] [--noproxy LIST] [--http1.1]\n"
     "         [--interface NAME|ADDRESS] [-4 | -6] [--limit-rate BYTES[k|M|G]]\n"
     "         [--skip-existing] [--stall-time S] [--stall-speed BYTES] [--deadline S]\n"
     "         [--parallel N] [--urls-file F]... [--discard] [URL...]\n"
@@ -72,6 +72,8 @@ static const char help[] =
     "  --interface I      connect from interface or local address I\n"
     "                     (if!NAME, host!ADDRESS, or either)\n"
     "  -4, -6             IPv4 or IPv6 addresses only\n"
+    "  --http1.1          HTTP/1.1 only (default: HTTP/2 over https when the\n"
+    "                     library has it, see --version; HTTP/1.1 over http)\n"
     "  --limit-rate R     receive at most R bytes per second, all URLs\n"
     "                     together (k, M, G: 1024, 1024^2, 1024^3)\n"
     "  --skip-existing    with --sha256: no request when the output file\n"
@@ -103,7 +105,7 @@ typedef struct {
   char key_password[1024]; /* the first line of --key-password-file; wiped after the run */
   /* network policy */
   const char *proxy, *noproxy, *interface;
-  int ipv4, ipv6, skip_existing;
+  int ipv4, ipv6, skip_existing, http1_1;
   unsigned long long limit_rate;
   /* many transfers */
   unsigned long parallel;
@@ -220,6 +222,7 @@ static int parse(int argc, char **argv, get_opts *o) {
       {"--interface", DEMO_TEXT, &o->interface},
       {"-4", DEMO_SET, &o->ipv4, .set = 1},
       {"-6", DEMO_SET, &o->ipv6, .set = 1},
+      {"--http1.1", DEMO_SET, &o->http1_1, .set = 1},
       {"--limit-rate", DEMO_CALL, NULL, .call = set_limit_rate},
       {"--skip-existing", DEMO_SET, &o->skip_existing, .set = 1},
       {"--stall-time", DEMO_DOUBLE, &o->stall_time_s, .dmin = 0, .dmax = FO_FETCH_MS_MAX / 1000.0},
@@ -378,7 +381,8 @@ static int run(const get_opts *o) {
                       .noproxy = o->noproxy,
                       .interface = o->interface,
                       .ip_version = o->ipv4 ? 4 : o->ipv6 ? 6 : 0,
-                      .max_recv_speed_total = o->limit_rate};
+                      .max_recv_speed_total = o->limit_rate,
+                      .http_version = o->http1_1 ? FO_FETCH_HTTP_1_1 : FO_FETCH_HTTP_DEFAULT};
   if (o->timeout_s > 0) {
     fo.timeout_ms = (long)(o->timeout_s * 1000.0 + 0.5);
     fo.timeout_ms = fo.timeout_ms < 1 ? 1 : fo.timeout_ms;

@@ -344,4 +344,5 @@ for args in "" "--output a http://x/a http://x/b" "--sha256 abc http://x/" "--re
 done
 $T "$demo" get --help >"$tmp/help" || bad "--help failed"
 awk 'length > 80 { exit 1 }' "$tmp/help" || bad "get --help wider than 80 columns"
+grep -q -- '--http1.1 ' "$tmp/help" || bad "get --help does not name --http1.1"
 exit $fail

@@ -38,6 +38,8 @@ void fetch_resume_cases(Suite *s);
 void fetch_files_cases(Suite *s);
 /* tests/check_fetch_net.c: proxies, the local end, IP version, byte rates, per-request options */
 Suite *fetch_net_suite(void);
+/* tests/check_fetch_h2.c: HTTP/2 by ALPN, HTTP/1.1 only, the multi handle's setup, against nginx */
+Suite *fetch_h2_suite(void);
 Suite *json_suite(void);
 /* tests/check_json_error.c: error positions of the JSON and satellite layers, in the json suite */
 void json_error_cases(Suite *s);

@@ -22,6 +22,13 @@
  * system picks, over IPv4 or IPv6, at full speed; proxy, noproxy, interface, ip_version,
  * max_recv_speed and max_recv_speed_total change that per fetcher.
  *
+ * HTTP/2. Over https the fetcher offers HTTP/2 by ALPN when the libcurl in use has it (built
+ * with nghttp2: fo_info_get()'s http2), and takes HTTP/1.1 from a server that does not answer
+ * with it; the transfers a worker runs to one host then share one connection, multiplexed.
+ * Cleartext http:// is HTTP/1.1. fo_fetch_opts.http_version asks for HTTP/1.1 only,
+ * max_host_connections bounds the connections to a host, and fo_fetch_result.http_version says
+ * what each answer came over.
+ *
  * TLS. Peers and host names are always verified; there is no option to turn verification off.
  * The CAs are libcurl's default bundle and directory unless ca_file, ca_blob or ca_path is set;
  * then they are the only ones trusted (a libcurl built with a default directory would otherwise
@@ -204,6 +211,19 @@ extern "C" {
 #define FO_FETCH_TLS_BLOB_MAX (4u * 1024 * 1024)
 #endif
 
+/** fo_fetch_opts.http_version: HTTP/2 over TLS, agreed by ALPN, where the libcurl in use has it
+ * (fo_info.http2), else HTTP/1.1; cleartext http:// stays HTTP/1.1 (no upgrade is offered). */
+#define FO_FETCH_HTTP_DEFAULT 0
+/** fo_fetch_opts.http_version: HTTP/1.1 only, over TLS too (a server or middlebox that
+ * mishandles HTTP/2; one connection per transfer in flight). */
+#define FO_FETCH_HTTP_1_1 1
+
+/** The most connections to one host the options accept (max_host_connections): more is a
+ * mistake, not a need (a server limits one client far below it). */
+#ifndef FO_FETCH_HOST_CONNECTIONS_MAX
+#define FO_FETCH_HOST_CONNECTIONS_MAX 1024
+#endif
+
 /** A fetcher. Opaque. */
 typedef struct fo_fetcher fo_fetcher;
 
@@ -381,6 +401,16 @@ typedef struct fo_fetch_opts {
                                   whatever their number: each worker drives up to
                                   max_inflight / threads (rounded up) of them.
                                   1..FO_FETCH_INFLIGHT_MAX; 0: threads (one per worker) */
+  /* -- HTTP version and connections */
+  unsigned http_version;     /**< FO_FETCH_HTTP_DEFAULT (0): HTTP/2 over TLS where libcurl has
+                                  it, many transfers to a host multiplexed over one connection;
+                                  HTTP/1.1 otherwise and over cleartext. FO_FETCH_HTTP_1_1 (1):
+                                  HTTP/1.1 only. fo_fetch_result.http_version tells what each
+                                  answer came over */
+  unsigned max_host_connections; /**< the most connections open at once to one host (scheme,
+                                  host and port) from one worker thread's transfers; more
+                                  transfers to it wait for a free one, or share one over
+                                  HTTP/2. 1..FO_FETCH_HOST_CONNECTIONS_MAX; 0: no limit */
 } fo_fetch_opts;
 
 /** The outcome for one URL. Filled by fo_fetch_many(); release with fo_fetch_result_free(). */
@@ -423,6 +453,10 @@ typedef struct fo_fetch_result {
   /* -- network policy */
   int skipped;        /**< 1: FO_FETCH_SKIP_EXISTING found output already complete and made no
                            request (err 0, attempts 0, status 0, bytes 0); else 0 */
+  /* -- HTTP version */
+  int http_version;   /**< the HTTP version of the last attempt's answer: 10 (HTTP/1.0), 11
+                           (HTTP/1.1), 20 (HTTP/2), 30 (HTTP/3); 0 when no answer came (as
+                           status) */
 } fo_fetch_result;
 
 /** Where a request's body comes from (fo_fetch_req.body_from). */
