@@ -14,8 +14,10 @@
 
 #include "demo.h"
 #include "fanout/fetch.h"
+#include "get.h"
 
 #define HEADERS_MAX 64
+#define URLS_FILES_MAX 16
 
 static const char help[] =
     "usage: fanout-demo get [--threads N] [--header 'Name: value']... [--method M]\n"
@@ -24,14 +26,22 @@ static const char help[] =
     "         [--timeout S] [--retries N]\n"
     "         [--cert F --key F [--key-password-file F]] [--cacert F]\n"
     "         [--pinnedpubkey 'sha256//B64[;sha256//B64]...'] [--crlfile F]\n"
-    "         [--proxy URL] [--noproxy LIST]\n"
+    "         [--proxy URL] [--noproxy LIST] [--http1.1]\n"
     "         [--interface NAME|ADDRESS] [-4 | -6] [--limit-rate BYTES[k|M|G]]\n"
     "         [--skip-existing] [--stall-time S] [--stall-speed BYTES] [--deadline S]\n"
-    "         URL...\n"
+    "         [--parallel N] [--urls-file F]... [--discard] [URL...]\n"
     "\n"
     "Send one request per URL, all at once, and keep each answer's body.\n"
     "\n"
-    "  --threads N        concurrent requests (default 8)\n"
+    "  --threads N        worker threads (default 8)\n"
+    "  --parallel N       transfers in flight across the threads (default:\n"
+    "                     one per thread)\n"
+    "  --urls-file F      more URLs, one a line, after those of the command\n"
+    "                     line ('-': stdin); blank lines and lines starting\n"
+    "                     with '#' skipped; at most 100000 URLs in all, 8192\n"
+    "                     bytes a URL, 16 MiB of URLs (usage error past them)\n"
+    "  --discard          read each body and drop it, as -o /dev/null: bytes\n"
+    "                     still counted (and checked by --sha256)\n"
     "  --header 'N: v'    an extra request header; repeat for more\n"
     "  --method M         GET (default; POST with --data-file), HEAD, POST,\n"
     "                     PUT, PATCH or DELETE\n"
@@ -62,6 +72,8 @@ static const char help[] =
     "  --interface I      connect from interface or local address I\n"
     "                     (if!NAME, host!ADDRESS, or either)\n"
     "  -4, -6             IPv4 or IPv6 addresses only\n"
+    "  --http1.1          HTTP/1.1 only (default: HTTP/2 over https when the\n"
+    "                     library has it, see --version; HTTP/1.1 over http)\n"
     "  --limit-rate R     receive at most R bytes per second, all URLs\n"
     "                     together (k, M, G: 1024, 1024^2, 1024^3)\n"
     "  --skip-existing    with --sha256: no request when the output file\n"
@@ -93,10 +105,14 @@ typedef struct {
   char key_password[1024]; /* the first line of --key-password-file; wiped after the run */
   /* network policy */
   const char *proxy, *noproxy, *interface;
-  int ipv4, ipv6, skip_existing;
+  int ipv4, ipv6, skip_existing, http1_1;
   unsigned long long limit_rate;
-  const char **urls;
-  size_t n_urls;
+  /* many transfers */
+  unsigned long parallel;
+  int discard;
+  const char *urls_files[URLS_FILES_MAX];
+  size_t n_urls_files;
+  get_urls urls; /* the command line's, then each file's */
 } get_opts;
 
 /* The progress line: totals over every item, redrawn at most ten times a second. */
@@ -129,87 +145,20 @@ static void on_progress(unsigned long long bytes, unsigned long long total, void
   pthread_mutex_unlock(&p->mu);
 }
 
-static int to_stdout(const void *data, size_t len, void *arg) {
-  (void)arg;
-  return fwrite(data, 1, len, stdout) == len ? 0 : 1;
-}
-
-/* Bodies held in memory go to stdout in URL order as soon as every URL before them is done, and
- * are freed then: a long list never holds more than the bodies that wait for a slow one. Only a
- * success's body is written, so a body checked with --sha256 reaches stdout verified or not at
- * all. */
-typedef struct {
-  pthread_mutex_t mu;
-  fo_fetch_result *res;
-  char *done;
-  size_t next, n;
-  int werr; /* errno of a failed write to stdout */
-} in_order;
-
-static void print_in_order(size_t index, const fo_fetch_result *result, void *arg) {
-  (void)result;
-  in_order *o = arg;
-  pthread_mutex_lock(&o->mu);
-  o->done[index] = 1;
-  for (; o->next < o->n && o->done[o->next]; o->next++) {
-    fo_fetch_result *r = &o->res[o->next];
-    if (r->err == 0 && r->body != NULL && fwrite(r->body, 1, r->body_len, stdout) != r->body_len)
-      o->werr = errno ? errno : EIO;
-    /* keep what the summary reads (err, message, bytes), release the body */
-    fo_fetch_result keep = *r;
-    keep.body = NULL;
-    keep.body_len = 0;
-    keep.etag = NULL;
-    fo_fetch_result_free(r);
-    *r = keep;
-  }
-  if (fflush(stdout) != 0 && o->werr == 0)
-    o->werr = errno;
-  pthread_mutex_unlock(&o->mu);
-}
-
-/* --sha256 to stdout without --max-bytes: the body waits in a file of a private directory
- * (mkdtemp, mode 0700) and is copied out once verified. */
-typedef struct {
-  char dir[PATH_MAX], file[PATH_MAX + 8];
-} held_file;
-
-static int held_open(held_file *h) {
-  const char *t = getenv("TMPDIR");
-  snprintf(h->dir, sizeof h->dir, "%s/fanout-get-XXXXXX", t && t[0] ? t : "/tmp");
-  if (mkdtemp(h->dir) == NULL)
-    return -errno;
-  snprintf(h->file, sizeof h->file, "%s/body", h->dir);
-  return 0;
-}
-
-/* Copy the verified file to stdout; 0 or an errno. */
-static int held_copy(const held_file *h) {
-  FILE *f = fopen(h->file, "rb");
-  if (f == NULL)
-    return errno;
-  char buf[65536];
-  size_t n;
-  int e = 0;
-  while (e == 0 && (n = fread(buf, 1, sizeof buf, f)) > 0)
-    if (fwrite(buf, 1, n, stdout) != n)
-      e = errno ? errno : EIO;
-  if (e == 0 && ferror(f))
-    e = EIO;
-  fclose(f);
-  return e;
-}
-
-static void held_close(held_file *h) {
-  if (h->dir[0] == '\0')
-    return;
-  unlink(h->file);
-  rmdir(h->dir);
-}
-
 static int add_url(const char *arg, void *ctx) {
   get_opts *o = ctx;
-  o->urls[o->n_urls++] = arg; /* room for every argument */
+  return get_urls_add(&o->urls, arg);
+}
+
+/* Files are read once the whole command line is known good (a --help after `--urls-file -`
+ * must not wait on stdin). */
+static int add_urls_file(const char *cmd, const char *flag, const char *value, void *ctx) {
+  get_opts *o = ctx;
+  if (o->n_urls_files == URLS_FILES_MAX) {
+    fprintf(stderr, "fanout-demo %s: at most %d %s flags\n", cmd, URLS_FILES_MAX, flag);
+    return DEMO_USAGE;
+  }
+  o->urls_files[o->n_urls_files++] = value;
   return DEMO_OK;
 }
 
@@ -273,19 +222,34 @@ static int parse(int argc, char **argv, get_opts *o) {
       {"--interface", DEMO_TEXT, &o->interface},
       {"-4", DEMO_SET, &o->ipv4, .set = 1},
       {"-6", DEMO_SET, &o->ipv6, .set = 1},
+      {"--http1.1", DEMO_SET, &o->http1_1, .set = 1},
       {"--limit-rate", DEMO_CALL, NULL, .call = set_limit_rate},
       {"--skip-existing", DEMO_SET, &o->skip_existing, .set = 1},
       {"--stall-time", DEMO_DOUBLE, &o->stall_time_s, .dmin = 0, .dmax = FO_FETCH_MS_MAX / 1000.0},
       {"--stall-speed", DEMO_UINT, &o->stall_speed, .umin = 1, .umax = FO_FETCH_STALL_SPEED_MAX},
-      {"--deadline", DEMO_DOUBLE, &o->deadline_s, .dmin = 0.001, .dmax = FO_FETCH_MS_MAX / 1000.0}};
+      {"--deadline", DEMO_DOUBLE, &o->deadline_s, .dmin = 0.001, .dmax = FO_FETCH_MS_MAX / 1000.0},
+      /* many transfers; --parallel's upper bound is the library's (max_inflight) */
+      {"--parallel", DEMO_UINT, &o->parallel, .umin = 1, .umax = UINT_MAX},
+      {"--urls-file", DEMO_CALL, NULL, .call = add_urls_file},
+      {"--discard", DEMO_SET, &o->discard, .set = 1}};
   const demo_cli cli = {help, table, sizeof table / sizeof table[0], add_url, o};
   int status = demo_parse(argc, argv, &cli);
   if (status != DEMO_OK)
     return status;
-  const char *why = o->n_urls == 0                        ? "needs at least one URL"
+  /* combinations that need no URL first: `--urls-file -` is not read for a refused line */
+  const char *why = o->discard && o->output               ? "--discard and --output exclude each other"
+                    : o->discard && o->output_dir         ? "--discard and --output-dir exclude each other"
+                    : NULL;
+  for (size_t i = 0; why == NULL && status == DEMO_OK && i < o->n_urls_files; i++)
+    status = get_urls_read(&o->urls, o->urls_files[i]);
+  if (status != DEMO_OK)
+    return status;
+  size_t n_urls = o->urls.n;
+  if (why == NULL)
+    why = n_urls == 0                                     ? "needs at least one URL"
                     : o->output && o->output_dir          ? "--output and --output-dir exclude each other"
-                    : o->output && o->n_urls > 1          ? "--output takes one URL (use --output-dir)"
-                    : o->sha256 && o->n_urls > 1          ? "--sha256 takes one URL"
+                    : o->output && n_urls > 1             ? "--output takes one URL (use --output-dir)"
+                    : o->sha256 && n_urls > 1             ? "--sha256 takes one URL"
                     : o->resume && !o->output && !o->output_dir ? "--resume needs --output or --output-dir"
                     : o->cert && !o->key                  ? "--cert needs --key"
                     : o->key && !o->cert                  ? "--key needs --cert"
@@ -338,6 +302,7 @@ static int refused(const char *field, const fo_opt_error *why) {
   static const char *const flags[][2] = {{"noproxy", "--noproxy"},
                                          {"max_recv_speed_total", "--limit-rate"},
                                          {"threads", "--threads"},
+                                         {"max_inflight", "--parallel"},
                                          {"retries", "--retries"},
                                          {"timeout_ms", "--timeout"},
                                          {"connect_timeout_ms", "--timeout"},
@@ -416,7 +381,8 @@ static int run(const get_opts *o) {
                       .noproxy = o->noproxy,
                       .interface = o->interface,
                       .ip_version = o->ipv4 ? 4 : o->ipv6 ? 6 : 0,
-                      .max_recv_speed_total = o->limit_rate};
+                      .max_recv_speed_total = o->limit_rate,
+                      .http_version = o->http1_1 ? FO_FETCH_HTTP_1_1 : FO_FETCH_HTTP_DEFAULT};
   if (o->timeout_s > 0) {
     fo.timeout_ms = (long)(o->timeout_s * 1000.0 + 0.5);
     fo.timeout_ms = fo.timeout_ms < 1 ? 1 : fo.timeout_ms;
@@ -427,12 +393,13 @@ static int run(const get_opts *o) {
   else if (o->stall_time_s > 0)
     fo.stall_time_ms = to_ms(o->stall_time_s);
   fo.stall_speed = o->stall_speed;
+  fo.max_inflight = (unsigned)o->parallel; /* 0 (no --parallel): one per thread */
   if (o->deadline_s > 0)
     fo.deadline_ms = to_ms(o->deadline_s);
   fo_opt_error why;
   if (o->threads > UINT_MAX || fo_fetch_opts_check(&fo, &why) != 0)
     return refused(why.field, &why);
-  size_t n = o->n_urls;
+  size_t n = o->urls.n;
   fo_fetch_req *reqs = calloc(n, sizeof *reqs);
   fo_fetch_result *res = calloc(n, sizeof *res);
   char **paths = calloc(n, sizeof *paths);
@@ -444,8 +411,8 @@ static int run(const get_opts *o) {
     free(reqs), free(res), free(paths), free(items), free(p.bytes);
     return DEMO_PARTIAL;
   }
-  held_file held = {0};
-  in_order order = {.res = res, .done = calloc(n, 1), .n = n};
+  get_held_file held = {0};
+  get_in_order order = {.res = res, .done = calloc(n, 1), .n = n};
   if (order.done == NULL || pthread_mutex_init(&order.mu, NULL) != 0) {
     fputs("fanout-demo get: out of memory\n", stderr);
     free(order.done);
@@ -453,12 +420,12 @@ static int run(const get_opts *o) {
     free(reqs), free(res), free(paths), free(items), free(p.bytes);
     return DEMO_PARTIAL;
   }
-  int to_memory = !o->output && !o->output_dir && (n > 1 || o->sha256 != NULL);
+  int to_memory = !o->output && !o->output_dir && !o->discard && (n > 1 || o->sha256 != NULL);
   int bar = isatty(STDERR_FILENO);
   const char *method = o->method ? o->method : o->data_file ? "POST" : NULL;
   for (size_t i = 0; i < n && status == DEMO_OK; i++) {
     fo_fetch_req *r = &reqs[i];
-    *r = (fo_fetch_req){.url = o->urls[i],
+    *r = (fo_fetch_req){.url = o->urls.v[i],
                         .method = method,
                         .headers = o->n_headers ? o->headers : NULL,
                         .sha256 = o->sha256,
@@ -470,13 +437,15 @@ static int run(const get_opts *o) {
       r->body_path = o->data_file;
     }
     if (o->output_dir)
-      r->output = paths[i] = name_in(o->output_dir, o->urls[i]);
+      r->output = paths[i] = name_in(o->output_dir, o->urls.v[i]);
     else if (o->output)
       r->output = o->output;
+    else if (o->discard)
+      r->write = get_discard; /* the fetcher counts and digests what it hands over */
     else if (n == 1 && o->sha256 == NULL)
-      r->write = to_stdout; /* streamed: nothing to check first */
+      r->write = get_to_stdout; /* streamed: nothing to check first */
     else if (o->sha256 != NULL && o->max_bytes == 0 && status == DEMO_OK) {
-      int hrc = held_open(&held);
+      int hrc = get_held_open(&held);
       if (hrc != 0) {
         fprintf(stderr, "fanout-demo get: no temporary directory: %s\n", strerror(-hrc));
         status = DEMO_PARTIAL;
@@ -504,10 +473,10 @@ static int run(const get_opts *o) {
     double t0 = demo_now();
     struct sigaction old[2];
     demo_cancel_begin(f, old);
-    rc = fo_fetch_requests(f, reqs, n, res, to_memory ? print_in_order : NULL, &order);
+    rc = fo_fetch_requests(f, reqs, n, res, to_memory ? get_print_in_order : NULL, &order);
     cancel_signal = demo_cancel_end(old);
     if (rc >= 0 && held.dir[0] != '\0' && res[0].err == 0)
-      order.werr = held_copy(&held);
+      order.werr = get_held_copy(&held);
     if (bar)
       fputs("\r\033[K", stderr);
     size_t failed = 0;
@@ -517,7 +486,7 @@ static int run(const get_opts *o) {
       if (res[i].err != 0 || missing) {
         failed++;
         fputs("error: ", stderr);
-        demo_put_url(stderr, o->urls[i]);
+        demo_put_url(stderr, o->urls.v[i]);
         fputs(": ", stderr);
         demo_put_text(stderr, missing ? "no file name in the URL for --output-dir" : res[i].message);
         fputc('\n', stderr);
@@ -526,7 +495,7 @@ static int run(const get_opts *o) {
       bytes += res[i].bytes;
       if (res[i].skipped) {
         fputs("skipped: ", stderr);
-        demo_put_url(stderr, o->urls[i]);
+        demo_put_url(stderr, o->urls.v[i]);
         fputs(": the output already holds the verified body\n", stderr);
       }
     }
@@ -545,7 +514,7 @@ static int run(const get_opts *o) {
     fo_fetch_results_free(res, n);
   }
   fo_fetcher_destroy(f);
-  held_close(&held);
+  get_held_close(&held);
   for (size_t i = 0; i < n; i++)
     free(paths[i]);
   pthread_mutex_destroy(&order.mu);
@@ -557,11 +526,6 @@ static int run(const get_opts *o) {
 
 int demo_get(int argc, char **argv) {
   get_opts o = {.stall_time_s = -1, .deadline_s = -1};
-  o.urls = calloc(argc > 0 ? (size_t)argc : 1, sizeof *o.urls);
-  if (o.urls == NULL) {
-    fputs("fanout-demo get: out of memory\n", stderr);
-    return DEMO_PARTIAL;
-  }
   int status = parse(argc, argv, &o);
   if (status == DEMO_HELP)
     status = DEMO_OK;
@@ -576,7 +540,7 @@ int demo_get(int argc, char **argv) {
       fo_fetch_global_cleanup();
     }
   }
-  free(o.urls);
+  get_urls_free(&o.urls);
   /* the password goes no further than the fetcher, which wipes its copy */
   volatile char *pw = o.key_password;
   for (size_t i = 0; i < sizeof o.key_password; i++)

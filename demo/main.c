@@ -45,7 +45,8 @@ static int print_version(void) {
   (void)fo_info_get(&info); /* fails only for NULL */
   printf("fanout-demo %s\nport %s\n", info.version, info.port);
   if (info.fetch)
-    printf("libcurl %s\ntls %s\n", info.curl_version, info.tls_backend);
+    printf("libcurl %s\ntls %s\nhttp2 %s\n", info.curl_version, info.tls_backend,
+           info.http2 ? "yes" : "no");
   else
     puts("fetch: not built");
   return DEMO_OK;

@@ -24,6 +24,23 @@ AC_DEFUN([FO_CURL_TLS_BACKEND], [
   AS_CASE([$fo_curl_tls], [mbedTLS], [], [fo_curl_tls_warn=yes])
 ])
 
+# FO_CURL_HTTP2_CHECK
+# -------------------
+# Whether the libcurl found by pkg-config has HTTP/2 (nghttp2), without running target code: the
+# HTTP2 feature of the curl-config script beside it, else -lnghttp2 in its static link line.
+# Sets fo_curl_http2 to yes or no; the tests expect the running libcurl to say the same.
+AC_DEFUN([FO_CURL_HTTP2_CHECK], [
+  AC_MSG_CHECKING([whether libcurl has HTTP/2])
+  fo_curl_http2=no
+  fo_curl_prefix=`$PKG_CONFIG --variable=prefix libcurl 2>/dev/null`
+  fo_curl_config="$fo_curl_prefix/bin/curl-config"
+  AS_IF([test -n "$fo_curl_prefix" && test -f "$fo_curl_config"],
+    [AS_IF([sh "$fo_curl_config" --features 2>/dev/null | grep -qx HTTP2], [fo_curl_http2=yes])],
+    [AS_CASE([" `$PKG_CONFIG --static --libs libcurl 2>/dev/null` "],
+      [*" -lnghttp2 "*], [fo_curl_http2=yes])])
+  AC_MSG_RESULT([$fo_curl_http2])
+])
+
 # FO_MBEDTLS_VERSION
 # ------------------
 # The version of the mbedTLS headers the fetcher compiles against (2.28 from Debian 12, 3.6 built

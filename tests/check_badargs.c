@@ -500,7 +500,8 @@ START_TEST(fetch) {
         R(FETCHER(.rate = INFINITY), -EINVAL), R(FETCHER(.rate = FO_FETCH_RATE_MAX * 2), -EINVAL),
         R(FETCHER(.max_body = SIZE_MAX), -EINVAL), R(FETCHER(.ca_file = ""), -EINVAL),
         R(FETCHER(.ca_path = ""), -EINVAL), R(FETCHER(.user_agent = ""), -EINVAL),
-        R(FETCHER(.accept_type = ""), -EINVAL), R((fo_fetcher_destroy(NULL), 0), 0),
+        R(FETCHER(.accept_type = ""), -EINVAL), R(FETCHER(.http_version = 2), -EINVAL),
+        R(FETCHER(.max_host_connections = UINT_MAX), -EINVAL), R((fo_fetcher_destroy(NULL), 0), 0),
         R(fo_fetch_many(NULL, urls, NULL, 1, &r, NULL, NULL), -EINVAL),
         R(fo_fetch_many(f, NULL, NULL, 1, &r, NULL, NULL), -EINVAL),
         R(fo_fetch_many(f, urls, NULL, 1, NULL, NULL, NULL), -EINVAL),
@@ -551,7 +552,13 @@ START_TEST(fetch_opts_explained) {
       {{.ca_path = ""}, {"ca_path", 1, LLONG_MAX, 0}},
       {{.user_agent = ""}, {"user_agent", 1, LLONG_MAX, 0}},
       {{.accept_type = ""}, {"accept_type", 1, LLONG_MAX, 0}},
+      {{.http_version = 2}, {"http_version", 0, FO_FETCH_HTTP_1_1, 2}},
+      {{.max_host_connections = FO_FETCH_HOST_CONNECTIONS_MAX + 1},
+       {"max_host_connections", 0, FO_FETCH_HOST_CONNECTIONS_MAX,
+        FO_FETCH_HOST_CONNECTIONS_MAX + 1}},
       /* several refused: the first in the struct's order is named */
+      {{.retry_window_ms = -1, .http_version = 7},
+       {"retry_window_ms", 0, FO_FETCH_MS_MAX, -1}},
       {{.threads = 300, .rate = NAN, .ca_file = ""}, {"threads", 0, FO_TPOOL_THREADS_MAX, 300}},
       {{.backoff_ms = -1, .rate = -1}, {"backoff_ms", 0, FO_FETCH_MS_MAX, -1}},
   };

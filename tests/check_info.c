@@ -32,10 +32,20 @@ START_TEST(names_this_build) {
                   "libcurl runs on '%s', configure found %s", info.tls_backend, FO_CURL_TLS_NAME);
   else
     ck_assert_int_gt((int)strlen(info.tls_backend), 0);
+  /* configure read HTTP/2 from libcurl's build too; the libcurl linked in must have it (or not)
+   * the same, so a libcurl that lost nghttp2 fails here instead of skipping the HTTP/2 suite */
+#ifdef FO_CURL_HTTP2
+  ck_assert_msg(info.http2 == 1, "configure found libcurl with HTTP/2, the running one has none");
+#else
+  ck_assert_msg(info.http2 == 0, "configure found libcurl without HTTP/2, the running one has it");
+#endif
+  int h2 = (curl_version_info(CURLVERSION_NOW)->features & CURL_VERSION_HTTP2) != 0;
+  ck_assert_int_eq(info.http2, h2);
 #else
   ck_assert_int_eq(info.fetch, 0);
   ck_assert_str_eq(info.curl_version, "");
   ck_assert_str_eq(info.tls_backend, "");
+  ck_assert_int_eq(info.http2, 0);
 #endif
 }
 END_TEST
@@ -65,6 +75,7 @@ START_TEST(many_threads_read_the_same) {
   for (int i = 1; i < N; i++) {
     ck_assert_str_eq(got[i].curl_version, got[0].curl_version);
     ck_assert_str_eq(got[i].tls_backend, got[0].tls_backend);
+    ck_assert_int_eq(got[i].http2, got[0].http2);
   }
 }
 END_TEST

@@ -42,6 +42,8 @@ static const struct {
     {"fetch_net", fetch_net_suite},
     {"fetch_time", fetch_time_suite},
     {"fetch_engine", fetch_engine_suite},
+    {"fetch_job", fetch_job_suite},
+    {"fetch_h2", fetch_h2_suite},
     {"chaos", chaos_suite},
 #endif
     {"kill", kill_suite},

@@ -3,7 +3,9 @@
 # certificate (ssl_verify_client on), with a CA, server and client certificates, an encrypted key
 # and a CRL made by openssl here: --cert --key --cacert in PEM and DER, --key-password-file
 # (right and wrong), no certificate (nginx's 400), --pinnedpubkey (right, wrong, malformed),
-# --crlfile revoking the server, and the usage errors of the new flags (exit 2).
+# --crlfile revoking the server, and the usage errors of the new flags (exit 2). nginx speaks
+# HTTP/2 too: with HTTP/2 in (--version says "http2 yes", as configure found: FO_CURL_HTTP2) a
+# get goes over it, with --http1.1 over HTTP/1.1, as nginx's log shows.
 # DEMO and FO_NGINX name the binaries.
 set -u
 nginx=${FO_NGINX:-/usr/sbin/nginx}
@@ -54,11 +56,12 @@ cat >"$tmp/nginx.conf" <<EOF
 daemon off; worker_processes 1; pid $tmp/nginx.pid; error_log $tmp/error.log; $user
 events { worker_connections 64; }
 http {
-  access_log $tmp/access.log;
+  log_format proto '\$request_uri \$server_protocol \$status';
+  access_log $tmp/access.log proto;
   client_body_temp_path $tmp/tmp; proxy_temp_path $tmp/tmp; fastcgi_temp_path $tmp/tmp;
   uwsgi_temp_path $tmp/tmp; scgi_temp_path $tmp/tmp;
   server {
-    listen 127.0.0.1:$port ssl; server_name localhost; root $tmp/html;
+    listen 127.0.0.1:$port ssl http2; server_name localhost; root $tmp/html;
     ssl_certificate $c/srv.pem; ssl_certificate_key $c/srv.key;
     ssl_verify_client on; ssl_client_certificate $c/ca.pem;
     location = /whoami { default_type text/plain; return 200 "\$ssl_client_s_dn \$ssl_client_verify\n"; }
@@ -121,6 +124,31 @@ $T "$demo" get $cred --pinnedpubkey "$none" "$url" >/dev/null 2>"$tmp/err"
 # shellcheck disable=SC2086
 $T "$demo" get $cred --crlfile "$c/srv-revoked.crl" "$url" >/dev/null 2>"$tmp/err"
 [ $? -eq 1 ] && grep -q "revoked by crl_file" "$tmp/err" || bad "--crlfile: $(cat "$tmp/err")"
+
+# ---------------------------------------------------------------- HTTP/2 and --http1.1
+h2=$("$demo" --version | sed -n 's/^http2 //p')
+case "${FO_CURL_HTTP2:-}" in
+  yes | no) [ "$h2" = "$FO_CURL_HTTP2" ] || bad "--version says http2 '$h2', configure found $FO_CURL_HTTP2" ;;
+esac
+proto=HTTP/1.1
+[ "$h2" = yes ] && proto=HTTP/2.0
+# nginx writes a request's line after its answer: wait for it, bounded
+logged() {
+  i=0
+  until grep -qx "$1" "$tmp/access.log"; do
+    i=$((i + 1))
+    [ "$i" -le 50 ] || return 1
+    sleep 0.1
+  done
+}
+# shellcheck disable=SC2086
+out=$($T "$demo" get $cred "$url?v=default" 2>"$tmp/err")
+[ "$out" = "$want" ] || bad "get over $proto: '$out' $(cat "$tmp/err")"
+logged "/whoami?v=default $proto 200" || bad "default get: nginx logged $(grep 'v=default' "$tmp/access.log"), not $proto"
+# shellcheck disable=SC2086
+out=$($T "$demo" get $cred --http1.1 "$url?v=1.1" 2>"$tmp/err")
+[ "$out" = "$want" ] || bad "get --http1.1: '$out' $(cat "$tmp/err")"
+logged "/whoami?v=1.1 HTTP/1.1 200" || bad "get --http1.1: nginx logged $(grep 'v=1.1' "$tmp/access.log")"
 
 # ---------------------------------------------------------------- usage
 for args in "--cert $c/cli.pem $url" "--key $c/cli.key $url" \

@@ -8,8 +8,10 @@
 # --skip-existing against the mirror's request count, --proxy through tinyproxy and its log, -4
 # and -6 against an IPv4-only nginx, an unknown --interface), --stall-time, --stall-speed and --deadline
 # against the mirror's stalled and paced bodies, SIGINT and SIGTERM (exit 130 and 143 within a
-# second, a line per unfinished URL, a partial file the next run resumes), usage errors (exit 2),
-# --help within 80 columns.
+# second, a line per unfinished URL, a partial file the next run resumes), --urls-file (a file and
+# stdin: comments, blanks, order after the command line's URLs; a control byte, a long line, too
+# many URLs refused naming the line), --discard (nothing on stdout, the bytes in the summary,
+# --sha256 still checked), --parallel accepted, usage errors (exit 2), --help within 80 columns.
 # DEMO, MIRROR and FO_NGINX name the binaries.
 set -u
 nginx=${FO_NGINX:-/usr/sbin/nginx}
@@ -152,7 +154,7 @@ cmp -s "$tmp/out/img.bin" "$tmp/ref.bin" || bad "the resumed file differs"
 # ---------------------------------------------------------------- network policy
 mport=$(cat "$tmp/mirror.port")
 mstat() { # KEY: a number from the mirror's /stats
-  curl -s "http://127.0.0.1:$mport/stats" 2>/dev/null | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"
+  hget "http://127.0.0.1:$mport/stats" 2>/dev/null | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"
 }
 # --limit-rate: 2 MiB at 1M takes 2 s (within 10 %; the bench measures closer), on the wire
 t0=$(date +%s.%N)
@@ -163,7 +165,7 @@ awk -v a="$t0" -v b="$t1" 'BEGIN { t = b - a; exit !(t > 1.8 && t < 2.3) }' ||
   bad "--limit-rate 1M: 2 MiB in $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }') s"
 # --skip-existing: the second run asks the server nothing
 bsha=$(sha256sum "$tmp/ref.bin" | cut -c1-64)
-curl -s "http://127.0.0.1:$mport/stats/reset" >/dev/null
+hget "http://127.0.0.1:$mport/stats/reset" >/dev/null
 for run in 1 2; do
   $T "$demo" get --skip-existing --sha256 "$bsha" --output "$tmp/out/skip.bin" "$blob" 2>"$tmp/err" ||
     bad "--skip-existing run $run: $(cat "$tmp/err")"
@@ -179,7 +181,7 @@ if command -v tinyproxy >/dev/null 2>&1; then
   tinyproxy -d -c "$tmp/tinyproxy.conf" >/dev/null 2>&1 &
   pids="$pids $!"
   i=0
-  until curl -s -o /dev/null "http://127.0.0.1:$pport/" 2>/dev/null; do
+  until listening "$pport"; do
     i=$((i + 1)); [ $i -le 50 ] || { bad "tinyproxy did not start"; break; }
     sleep 0.1
   done
@@ -275,13 +277,66 @@ $T "$demo" get --resume --output "$tmp/out/sig.bin" "$mb?size=3000000" 2>"$tmp/e
 cmp -s "$tmp/out/sig.bin" "$tmp/sig.ref" || bad "the file resumed after SIGTERM differs"
 [ -e "$tmp/out/.sig.bin.part" ] && bad "the partial file stayed after the resumed run"
 
+# ---------------------------------------------------------------- many URLs: a list, bodies dropped
+# --urls-file: comments, blank lines, spaces and a CRLF skipped; its URLs come after the command
+# line's, in order; the same list from stdin gives the same bytes
+printf '# a comment\n\n  %s  \n   # indented comment\n%s\r\n\n' "$web/echo" "$web/list.json" >"$tmp/urls"
+{ printf 'x= m=GET\n'; printf 'x= m=GET\n'; cat "$tmp/html/list.json"; } >"$tmp/want-urls"
+$T "$demo" get --threads 2 --urls-file "$tmp/urls" "$web/echo" >"$tmp/stdout" 2>"$tmp/err" ||
+  bad "--urls-file FILE: $(cat "$tmp/err")"
+cmp -s "$tmp/stdout" "$tmp/want-urls" || bad "--urls-file FILE: not the bodies in order"
+grep -q '^get: 3 ok, 0 failed' "$tmp/err" || bad "--urls-file FILE: $(cat "$tmp/err")"
+$T "$demo" get --threads 2 --urls-file - "$web/echo" <"$tmp/urls" >"$tmp/stdout" 2>"$tmp/err" ||
+  bad "--urls-file -: $(cat "$tmp/err")"
+cmp -s "$tmp/stdout" "$tmp/want-urls" || bad "--urls-file -: not the bodies in order"
+grep -q '^get: 3 ok, 0 failed' "$tmp/err" || bad "--urls-file -: $(cat "$tmp/err")"
+# a list of 300 from the mirror on few threads with more in flight (accepted whatever the engine)
+mkdir "$tmp/dump"
+mid=$("$mirror" --dump "$tmp/dump" | head -n1)
+i=0
+while [ $i -lt 300 ]; do echo "http://127.0.0.1:$mport/v4/starlink/$mid?i=$i"; i=$((i + 1)); done >"$tmp/urls300"
+$T "$demo" get --threads 2 --parallel 16 --discard --urls-file - <"$tmp/urls300" >"$tmp/stdout" 2>"$tmp/err" ||
+  bad "--parallel 16 --discard, 300 URLs: $(cat "$tmp/err")"
+grep -q '^get: 300 ok, 0 failed' "$tmp/err" || bad "300 URLs: $(cat "$tmp/err")"
+[ -s "$tmp/stdout" ] && bad "--discard wrote $(wc -c <"$tmp/stdout") bytes to stdout"
+# --discard: nothing on stdout, every decoded byte counted in the summary, --sha256 still checked
+$T "$demo" get --discard "$web/list.json" "$web/echo" >"$tmp/stdout" 2>"$tmp/err" ||
+  bad "--discard: $(cat "$tmp/err")"
+[ -s "$tmp/stdout" ] && bad "--discard wrote $(wc -c <"$tmp/stdout") bytes to stdout"
+grep -q "^get: 2 ok, 0 failed, $((size + 9)) bytes, " "$tmp/err" ||
+  bad "--discard: not $((size + 9)) bytes counted: $(cat "$tmp/err")"
+$T "$demo" get --discard --sha256 "$sha" "$web/list.json" >"$tmp/stdout" 2>"$tmp/err" ||
+  bad "--discard with the right --sha256: $(cat "$tmp/err")"
+grep -q "^get: 1 ok, 0 failed, $size bytes, " "$tmp/err" || bad "--discard --sha256: $(cat "$tmp/err")"
+$T "$demo" get --discard --sha256 "$wrong" "$web/list.json" >"$tmp/stdout" 2>"$tmp/err"
+[ $? -eq 1 ] && grep -q "^error: $web/list.json: .*SHA-256" "$tmp/err" ||
+  bad "--discard with a wrong --sha256: $(cat "$tmp/err")"
+[ -s "$tmp/stdout" ] && bad "--discard --sha256 wrote to stdout"
+# a refused line is a usage error naming its line, and nothing is fetched
+printf '%s\n# ok\nhttp://x/\001y\n' "$web/echo" >"$tmp/urls-ctl"
+$T "$demo" get --urls-file "$tmp/urls-ctl" >"$tmp/stdout" 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q "line 3: control byte" "$tmp/err" || bad "control byte: $(cat "$tmp/err")"
+[ -s "$tmp/stdout" ] && bad "a refused --urls-file still fetched"
+{ echo "$web/echo"; awk 'BEGIN { for (i = 0; i < 8193; i++) printf "a"; print "" }'; } >"$tmp/urls-long"
+$T "$demo" get --urls-file - <"$tmp/urls-long" >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q "line 2: longer than 8192 bytes" "$tmp/err" || bad "long line: $(cat "$tmp/err")"
+awk 'BEGIN { for (i = 0; i < 100001; i++) print "http://127.0.0.1:9/" i }' >"$tmp/urls-many"
+$T "$demo" get --discard --urls-file "$tmp/urls-many" >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q "line 100001: more than 100000 URLs" "$tmp/err" || bad "100001 URLs: $(cat "$tmp/err")"
+printf '# nothing\n\n' >"$tmp/urls-none"
+$T "$demo" get --urls-file "$tmp/urls-none" >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q "needs at least one URL" "$tmp/err" || bad "a list of comments: $(cat "$tmp/err")"
+
 # ---------------------------------------------------------------- usage
 for args in "" "--output a http://x/a http://x/b" "--sha256 abc http://x/" "--resume http://x/" \
   "--header bad http://x/" "--method FETCH http://x/" "--frobnicate http://x/" \
   "--threads 0 http://x/" "--output a --output-dir b http://x/" "-4 -6 http://x/" \
   "--proxy ftp://p:1 http://x/" "--proxy 127.0.0.1:3128 http://x/" "--interface if! http://x/" \
   "--limit-rate 0 http://x/" "--limit-rate 5X http://x/" "--skip-existing --output a http://x/" \
-  "-5 http://x/" "--stall-time -1 http://x/" "--stall-speed 0 http://x/" "--deadline 0 http://x/"; do
+  "-5 http://x/" "--stall-time -1 http://x/" "--stall-speed 0 http://x/" "--deadline 0 http://x/" \
+  "--parallel 0 http://x/" "--parallel many http://x/" "--parallel 65537 http://x/" \
+  "--parallel -1 http://x/" "--discard --output a http://x/" "--discard --output-dir d http://x/" \
+  "--urls-file $tmp/none.txt http://x/" "--urls-file"; do
   # shellcheck disable=SC2086
   $T "$demo" get $args >/dev/null 2>"$tmp/err"
   [ $? -eq 2 ] || bad "get $args: not exit 2"
@@ -289,4 +344,5 @@ for args in "" "--output a http://x/a http://x/b" "--sha256 abc http://x/" "--re
 done
 $T "$demo" get --help >"$tmp/help" || bad "--help failed"
 awk 'length > 80 { exit 1 }' "$tmp/help" || bad "get --help wider than 80 columns"
+grep -q -- '--http1.1 ' "$tmp/help" || bad "get --help does not name --http1.1"
 exit $fail

@@ -35,6 +35,17 @@ if [ "${FO_CURL_TLS:-}" != none ]; then
   printf '%s\n' "$ver" | grep -qx 'libcurl [0-9][0-9.]*' || { echo "FAIL: no libcurl line: $ver" >&2; fail=1; }
 fi
 printf '%s\n' "$ver" | grep -qx "$want" || { echo "FAIL: --version lacks '$want': $ver" >&2; fail=1; }
+# http2: yes or no as configure found libcurl built (FO_CURL_HTTP2), the one linked in
+case "${FO_CURL_TLS:-}:${FO_CURL_HTTP2:-}" in
+  none:*) h2='' ;;
+  *:yes | *:no) h2="http2 $FO_CURL_HTTP2" ;;
+  *) h2='http2 \(yes\|no\)' ;;
+esac
+if [ -n "$h2" ]; then
+  printf '%s\n' "$ver" | grep -qx "$h2" || { echo "FAIL: --version lacks '$h2': $ver" >&2; fail=1; }
+elif printf '%s\n' "$ver" | grep -q '^http2'; then
+  echo "FAIL: --version names http2 without libcurl: $ver" >&2; fail=1
+fi
 cpus=$("$demo" cpus)
 n=$(printf '%s\n' "$cpus" | sed -n 1p)
 case "$n" in

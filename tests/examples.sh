@@ -1,8 +1,10 @@
 #!/bin/sh
 # Run every program under examples/ as built in the build tree: each checks its own result and
 # exits 0 only when it is right. sat_list also reads a list from the generator (tests/gen);
-# fetch_many and download run against the local API mirror on loopback, when fanout was built
-# with libcurl; download's expected SHA-256 is made from the mirror's reference body, not by HTTP.
+# fetch_many, download and fetch_poll run against the local API mirror on loopback, when fanout
+# was built with libcurl; download's expected SHA-256 is made from the mirror's reference body,
+# not by HTTP; fetch_poll reads its commands from a here-document and a cancel sent a second
+# later, and its output is checked here.
 set -u
 T="timeout -k 10 60"
 mirror=./tests/mirror/fo-mirror
@@ -51,7 +53,43 @@ if [ -x examples/fetch_many ]; then
   mkdir "$tmp/dl"
   run "download (cut at byte 300000, resumed, verified)" examples/download \
     "$base/blob?size=1048576&cut=300000&n=1" "$sha" "$tmp/dl"
+  # fetch_poll: commands on stdin while transfers run. A document, one with 1.5 s of latency
+  # (the timer ticks meanwhile), a 404, a paced download of 100 s that "cancel 4" typed a second
+  # later ends (mid-way; before it starts where the program itself took that second to start,
+  # under valgrind); each completion printed once, then the summary.
+  mkdir "$tmp/dump"
+  id=$("$mirror" --dump "$tmp/dump" | head -n1)
+  t0=$(date +%s)
+  {
+    cat <<EOF
+# typed at once
+$base/v4/starlink/$id
+$base/v4/starlink/$id?delay=1500
+$base/v4/starlink/nosuch
+$base/blob?size=10000000&rate=100000
+EOF
+    sleep 1
+    echo "cancel 4"
+  } | $T examples/fetch_poll >"$tmp/poll" 2>&1
+  st=$?
+  took=$(($(date +%s) - t0))
+  pbad() { echo "FAIL: fetch_poll: $*" >&2; cat "$tmp/poll" >&2; fail=1; }
+  if [ $st -ne 0 ]; then
+    pbad "exit $st"
+  elif ! grep -q '^done 1: 200, ' "$tmp/poll" || ! grep -q '^done 2: 200, ' "$tmp/poll" ||
+    ! grep -q '^failed 3: HTTP status 404' "$tmp/poll" || ! grep -q '^failed 4: cancelled' "$tmp/poll" ||
+    ! grep -qx 'end: 4 jobs, 2 ok, 2 failed' "$tmp/poll"; then
+    pbad "a completion line is missing"
+  elif [ "$(grep -c '^\(done\|failed\) ' "$tmp/poll")" -ne 4 ]; then
+    pbad "not one completion line per job"
+  elif ! awk '/^tick / && !t { t = NR } /^done 2:/ { d = NR } END { exit !(t && t < d) }' "$tmp/poll"; then
+    pbad "no tick while the slow document was on its way"
+  elif [ "$took" -gt 10 ]; then
+    pbad "took $took s: the cancel did not end the download"
+  else
+    echo "ok: fetch_poll (a poll loop: stdin, a timer, job descriptors; a cancel mid-way)"
+  fi
 else
-  echo "fetch_many, download: not built (fanout without libcurl)"
+  echo "fetch_many, download, fetch_poll: not built (fanout without libcurl)"
 fi
 exit $fail

@@ -6,7 +6,8 @@
 #     what to install or reach, and nothing half-built left in the cache;
 #   - deps --print-prefix prints the prefix alone on stdout, whatever else the run writes;
 #   - a user who is not root and has no sudo is told what is needed, and nothing changes;
-#   - an interrupted libcurl build is never used and the next run completes it; two runs at once
+#   - an interrupted libcurl build is never used and the next run completes it, one without
+#     nghttp2 is refused; two runs at once
 #     build once (the compile and source steps replaced by quick stand-ins, the rest real);
 #   - the policy-rc.d it puts in place while installing leaves the machine's own as it was;
 #   - the skipped-case summary counts and groups the runners' skip lines;
@@ -194,8 +195,10 @@ curl_compile() {
   esac
   printf 'whole\n' >"$d/lib/libcurl.a"
   : >"$d/lib/libcurl.so.4"
-  printf 'prefix=%s\nName: libcurl\nLibs: -L${libdir} -lcurl\nLibs.private: -lmbedtls -lmbedx509 -lmbedcrypto\n' \
-    "$2" >"$d/lib/pkgconfig/libcurl.pc"
+  h2=-lnghttp2
+  [ "$MODE" != noh2 ] || h2=
+  printf 'prefix=%s\nName: libcurl\nLibs: -L${libdir} -lcurl\nLibs.private: %s -lmbedtls -lmbedx509 -lmbedcrypto\n' \
+    "$2" "$h2" >"$d/lib/pkgconfig/libcurl.pc"
 }
 build_curl "$cache/curl-test"
 SH
@@ -214,8 +217,14 @@ QS=$qs bash -c 'source "$QS"; curl_usable "$1/curl-test"' _ "$c" || bad "the nex
 [ "$(cat "$c/curl-test/lib/libcurl.a" 2>/dev/null)" = whole ] || bad "the completed prefix holds the half-built library"
 ls -d "$c"/.stage-* >/dev/null 2>&1 && bad "stages left after a complete run"
 ls "$c"/curl-test/lib/*.so* >/dev/null 2>&1 && bad "a shared libcurl left in the prefix"
-grep -q '^Libs: .*-lcurl -lmbedtls -lmbedx509 -lmbedcrypto$' "$c/curl-test/lib/pkgconfig/libcurl.pc" ||
-  bad "libcurl.pc's Libs lacks its TLS libraries: $(cat "$c/curl-test/lib/pkgconfig/libcurl.pc")"
+grep -q '^Libs: .*-lcurl -lnghttp2 -lmbedtls -lmbedx509 -lmbedcrypto$' "$c/curl-test/lib/pkgconfig/libcurl.pc" ||
+  bad "libcurl.pc's Libs lacks nghttp2 and its TLS libraries: $(cat "$c/curl-test/lib/pkgconfig/libcurl.pc")"
+# A libcurl that came out without nghttp2 is refused, and leaves nothing to be used.
+c1=$work/cache-noh2
+mkdir -p "$c1"
+QS=$qs MODE=noh2 bash "$work/fake.sh" "$c1" 2>"$work/err" && bad "a libcurl without nghttp2 was accepted"
+grep -q 'built without nghttp2' "$work/err" || bad "no nghttp2: not said: $(cat "$work/err")"
+[ ! -e "$c1/curl-test" ] || bad "a libcurl without nghttp2 left its prefix"
 # Two runs at once: the second waits for the first and builds nothing.
 c2=$work/cache2
 mkdir -p "$c2"
@@ -224,7 +233,7 @@ p1=$!
 sleep 0.3
 QS=$qs MODE=slow bash "$work/fake.sh" "$c2" 2>/dev/null || bad "the second concurrent run failed"
 wait "$p1" || bad "the first concurrent run failed"
-[ "$(wc -l <"$work/compiles")" -eq 3 ] || bad "compiles: $(wc -l <"$work/compiles"), expected 3 (kill, retry, one of two at once)"
+[ "$(wc -l <"$work/compiles")" -eq 4 ] || bad "compiles: $(wc -l <"$work/compiles"), expected 4 (kill, retry, no nghttp2, one of two at once)"
 
 # Check for a target is built the same staged way: killed part-way, nothing is used; the next
 # run builds it whole, with check.pc naming -lcheck.

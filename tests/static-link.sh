@@ -6,8 +6,9 @@
 #     libcurl.so (the machine's could be another build, on OpenSSL or GnuTLS) nor a run path;
 #   - the installed fanout-demo, likewise.
 # Each runs with the libcurl prefix hidden (a private mount namespace with an empty tmpfs over
-# it) and must report libcurl on mbedTLS through fo_info_get(). The two that are not static
-# must need exactly the shared libraries README.md lists (tests/runtime-needs.sh).
+# it) and must report libcurl on mbedTLS through fo_info_get(), with HTTP/2 when libcurl's
+# static link line names nghttp2 (as the libcurl ./quickstart deps builds does). The two that
+# are not static must need exactly the shared libraries README.md lists (tests/runtime-needs.sh).
 #   tests/static-link.sh PREFIX [CC]
 # PREFIX may be a staged one ($stage/usr/local after `make install DESTDIR=$stage`): pkg-config
 # is asked with --define-prefix, as README.md says to, which changes nothing for a real prefix.
@@ -70,14 +71,16 @@ int main(void) {
   fo_fetcher_destroy(f);
   fo_fetch_global_cleanup();
 #endif
-  printf("fanout %s, %d cpus, fetch %d, libcurl '%s' on '%s'\n", info.version, n, info.fetch,
-         info.curl_version, info.tls_backend);
+  printf("fanout %s, %d cpus, fetch %d, libcurl '%s' on '%s', http2 %d\n", info.version, n,
+         info.fetch, info.curl_version, info.tls_backend, info.http2);
   return 0;
 }
 C
 def=""
 needs=core
 [ "$with_curl" = yes ] && def=-DWITH_CURL needs=fetch
+h2=0
+case " $(pkg_config --static --libs libcurl 2>/dev/null) " in *" -lnghttp2 "*) h2=1 ;; esac
 
 # check NAME OUTPUT: the report of a program that ran
 check() {
@@ -85,6 +88,7 @@ check() {
   if [ "$with_curl" = yes ]; then
     echo "$2" | grep -q "fetch 1, libcurl '[0-9][0-9.]*' on 'mbedTLS/" ||
       fail "$1: libcurl is not on mbedTLS"
+    echo "$2" | grep -q ", http2 $h2\$" || fail "$1: http2 is not $h2 (nghttp2 in the link line)"
   else
     echo "$2" | grep -q "fetch 0" || fail "$1: reports fetch without libcurl"
   fi
@@ -136,6 +140,7 @@ if [ -x "$demo" ]; then
   echo "static-link: installed fanout-demo --version: $(echo "$out" | tr '\n' ' ')"
   if [ "$with_curl" = yes ]; then
     echo "$out" | grep -q '^tls mbedTLS/' || fail "installed fanout-demo is not on mbedTLS"
+    [ "$h2" = 0 ] || echo "$out" | grep -qx 'http2 yes' || fail "installed fanout-demo: no HTTP/2"
   else
     echo "$out" | grep -qx 'fetch: not built' || fail "installed fanout-demo: no 'fetch: not built'"
   fi

@@ -30,6 +30,8 @@ Suite *fetch_hostile_suite(void);
 Suite *fetch_time_suite(void);
 /* many transfers per worker through the multi engine (tests/check_fetch_engine.c) */
 Suite *fetch_engine_suite(void);
+/* jobs: submit, wait, cancel, the descriptor (tests/check_fetch_job.c) */
+Suite *fetch_job_suite(void);
 /* tests/check_fetch_redirect.c: redirects and caller headers, in the fetch_hostile suite */
 void fetch_redirect_cases(Suite *s);
 /* tests/check_fetch_resume.c: resume against the mirror, in the fetch_sink suite */
@@ -38,6 +40,8 @@ void fetch_resume_cases(Suite *s);
 void fetch_files_cases(Suite *s);
 /* tests/check_fetch_net.c: proxies, the local end, IP version, byte rates, per-request options */
 Suite *fetch_net_suite(void);
+/* tests/check_fetch_h2.c: HTTP/2 by ALPN, HTTP/1.1 only, the multi handle's setup, against nginx */
+Suite *fetch_h2_suite(void);
 Suite *json_suite(void);
 /* tests/check_json_error.c: error positions of the JSON and satellite layers, in the json suite */
 void json_error_cases(Suite *s);

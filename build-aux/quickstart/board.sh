@@ -1,8 +1,8 @@
 # quickstart deps for what Debian 12 has no package for, built from Debian's sources into the
 # dependency cache: mbedTLS 3.6 LTS from Debian 13's source (--tls=mbedtls3), and for the board
 # targets Debian 12 has no multiarch for (mips-linux-gnu, x86_64-linux-musl, mips-linux-musl) the
-# whole stack in one prefix: musl for mips, Check, zlib, mbedTLS and libcurl, each static, all
-# built by one staged build (deps.sh's staged_build). Sourced by ./quickstart.
+# whole stack in one prefix: musl for mips, Check, zlib, nghttp2, mbedTLS and libcurl, each static,
+# all built by one staged build (deps.sh's staged_build). Sourced by ./quickstart.
 # shellcheck shell=bash
 
 # ---------------------------------------------------------------- the targets
@@ -172,6 +172,39 @@ zlib_compile() {
     "$prefix" "$(sed -n 's/^#define ZLIB_VERSION "\(.*\)"/\1/p' "$dir/zlib.h")" >"$root/lib/pkgconfig/zlib.pc"
 }
 
+# nghttp2_compile SRC ROOT PREFIX: Debian 12's nghttp2, its library alone, static, into ROOT with
+# a libnghttp2.pc naming PREFIX (where ROOT ends up), by which libcurl finds it and which its own
+# .pc then requires. Debian's source carries no configure (Debian runs autoreconf, which needs
+# libtool, and configure wants a C++ compiler for the programs): the library is plain C whose
+# only build settings are the four system headers and calls below and its version header, so
+# it is compiled here directly, like mbedTLS's library with its Makefile.
+nghttp2_compile() {
+  local src=$1 root=$2 prefix=$3 dir ver num f
+  dir=$(fetch_source "$src" nghttp2 'nghttp2-*')
+  ver=$(sed -n 's/^AC_INIT(\[nghttp2\], \[\([0-9.]*\)\].*/\1/p' "$dir/configure.ac")
+  [ -n "$ver" ] || die "no version in nghttp2's configure.ac"
+  # 1.52.0 -> 0x013400, as its configure computes NGHTTP2_VERSION_NUM
+  # shellcheck disable=SC2046 # the three parts of the version
+  num=$(printf '0x%02x%02x%02x' $(printf '%s\n' "$ver" | tr . ' '))
+  sed -e "s/@PACKAGE_VERSION@/$ver/" -e "s/@PACKAGE_VERSION_NUM@/$num/" \
+    "$dir/lib/includes/nghttp2/nghttp2ver.h.in" >"$dir/lib/includes/nghttp2/nghttp2ver.h"
+  log "building nghttp2 $ver's library for $host"
+  mkdir -p "$dir/lib/obj"
+  for f in "$dir"/lib/*.c; do
+    build_log "$dir/lib" "cc-$(basename "$f" .c)" "$tc_cc" $tc_cflags -DBUILDING_NGHTTP2 \
+      -DHAVE_ARPA_INET_H=1 -DHAVE_NETINET_IN_H=1 -DHAVE_TIME_H=1 -DHAVE_CLOCK_GETTIME=1 \
+      -Iincludes -c "$f" -o "obj/$(basename "$f" .c).o" || die "nghttp2 build failed ($f)"
+  done
+  (cd "$dir/lib" && "$tc_ar" rcs libnghttp2.a obj/*.o) || die "nghttp2 archive failed"
+  mkdir -p "$root/include/nghttp2" "$root/lib/pkgconfig"
+  cp "$dir"/lib/includes/nghttp2/nghttp2.h "$dir"/lib/includes/nghttp2/nghttp2ver.h \
+    "$root/include/nghttp2/" && cp "$dir/lib/libnghttp2.a" "$root/lib/" ||
+    die "could not install nghttp2's library"
+  # shellcheck disable=SC2016 # the .pc file's own variables
+  printf 'prefix=%s\nlibdir=${prefix}/lib\nincludedir=${prefix}/include\n\nName: libnghttp2\nDescription: HTTP/2 C library\nVersion: %s\nLibs: -L${libdir} -lnghttp2\nCflags: -I${includedir}\n' \
+    "$prefix" "$ver" >"$root/lib/pkgconfig/libnghttp2.pc"
+}
+
 # musl_compile SRC ROOT: musl for 32-bit big-endian MIPS from Debian 12's source, built by
 # Debian's mips cross compiler, static only, into ROOT; then ROOT/bin holds mips-linux-musl-gcc
 # (that compiler with musl's specs file, as musl's own musl-gcc wrapper does) and the binutils
@@ -217,7 +250,7 @@ SH
 }
 
 # stack_stage STAGE PREFIX: everything a from-source target needs beside its compiler, in
-# STAGE/root/PREFIX: musl (mips-linux-musl), Check, zlib; mbedTLS and libcurl follow in
+# STAGE/root/PREFIX: musl (mips-linux-musl), Check, zlib, nghttp2; mbedTLS and libcurl follow in
 # curl_stage.
 stack_stage() {
   local stage=$1 prefix=$2 root=$1/root$2
@@ -230,4 +263,5 @@ stack_stage() {
   fi
   check_compile "$stage" "$prefix" "${tc_conf[@]}"
   zlib_compile "$stage/src" "$root" "$prefix"
+  nghttp2_compile "$stage/src" "$root" "$prefix"
 }

@@ -4,8 +4,9 @@
 # packages; and cmd_deps itself. Sourced by ./quickstart.
 # shellcheck shell=bash
 
-# Bump when the libcurl build below changes, so a cache built another way is never reused.
-curl_tag=static3
+# Bump when the libcurl build below changes, so a cache built another way is never reused
+# (nghttp2: HTTP/2 is in; the static3 caches before it had none).
+curl_tag=nghttp2-static4
 
 # The targets --host knows, for the usage error and deb_arch.
 known_hosts="aarch64-linux-gnu arm-linux-gnueabihf s390x-linux-gnu mipsel-linux-gnu \
@@ -34,8 +35,9 @@ need_cc() {
   command -v "$1" >/dev/null 2>&1 || die "$1 not found: install $2 (apt-get install $2)"
 }
 
-# The cross compiler, qemu to run the target's test programs, and the target's Check and mbedTLS
-# from Debian's multiarch packages (arm64, armhf, s390x, mipsel). Debian 12 has no multiarch for
+# The cross compiler, qemu to run the target's test programs, and the target's Check, mbedTLS
+# and nghttp2 (libnghttp2-dev ships libnghttp2.a) from Debian's multiarch packages (arm64, armhf,
+# s390x, mipsel). Debian 12 has no multiarch for
 # mips or riscv64, and no musl libraries: for mips-linux-gnu, x86_64-linux-musl and
 # mips-linux-musl the whole stack is built from Debian's sources (board.sh); riscv64 is core only:
 # Check is built from source, its prefix printed, and deps ends here.
@@ -70,7 +72,7 @@ cross_deps() {
   local tls_pkg=("libmbedtls-dev:$arch")
   [ "$tls" = mbedtls2 ] || tls_pkg=()
   apt_what="cross builds for $host" apt_install "gcc-$host" "libc6-dev-$arch-cross" binutils \
-    qemu-user-static file "check:$arch" "${tls_pkg[@]}"
+    qemu-user-static file "check:$arch" "libnghttp2-dev:$arch" "${tls_pkg[@]}"
   need_cc "$host-gcc" "gcc-$host"
 }
 
@@ -182,14 +184,19 @@ zlib_unpack() {
   rm -f "$dir/root/usr/lib/$host"/libz.so*
 }
 
-# curl_compile SRCDIR PREFIX DESTDIR [ZLIB]: libcurl on mbedTLS, HTTP/HTTPS/FILE only, static only
-# and position-independent (so it also links into shared objects), installed under DESTDIR; ZLIB
-# is the root zlib_unpack made, for a cross build. With --tls=mbedtls3 or a from-source target,
-# mbedTLS (and zlib) are those already built into DESTDIR/PREFIX. The toolchain is tc_setup's.
+# curl_compile SRCDIR PREFIX DESTDIR [ZLIB]: libcurl on mbedTLS, HTTP/HTTPS/FILE only, HTTP/2
+# through nghttp2, static only and position-independent (so it also links into shared objects),
+# installed under DESTDIR; ZLIB is the root zlib_unpack made, for a cross build. With
+# --tls=mbedtls3 or a from-source target, mbedTLS (and zlib) are those already built into
+# DESTDIR/PREFIX; a from-source target's nghttp2 too, else it is Debian's libnghttp2-dev (the
+# target's, through multiarch). The toolchain is tc_setup's.
 curl_compile() {
-  local dir=$1 prefix=$2 dest=$3 zlib=${4:-} tlsdir=""
+  local dir=$1 prefix=$2 dest=$3 zlib=${4:-} tlsdir="" h2dir=""
   if [ "$tls" = mbedtls3 ] || from_source "$host"; then
     tlsdir=$dest$prefix
+  fi
+  if from_source "$host"; then
+    h2dir=$dest$prefix
   fi
   (
     cd "$dir"
@@ -202,6 +209,11 @@ curl_compile() {
       export CPPFLAGS="-I$tlsdir/include${CPPFLAGS:+ $CPPFLAGS}"
       export LDFLAGS="-L$tlsdir/lib${LDFLAGS:+ $LDFLAGS}"
     fi
+    # curl finds nghttp2 with pkg-config only; a cross build must read the target's .pc, not
+    # the build machine's (--with-nghttp2=DIR reads DIR's alone)
+    if [ -n "$host" ] && [ -z "$h2dir" ]; then
+      export PKG_CONFIG_PATH="/usr/lib/$host/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+    fi
     # only a from-source target names its compiler: the others keep configure's own choice
     if from_source "$host"; then
       export CC="$tc_cc" AR="$tc_ar" RANLIB="$tc_ranlib" CFLAGS="$tc_cflags"
@@ -210,7 +222,7 @@ curl_compile() {
       --with-pic --with-mbedtls${tlsdir:+="$tlsdir"} --without-openssl --without-gnutls --without-wolfssl \
       --without-bearssl --without-rustls --without-nss \
       --with-zlib --without-brotli --without-zstd --without-libidn2 --without-libpsl \
-      --without-nghttp2 --without-ngtcp2 --without-nghttp3 --without-quiche \
+      --with-nghttp2${h2dir:+="$h2dir"} --without-ngtcp2 --without-nghttp3 --without-quiche \
       --without-libssh2 --without-libssh --without-librtmp --without-libgsasl \
       --disable-ldap --disable-ldaps --disable-rtsp --disable-dict --disable-telnet \
       --disable-tftp --disable-pop3 --disable-imap --disable-smb --disable-smtp \
@@ -316,6 +328,9 @@ curl_stage() {
   fi
   rm -f "$built"/lib/*.so* "$built"/lib/*.la
   curl_pc_static "$built/lib/pkgconfig/libcurl.pc"
+  # a configure that quietly left HTTP/2 out would make a cache named for it without it
+  grep -q '^Libs:.*-lnghttp2' "$built/lib/pkgconfig/libcurl.pc" ||
+    die "libcurl was built without nghttp2 (its libcurl.pc names no -lnghttp2)"
 }
 
 # Old cache prefixes (built another way, before the tag) are left alone, but named in one line.

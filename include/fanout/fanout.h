@@ -199,6 +199,8 @@ typedef struct fo_info {
   int fetch;                /**< 1 when built with libcurl (fetch.h usable), else 0 */
   const char *curl_version; /**< libcurl's version at run time, "" without fetch */
   const char *tls_backend;  /**< libcurl's TLS library at run time, e.g. "mbedTLS/2.28.3"; "" without fetch */
+  int http2;                /**< 1 when the libcurl in use speaks HTTP/2 (built with nghttp2:
+                                 its CURL_VERSION_HTTP2 feature, read at run time), else 0 */
 } fo_info;
 /** Fill *out. @return 0, -EINVAL (out is NULL). Thread-safe; no allocation. */
 int fo_info_get(fo_info *out);

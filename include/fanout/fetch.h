@@ -25,6 +25,13 @@
  * system picks, over IPv4 or IPv6, at full speed; proxy, noproxy, interface, ip_version,
  * max_recv_speed and max_recv_speed_total change that per fetcher.
  *
+ * HTTP/2. Over https the fetcher offers HTTP/2 by ALPN when the libcurl in use has it (built
+ * with nghttp2: fo_info_get()'s http2), and takes HTTP/1.1 from a server that does not answer
+ * with it; the transfers a worker runs to one host then share one connection, multiplexed.
+ * Cleartext http:// is HTTP/1.1. fo_fetch_opts.http_version asks for HTTP/1.1 only,
+ * max_host_connections bounds the connections to a host, and fo_fetch_result.http_version says
+ * what each answer came over.
+ *
  * TLS. Peers and host names are always verified; there is no option to turn verification off.
  * The CAs are libcurl's default bundle and directory unless ca_file, ca_blob or ca_path is set;
  * then they are the only ones trusted (a libcurl built with a default directory would otherwise
@@ -209,6 +216,19 @@ extern "C" {
 #define FO_FETCH_TLS_BLOB_MAX (4u * 1024 * 1024)
 #endif
 
+/** fo_fetch_opts.http_version: HTTP/2 over TLS, agreed by ALPN, where the libcurl in use has it
+ * (fo_info.http2), else HTTP/1.1; cleartext http:// stays HTTP/1.1 (no upgrade is offered). */
+#define FO_FETCH_HTTP_DEFAULT 0
+/** fo_fetch_opts.http_version: HTTP/1.1 only, over TLS too (a server or middlebox that
+ * mishandles HTTP/2; one connection per transfer in flight). */
+#define FO_FETCH_HTTP_1_1 1
+
+/** The most connections to one host the options accept (max_host_connections): more is a
+ * mistake, not a need (a server limits one client far below it). */
+#ifndef FO_FETCH_HOST_CONNECTIONS_MAX
+#define FO_FETCH_HOST_CONNECTIONS_MAX 1024
+#endif
+
 /** A fetcher. Opaque. */
 typedef struct fo_fetcher fo_fetcher;
 
@@ -389,10 +409,20 @@ typedef struct fo_fetch_opts {
                                   max_inflight / threads (rounded up) of them through its
                                   libcurl multi handle, and keeps as many connections idle
                                   between calls (at least five). Below threads, each worker
-                                  still runs one: the pool's busy workers bound it then. Each costs memory while in flight and each
-                                  kept connection while idle: fo_fetcher_create(3) gives the
-                                  measured figures. 1..FO_FETCH_INFLIGHT_MAX; 0: threads (one
-                                  per worker) */
+                                  still runs one: the pool's busy workers bound it then. Each
+                                  costs memory while in flight and each kept connection while
+                                  idle: fo_fetcher_create(3) gives the measured figures.
+                                  1..FO_FETCH_INFLIGHT_MAX; 0: threads (one per worker) */
+  /* -- HTTP version and connections */
+  unsigned http_version;     /**< FO_FETCH_HTTP_DEFAULT (0): HTTP/2 over TLS where libcurl has
+                                  it, many transfers to a host multiplexed over one connection;
+                                  HTTP/1.1 otherwise and over cleartext. FO_FETCH_HTTP_1_1 (1):
+                                  HTTP/1.1 only. fo_fetch_result.http_version tells what each
+                                  answer came over */
+  unsigned max_host_connections; /**< the most connections open at once to one host (scheme,
+                                  host and port) from one worker thread's transfers; more
+                                  transfers to it wait for a free one, or share one over
+                                  HTTP/2. 1..FO_FETCH_HOST_CONNECTIONS_MAX; 0: no limit */
 } fo_fetch_opts;
 
 /** The outcome for one URL. Filled by fo_fetch_many(); release with fo_fetch_result_free(). */
@@ -435,6 +465,10 @@ typedef struct fo_fetch_result {
   /* -- network policy */
   int skipped;        /**< 1: FO_FETCH_SKIP_EXISTING found output already complete and made no
                            request (err 0, attempts 0, status 0, bytes 0); else 0 */
+  /* -- HTTP version */
+  int http_version;   /**< the HTTP version of the last attempt's answer: 10 (HTTP/1.0), 11
+                           (HTTP/1.1), 20 (HTTP/2), 30 (HTTP/3); 0 when no answer came (as
+                           status) */
 } fo_fetch_result;
 
 /** Where a request's body comes from (fo_fetch_req.body_from). */
@@ -799,15 +833,17 @@ size_t fo_fetch_job_take(fo_fetch_job *job, size_t *index, size_t cap);
 /**
  * Release a job: waits for its items to end (call fo_fetch_job_cancel() first not to wait for
  * transfers), then frees it and its descriptor. The results stay the caller's.
- * @return 0 (also for job NULL), FO_ETASK (from a task of the fetcher's pool, while its items
- *         still run: the job is left as it was).
- * Not concurrent with other calls on the same job; not from a done callback of the job.
+ * @return 0 (also for job NULL), FO_ETASK (from a task of the fetcher's pool while an item or
+ *         a worker task of the job is still running or queued: the job is left as it was;
+ *         free it once fo_fetch_job_wait() with a bound has returned 0 or more, or from
+ *         another thread).
  */
 int fo_fetch_job_free(fo_fetch_job *job);
 
 /**
  * Stop the calls running on a fetcher: every fo_fetch_requests(), fo_fetch_many() and
- * fo_fetch_one() call on f that began before this one (in any thread). Their items not started
+ * fo_fetch_one() call and every job (fo_fetch_submit()) on f that began before this one (in any
+ * thread). fo_fetch_job_cancel() stops one job, or one item of it, instead. Their items not started
  * end at once with -ECANCELED ("cancelled before it started"); a backoff or rate-limit wait ends
  * within 50 ms; a running transfer ends the next time libcurl calls its progress callback, which
  * it does as data moves and at least once a second otherwise; each such item fails with

@@ -15,6 +15,7 @@
 static pthread_once_t fo__info_once = PTHREAD_ONCE_INIT;
 static const char *fo__curl_version = "";
 static const char *fo__tls_backend = "";
+static int fo__http2;
 
 static void fo__info_read(void) {
   const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
@@ -24,6 +25,8 @@ static void fo__info_read(void) {
     fo__curl_version = v->version;
   if (v->ssl_version != NULL)
     fo__tls_backend = v->ssl_version;
+  /* the libcurl linked in, not the headers built against: a program may be linked with another */
+  fo__http2 = (v->features & CURL_VERSION_HTTP2) != 0;
 }
 #endif
 
@@ -37,10 +40,12 @@ int fo_info_get(fo_info *out) {
   out->fetch = 1;
   out->curl_version = fo__curl_version;
   out->tls_backend = fo__tls_backend;
+  out->http2 = fo__http2;
 #else
   out->fetch = 0;
   out->curl_version = "";
   out->tls_backend = "";
+  out->http2 = 0;
 #endif
   return 0;
 }

@@ -295,7 +295,7 @@ int fo_fetch_opts_check(const fo_fetch_opts *o, fo_opt_error *why) {
            fo__opt_urange("max_redirs", o->max_redirs, FO_FETCH_REDIRS_MAX, why) &&
            fo__tls_opts_ok(o, why) &&
            fo__net_opts_check(o, why) &&
-           fo__time_opts_ok(o, why);
+           fo__time_opts_ok(o, why) && fo__net_http_check(o, why);
   return ok ? 0 : -EINVAL;
 }
 

@@ -60,6 +60,10 @@ void fo__rate_destroy(fo__rate *r);
  * interval after the previous slot handed out. */
 uint64_t fo__rate_reserve(fo__rate *r, uint64_t now_ns);
 
+/* A sleep that resumes after signals (fetch_job.c's wait for a task on its way out; the engine
+ * never sleeps). The clock, fo__now_ns, is the base module's. */
+void fo__sleep_ns(uint64_t ns);
+
 /* Bytes spaced evenly at `rate` per second across every worker of a fetcher (its
  * max_recv_speed_total): each piece books its time after the previous booking, and its transfer
  * is paused until the booking ends (fetch_rate.c says how far the schedule may lag the clock). */
@@ -197,6 +201,9 @@ typedef struct fo__net {
   unsigned long long max_recv_speed;
   fo__flow flow; /* max_recv_speed_total */
   int flow_ok;
+  unsigned http_version;         /* FO_FETCH_HTTP_* as given */
+  unsigned max_host_connections; /* 0: no limit */
+  int h2;                        /* HTTP/2 is offered over TLS: asked for and libcurl has it */
 } fo__net;
 /* fetch_time.c: what libcurl's progress callback checks for one transfer (cancel, the request's
  * watch, the stall limit) and the bounds of the call it belongs to. */
@@ -566,8 +573,17 @@ int fo__net_setup(const fo_fetcher *f, fo__handle *h);
 long fo__net_buffer_size(const fo_fetcher *f, long size);
 /* The option a failed transfer's code points at ("interface", "proxy"), or NULL. */
 const char *fo__net_field(CURLcode rc);
-/* CURLMOPT_PIPELINING and CURLMOPT_MAX_HOST_CONNECTIONS from the options */
-int fo__net_multi_setup(const fo_fetcher *f, CURLM *multi);
+/* fo_fetch_opts_check() of http_version and max_host_connections (after the time limits, in
+ * the struct's order): 1 when accepted, else 0 with *why filled. */
+int fo__net_http_check(const fo_fetch_opts *o, fo_opt_error *why);
+/* Set a multi handle of the fetcher up: the per-host connection limit
+ * (CURLMOPT_MAX_HOST_CONNECTIONS) and multiplexing (CURLMOPT_PIPELINING: CURLPIPE_MULTIPLEX, or
+ * none when HTTP/1.1 only). Call once on each new multi handle before adding transfers;
+ * 0, -ENOMEM or FO_EINTERNAL. */
+int fo__net_multi_setup(const fo_fetcher *f, CURLM *m);
+/* The HTTP version of the answer the handle's last transfer got: 10, 11, 20, 30, or 0 when none
+ * came (fo_fetch_result.http_version). */
+int fo__net_http_version(CURL *c);
 
 /* fetch_skip.c: FO_FETCH_SKIP_EXISTING */
 /* 1 when req->output is a regular file (not followed through a symlink) whose SHA-256 is

@@ -383,6 +383,24 @@ int fo_fetch_job_free(fo_fetch_job *job) {
   if (job == NULL)
     return 0;
   int rc = settle(job);
+  if (rc == FO_ETASK) {
+    /* From a task of the pool the group cannot be waited for, but a job whose items are all
+     * done and whose tasks have all returned (the group takes no new one) can be freed. */
+    pthread_mutex_lock(&job->mu);
+    int all_done = job->ndone == job->n;
+    pthread_mutex_unlock(&job->mu);
+    if (!all_done)
+      return FO_ETASK;
+    /* The last worker may still be on its way out of the task (a few instructions after its
+     * last done()); a task still queued behind the caller's may take longer: not waited for. */
+    for (int k = 0; fo_tpool_group_destroy(job->g) != 0; k++) {
+      if (k == 1000)
+        return FO_ETASK;
+      fo__sleep_ns(1000000u);
+    }
+    job->g = NULL;
+    rc = 0;
+  }
   if (rc != 0)
     return rc;
   /* every task has ended, but the last may still be inside done() or worker()'s last lock */

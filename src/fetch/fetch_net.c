@@ -8,7 +8,12 @@
  * "Proxy:" header) would otherwise send its downloads wherever that environment says.
  *
  * The byte rates (fetch_rate.c, fo__flow) are paid in the body's way in (fetch_decode.c): the
- * handle's transfer state points at the fetcher's shared flow and holds its own. */
+ * handle's transfer state points at the fetcher's shared flow and holds its own.
+ *
+ * The HTTP version: HTTP/2 is offered by ALPN over TLS only (CURL_HTTP_VERSION_2TLS), never as
+ * an upgrade of cleartext, and only when the libcurl in use has nghttp2 (one without it refuses
+ * the setopt, which would fail every new handle). A multi handle is told to multiplex and how
+ * many connections one host may have (fo__net_multi_setup). */
 #include "config.h"
 
 #include <errno.h>
@@ -80,6 +85,12 @@ int fo__net_opts_check(const fo_fetch_opts *o, fo_opt_error *why) {
                         why);
 }
 
+int fo__net_http_check(const fo_fetch_opts *o, fo_opt_error *why) {
+  return fo__opt_urange("http_version", o->http_version, FO_FETCH_HTTP_1_1, why) &&
+         fo__opt_urange("max_host_connections", o->max_host_connections,
+                        FO_FETCH_HOST_CONNECTIONS_MAX, why);
+}
+
 static int copy(const char *s, char **out) {
   *out = NULL;
   if (s == NULL)
@@ -93,6 +104,10 @@ int fo__net_init(fo__net *n, const fo_fetch_opts *o) {
   n->proxy_env = o->proxy_env != 0;
   n->ip_version = o->ip_version;
   n->max_recv_speed = o->max_recv_speed;
+  n->http_version = o->http_version;
+  n->max_host_connections = o->max_host_connections;
+  fo_info info;
+  n->h2 = o->http_version == FO_FETCH_HTTP_DEFAULT && fo_info_get(&info) == 0 && info.http2;
   int rc = copy(o->proxy, &n->proxy);
   if (rc == 0)
     rc = copy(o->noproxy, &n->noproxy);
@@ -165,6 +180,13 @@ int fo__net_setup(const fo_fetcher *f, fo__handle *h) {
   SET(CURLOPT_IPRESOLVE, n->ip_version == 4   ? (long)CURL_IPRESOLVE_V4
                          : n->ip_version == 6 ? (long)CURL_IPRESOLVE_V6
                                               : (long)CURL_IPRESOLVE_WHATEVER);
+  /* Set even where it is libcurl's default (2TLS since 7.62 with nghttp2), so the choice is the
+   * fetcher's. PIPEWAIT: a transfer that starts while another to its host is connecting waits
+   * to share that connection, rather than open one of its own before ALPN has said whether it
+   * could. */
+  SET(CURLOPT_HTTP_VERSION, n->h2 ? (long)CURL_HTTP_VERSION_2TLS : (long)CURL_HTTP_VERSION_1_1);
+  if (n->h2)
+    SET(CURLOPT_PIPEWAIT, 1L);
   h->x.flow = n->flow_ok ? (fo__flow *)&n->flow : NULL;
   fo__flow_init_own(&h->x.own, n->max_recv_speed);
   return 0;
@@ -199,10 +221,34 @@ const char *fo__net_field(CURLcode rc) {
   }
 }
 
-/* A stub until the HTTP/2 work lands: a multi handle keeps libcurl's defaults (no pipelining
- * options, no per-host connection limit). */
-int fo__net_multi_setup(const fo_fetcher *f, CURLM *multi) {
-  (void)f;
-  (void)multi;
-  return 0;
+int fo__net_multi_setup(const fo_fetcher *f, CURLM *m) {
+  const fo__net *n = &f->net;
+  /* Multiplexing is libcurl's default since 7.62; set anyway, and off for HTTP/1.1 only, where
+   * there is nothing to multiplex. */
+  long pipe =
+      n->http_version == FO_FETCH_HTTP_1_1 ? (long)CURLPIPE_NOTHING : (long)CURLPIPE_MULTIPLEX;
+  CURLMcode rc = curl_multi_setopt(m, CURLMOPT_PIPELINING, pipe);
+  if (rc == CURLM_OK)
+    rc = curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, (long)n->max_host_connections);
+  return rc == CURLM_OK ? 0 : rc == CURLM_OUT_OF_MEMORY ? -ENOMEM : FO_EINTERNAL;
+}
+
+int fo__net_http_version(CURL *c) {
+  long v = 0;
+  if (curl_easy_getinfo(c, CURLINFO_HTTP_VERSION, &v) != CURLE_OK)
+    return 0;
+  switch (v) {
+  case CURL_HTTP_VERSION_1_0:
+    return 10;
+  case CURL_HTTP_VERSION_1_1:
+    return 11;
+  case CURL_HTTP_VERSION_2_0:
+    return 20;
+#if LIBCURL_VERSION_NUM >= 0x074200
+  case CURL_HTTP_VERSION_3:
+    return 30;
+#endif
+  default:
+    return 0;
+  }
 }

@@ -7,6 +7,12 @@
 
 #include "fetch/fetch_internal.h"
 
+void fo__sleep_ns(uint64_t ns) {
+  struct timespec ts = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
+  while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
+  }
+}
+
 int fo__rate_init(fo__rate *r, double rate) {
   /* also false for NaN; no libm, so programs need no -lm for the fetcher */
   if (!(rate >= 0.0 && rate <= 1e9))

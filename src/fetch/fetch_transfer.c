@@ -301,6 +301,7 @@ static int attempt_end(fo_fetcher *f, fo__handle *h, fo_fetch_result *r, int ref
   long status = 0;
   if (curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK)
     r->status = status;
+  r->http_version = fo__net_http_version(h->curl); /* HTTP/2: fo_fetch_result.http_version */
   char *ctype = NULL;
   if (curl_easy_getinfo(h->curl, CURLINFO_CONTENT_TYPE, &ctype) == CURLE_OK && ctype != NULL)
     copy_escaped(r->content_type, sizeof r->content_type, ctype);

@@ -17,3 +17,15 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 bad() { echo "FAIL: $*" >&2; fail=1; }
+# hget URL: GET a URL on loopback with python3 (a fresh machine has no curl), never through a
+# proxy of the environment; the body on stdout, a failure for no answer or a 4xx/5xx.
+hget() {
+  python3 -c 'import sys, urllib.request as u
+o = u.build_opener(u.ProxyHandler({}))
+sys.stdout.write(o.open(sys.argv[1], timeout=5).read().decode("latin-1"))' "$1"
+}
+# listening PORT: whether something accepts connections on 127.0.0.1:PORT
+listening() {
+  python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' \
+    "$1" 2>/dev/null
+}

@@ -186,7 +186,7 @@ static void write_conf(const test_nginx *e) {
       "events { worker_connections 256; }\n"
       "http {\n"
       "  log_format conn '$connection $connection_requests $status $request_uri $bytes_sent "
-      "$request_method';\n"
+      "$request_method $server_protocol';\n"
       "  access_log %s/access.log conn;\n"
       "  client_body_temp_path %s/tmp; proxy_temp_path %s/tmp; fastcgi_temp_path %s/tmp;\n"
       "  uwsgi_temp_path %s/tmp; scgi_temp_path %s/tmp;\n"
@@ -194,7 +194,7 @@ static void write_conf(const test_nginx *e) {
       "  gzip on; gzip_min_length 256; gzip_comp_level 6;\n"
       "  gzip_types application/json text/plain application/octet-stream;\n"
       "  server {\n"
-      "    listen 127.0.0.1:%d ssl; listen 127.0.0.1:%d;\n"
+      "    listen 127.0.0.1:%d ssl%s; listen 127.0.0.1:%d;\n"
       "    server_name localhost;\n"
       "    ssl_certificate %s/srv.pem; ssl_certificate_key %s/srv.key;\n"
       "    root %s/html;\n"
@@ -215,8 +215,8 @@ static void write_conf(const test_nginx *e) {
       "  }\n"
       "%s"
       "}\n",
-      d, d, geteuid() == 0 ? "user root root;\n" : "", d, d, d, d, d, d, e->port, e->http_port, d,
-      d, d, e->http_port, e->http_port, mtls);
+      d, d, geteuid() == 0 ? "user root root;\n" : "", d, d, d, d, d, d, e->port,
+      e->h2 ? " http2" : "", e->http_port, d, d, d, e->http_port, e->http_port, mtls);
   snprintf(path, sizeof path, "%s/nginx.conf", d);
   test_write_file(path, conf);
 }
@@ -269,7 +269,7 @@ static void start(test_nginx *e, const char *bin, int mtls) {
 }
 
 static int up(test_nginx *e, const char *who, void (*before)(const char *html, void *arg),
-              void *arg, int mtls) {
+              void *arg, int mtls, int h2) {
   const char *bin = nginx_bin();
   if (bin == NULL || !have_openssl()) {
     /* CI installs both and sets FO_REQUIRE_NGINX, so there a missing server fails the test */
@@ -281,6 +281,7 @@ static int up(test_nginx *e, const char *who, void (*before)(const char *html, v
     return 0;
   }
   memset(e, 0, sizeof *e);
+  e->h2 = h2;
   snprintf(e->dir, sizeof e->dir, "/tmp/fo-nginx-XXXXXX");
   ck_assert_ptr_nonnull(mkdtemp(e->dir));
   make_certs(e);
@@ -297,12 +298,17 @@ static int up(test_nginx *e, const char *who, void (*before)(const char *html, v
 
 int nginx_up(test_nginx *e, const char *who, void (*before)(const char *html, void *arg),
              void *arg) {
-  return up(e, who, before, arg, 0);
+  return up(e, who, before, arg, 0, 0);
+}
+
+int nginx_up_h2(test_nginx *e, const char *who, void (*before)(const char *html, void *arg),
+                void *arg) {
+  return up(e, who, before, arg, 0, 1);
 }
 
 int nginx_up_mtls(test_nginx *e, const char *who, void (*before)(const char *html, void *arg),
                   void *arg) {
-  return up(e, who, before, arg, 1);
+  return up(e, who, before, arg, 1, 0);
 }
 
 void nginx_file(const test_nginx *e, const char *name, char *buf, size_t cap) {

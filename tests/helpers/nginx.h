@@ -13,6 +13,7 @@
  *   /fail        503 for any method
  * The access log (DIR/access.log) has one line per request:
  *   $connection $connection_requests $status $request_uri $bytes_sent $request_method
+ *   $server_protocol (HTTP/1.1, or HTTP/2.0 on the HTTPS port of nginx_up_h2())
  *
  * nginx_up_mtls() adds a third port, mtls_port (HTTPS), whose server asks every client for a
  * certificate from the test CA (ssl_verify_client on) and refuses those DIR/crl-client.pem
@@ -42,6 +43,7 @@ typedef struct {
   int port;      /* HTTPS */
   int http_port; /* plain HTTP */
   int mtls_port; /* HTTPS asking for a client certificate (nginx_up_mtls), else 0 */
+  int h2;        /* the HTTPS port offers HTTP/2 by ALPN (nginx_up_h2) */
   pid_t pid;
 } test_nginx;
 
@@ -56,6 +58,10 @@ const char *nginx_bin(void);
  * files there. */
 int nginx_up(test_nginx *e, const char *who, void (*before)(const char *html, void *arg),
              void *arg);
+/* nginx_up() whose HTTPS port also speaks HTTP/2 (`listen PORT ssl http2`, nginx 1.22's form),
+ * agreed by ALPN; the plain HTTP port stays HTTP/1.1. */
+int nginx_up_h2(test_nginx *e, const char *who, void (*before)(const char *html, void *arg),
+                void *arg);
 /* nginx_up() with the client certificates above and the server on mtls_port. */
 int nginx_up_mtls(test_nginx *e, const char *who, void (*before)(const char *html, void *arg),
                   void *arg);

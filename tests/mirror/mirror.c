@@ -11,6 +11,10 @@
  * It prints "PORT <n>" on stdout once it listens, and exits by itself after --idle-exit seconds
  * (default 30) with no connection open and no request.
  *
+ * Many connections: each has a thread (a 256 KiB stack reserved, of which a plain request
+ * touches a few pages) and a 16 KiB request buffer, so 2,000 connections each waiting out
+ * --latency-ms cost some 40 MiB; --max-conns (default 1024) refuses more, by closing them.
+ *
  * Routes: GET /v4/starlink and /latest/starlink (the list), /v4/starlink/{id} (one document, or
  * 404 "Not Found" for unknown and malformed ids), /stats (counters as JSON; ?window=MS adds the
  * most requests seen in any window of that length), /stats/reset, and /blob (blob.h: a body of
@@ -770,7 +774,11 @@ int main(int argc, char **argv) {
   sa.sin_port = htons((uint16_t)port);
   sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK); /* loopback only, always */
   socklen_t sl = sizeof sa;
-  if (ls < 0 || bind(ls, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(ls, 1024) != 0 ||
+  /* A client that opens thousands of connections at once (the engine benchmarks: 2,000 in
+   * flight) must not see a SYN dropped for a full accept queue, which costs it a second's
+   * retransmission: the queue is as deep as the system allows (somaxconn caps it, 4096 by
+   * default since Linux 5.4), and --max-conns above it is what limits connections. */
+  if (ls < 0 || bind(ls, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(ls, 4096) != 0 ||
       getsockname(ls, (struct sockaddr *)&sa, &sl) != 0) {
     perror("fo-mirror: listen");
     return 1;
