@@ -273,6 +273,12 @@ int fo__request_hop(fo__handle *h, const fo_fetch_req *r, const char *url, int f
   if (rc != 0)
     return rc;
   SET(CURLOPT_URL, url);
+  /* PIPEWAIT (fetch_net.c) only where HTTP/2 may come, over TLS: to a cleartext host libcurl
+   * would hold every transfer that starts beside the first until that one ends, before it
+   * learns the connection cannot multiplex, so a worker's first wave to a host would go one at
+   * a time. */
+  if (h->watch.f->net.h2)
+    SET(CURLOPT_PIPEWAIT, strncasecmp(url, "https:", 6) == 0 ? 1L : 0L);
   return set_method(h, r, flags);
 }
 
