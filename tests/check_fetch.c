@@ -25,25 +25,10 @@ static void start(mirror_proc *m, const char *const *args) {
   ck_assert_msg(rc == 0, "could not start the mirror %s: %s", mirror_bin(), fo_strerror(rc));
 }
 
-/* n URLs over the mirror's first documents, cycling; each is malloc'd (test memory). */
 static char **doc_urls(const mirror_proc *m, size_t n, size_t ndocs, const char *query) {
-  char(*ids)[25] = malloc(ndocs * sizeof *ids);
-  ck_assert_uint_eq(mirror_ids(m, ids, ndocs), ndocs);
-  char **urls = malloc(n * sizeof *urls);
-  for (size_t i = 0; i < n; i++) {
-    char path[256];
-    snprintf(path, sizeof path, "/v4/starlink/%s%s", ids[i % ndocs], query ? query : "");
-    urls[i] = malloc(300);
-    mirror_url(m, path, urls[i], 300);
-  }
-  free(ids);
+  char **urls = mirror_doc_urls(m, n, ndocs, query);
+  ck_assert_msg(urls != NULL, "the mirror lists fewer than %zu documents", ndocs);
   return urls;
-}
-
-static void free_urls(char **urls, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    free(urls[i]);
-  free(urls);
 }
 
 static fo_fetcher *fetcher(const fo_fetch_opts *o) {
@@ -264,7 +249,7 @@ START_TEST(many_urls_results_by_index_over_kept_alive_connections) {
   fo_fetch_results_free(res, N);
   free(res);
   fo_fetcher_destroy(f);
-  free_urls(urls, N);
+  mirror_free_urls(urls, N);
   mirror_stop(&m);
 }
 END_TEST
@@ -315,7 +300,7 @@ START_TEST(not_found_bad_and_null_urls_are_results_not_failures) {
   ck_assert_int_eq(fo_fetch_one(f, unknown, NULL, &one), FO_EHTTP);
   fo_fetch_result_free(&one);
   fo_fetcher_destroy(f);
-  free_urls(good, 1);
+  mirror_free_urls(good, 1);
   mirror_stop(&m);
 }
 END_TEST
@@ -344,7 +329,7 @@ START_TEST(etag_gives_304_without_body) {
   fo_fetch_results_free(res, 4);
   fo_fetch_results_free(again, 4);
   fo_fetcher_destroy(f);
-  free_urls(urls, 4);
+  mirror_free_urls(urls, 4);
   mirror_stop(&m);
 }
 END_TEST
@@ -475,7 +460,7 @@ START_TEST(faults_at_a_rate_every_url_gets_a_result) {
   fo_fetch_results_free(res, N);
   free(res);
   fo_fetcher_destroy(f);
-  free_urls(urls, N);
+  mirror_free_urls(urls, N);
   mirror_stop(&m);
 }
 END_TEST
@@ -501,7 +486,7 @@ START_TEST(rate_limit_is_respected_at_the_server) {
   ck_assert_msg(most >= 16 && most <= 44, "%ld requests in two seconds at 20/s", most);
   fo_fetch_results_free(res, N);
   fo_fetcher_destroy(f);
-  free_urls(urls, N);
+  mirror_free_urls(urls, N);
   mirror_stop(&m);
 }
 END_TEST
@@ -524,7 +509,7 @@ START_TEST(thousands_of_urls_leak_nothing) {
   fo_fetcher_destroy(f);
   ck_assert_int_eq(open_fd_count(), fds);
   free(res);
-  free_urls(urls, N);
+  mirror_free_urls(urls, N);
   mirror_stop(&m);
 }
 END_TEST
@@ -564,7 +549,7 @@ START_TEST(fetch_out_of_memory) {
   ck_assert_int_eq(fo_tpool_create(&a.pool, &(fo_tpool_opts){.threads = 2}), 0);
   ck_assert_int_gt(ta_oom_loop(fetch_under_oom, NULL, &a), 5);
   fo_tpool_destroy(a.pool);
-  free_urls(a.urls, a.n);
+  mirror_free_urls(a.urls, a.n);
   mirror_stop(&m);
 }
 END_TEST
@@ -617,7 +602,7 @@ START_TEST(callers_pool_concurrent_calls_and_calls_from_a_task) {
   ck_assert_int_eq(t.rc, FO_ETASK);
   fo_fetcher_destroy(f);
   ck_assert_int_eq(fo_tpool_destroy(pool), 0);
-  free_urls(urls, 1);
+  mirror_free_urls(urls, 1);
   mirror_stop(&m);
 }
 END_TEST

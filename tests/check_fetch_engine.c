@@ -28,25 +28,10 @@ static void start(mirror_proc *m, const char *const *args) {
   ck_assert_msg(rc == 0, "could not start the mirror %s: %s", mirror_bin(), fo_strerror(rc));
 }
 
-/* n URLs over the mirror's first ndocs documents, cycling, each with query appended. */
 static char **doc_urls(const mirror_proc *m, size_t n, size_t ndocs, const char *query) {
-  char(*ids)[25] = malloc(ndocs * sizeof *ids);
-  ck_assert_uint_eq(mirror_ids(m, ids, ndocs), ndocs);
-  char **urls = malloc(n * sizeof *urls);
-  for (size_t i = 0; i < n; i++) {
-    char path[256];
-    snprintf(path, sizeof path, "/v4/starlink/%s%s", ids[i % ndocs], query ? query : "");
-    urls[i] = malloc(300);
-    mirror_url(m, path, urls[i], 300);
-  }
-  free(ids);
+  char **urls = mirror_doc_urls(m, n, ndocs, query);
+  ck_assert_msg(urls != NULL, "the mirror lists fewer than %zu documents", ndocs);
   return urls;
-}
-
-static void free_urls(char **urls, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    free(urls[i]);
-  free(urls);
 }
 
 static fo_fetcher *fetcher(const fo_fetch_opts *o) {
@@ -105,7 +90,7 @@ START_TEST(one_thread_with_64_in_flight_takes_about_one_latency) {
   ck_assert_msg(most >= N / 2, "the server saw at most %ld requests at once", most);
   fo_fetch_results_free(r, N);
   fo_fetcher_destroy(f);
-  free_urls(urls, N);
+  mirror_free_urls(urls, N);
   mirror_stop(&m);
 }
 END_TEST
@@ -147,7 +132,7 @@ START_TEST(a_backoff_does_not_hold_up_the_other_items_of_its_worker) {
                   "item %zu done at %.3f s, item 0 at %.3f s", i, d.at[i], d.at[0]);
   fo_fetch_results_free(r, N);
   fo_fetcher_destroy(f);
-  free_urls(urls, N);
+  mirror_free_urls(urls, N);
   mirror_stop(&m);
 }
 END_TEST
@@ -172,7 +157,7 @@ START_TEST(request_rate_holds_with_many_transfers_on_one_worker) {
   ck_assert_msg(most >= 8 && most <= 22, "%ld requests in one second at 20/s", most);
   fo_fetch_results_free(r, N);
   fo_fetcher_destroy(f);
-  free_urls(urls, N);
+  mirror_free_urls(urls, N);
   mirror_stop(&m);
 }
 END_TEST
@@ -260,7 +245,7 @@ START_TEST(cancel_of_one_item_leaves_the_others_of_its_worker_running) {
   ck_all_ok(r + 1, N - 1);
   fo_fetch_results_free(r, N);
   fo_fetcher_destroy(f);
-  free_urls(urls, N);
+  mirror_free_urls(urls, N);
   mirror_stop(&m);
 }
 END_TEST
@@ -286,7 +271,7 @@ START_TEST(connections_outlive_a_call) {
   ck_assert_int_eq(mirror_stat(&m, "requests", 0), 3 * N);
   ck_assert_msg(conns == N, "%ld connections for %d requests, %d at a time", conns, 3 * N, N);
   fo_fetcher_destroy(f);
-  free_urls(urls, N);
+  mirror_free_urls(urls, N);
   mirror_stop(&m);
 }
 END_TEST
@@ -329,7 +314,7 @@ START_TEST(many_calls_leave_no_descriptor_or_memory_behind) {
   fo_fetcher_destroy(f);
   ck_assert_int_eq(open_fd_count(), fds);
   free(r);
-  free_urls(urls, N);
+  mirror_free_urls(urls, N);
   mirror_stop(&m);
 }
 END_TEST

@@ -176,3 +176,28 @@ int open_fd_count(void) {
   closedir(d);
   return n - 1; /* the directory's own descriptor */
 }
+
+char **mirror_doc_urls(const mirror_proc *m, size_t n, size_t ndocs, const char *query) {
+  char(*ids)[25] = malloc(ndocs * sizeof *ids);
+  char **urls = malloc(n * sizeof *urls);
+  if (ids == NULL || urls == NULL || mirror_ids(m, ids, ndocs) != ndocs) {
+    free(ids);
+    free(urls);
+    return NULL;
+  }
+  for (size_t i = 0; i < n; i++) {
+    char path[256];
+    snprintf(path, sizeof path, "/v4/starlink/%s%s", ids[i % ndocs], query ? query : "");
+    urls[i] = malloc(300);
+    if (urls[i] != NULL)
+      mirror_url(m, path, urls[i], 300);
+  }
+  free(ids);
+  return urls;
+}
+
+void mirror_free_urls(char **urls, size_t n) {
+  for (size_t i = 0; urls != NULL && i < n; i++)
+    free(urls[i]);
+  free(urls);
+}

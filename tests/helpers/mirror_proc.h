@@ -38,6 +38,11 @@ int mirror_reset(const mirror_proc *m);
  * many were found. */
 size_t mirror_ids(const mirror_proc *m, char (*ids)[25], size_t n);
 
+/* n URLs over the mirror's first ndocs documents ("/v4/starlink/ID" and query, cycling), each
+ * malloc'd, in a malloc'd array; NULL when the mirror lists fewer than ndocs. Free them with
+ * mirror_free_urls(). */
+char **mirror_doc_urls(const mirror_proc *m, size_t n, size_t ndocs, const char *query);
+void mirror_free_urls(char **urls, size_t n);
 /* File descriptors open in this process now (to find leaks). */
 int open_fd_count(void);
 
