@@ -209,19 +209,21 @@ START_TEST(tls_is_http2_http1_1_option_and_cleartext_are_not) {
 END_TEST
 
 /* One worker, many requests: one connection, every stream on it HTTP/2. */
-START_TEST(one_worker_keeps_one_connection) {
-  test_nginx n;
-  if (!env_up(&n, "fetch_h2"))
-    return;
+/* Two rounds of N GETs over HTTP/2 on one fetcher (threads workers, max_inflight in flight, 0:
+ * one a worker): every answer HTTP/2, and the connections nginx saw for them. */
+static int h2_rounds(test_nginx *n, unsigned threads, unsigned inflight) {
   enum { N = 24 };
   char *urls[N];
   for (int i = 0; i < N; i++) {
     urls[i] = malloc(160);
     char path[64];
-    snprintf(path, sizeof path, "/empty.json?i=%d", i);
-    nginx_url(&n, 1, path, urls[i], 160);
+    snprintf(path, sizeof path, "/empty.json?t=%u&i=%d", threads, i);
+    nginx_url(n, 1, path, urls[i], 160);
   }
-  fo_fetcher *f = fetcher(&n, 1, FO_FETCH_HTTP_DEFAULT, 0);
+  fo_fetcher *f = NULL;
+  fo_fetch_opts o = {.threads = threads, .max_inflight = inflight, .ca_file = n->ca,
+                     .timeout_ms = 20000};
+  ck_assert_int_eq(fo_fetcher_create(&f, &o), 0);
   fo_fetch_result res[N];
   for (int round = 0; round < 2; round++) {
     ck_assert_int_eq(fo_fetch_many(f, (const char *const *)urls, NULL, N, res, NULL, NULL), 0);
@@ -232,16 +234,38 @@ START_TEST(one_worker_keeps_one_connection) {
     }
     fo_fetch_results_free(res, N);
   }
-  log_line lines[2 * N];
-  int nl = read_log(&n, 2 * N, lines, 2 * N);
-  int reqs, conns = conns_of(lines, nl, "/empty.json?i=", &reqs);
-  ck_assert_int_eq(reqs, 2 * N);
-  ck_assert_msg(conns == 1, "%d connections for %d requests on one worker", conns, reqs);
-  for (int i = 0; i < nl; i++)
-    ck_assert_str_eq(lines[i].proto, "HTTP/2.0");
   fo_fetcher_destroy(f);
   for (int i = 0; i < N; i++)
     free(urls[i]);
+  log_line lines[4 * N];
+  int nl = read_log(n, 4 * N, lines, 4 * N);
+  char prefix[48];
+  snprintf(prefix, sizeof prefix, "/empty.json?t=%u&i=", threads);
+  int reqs, conns = conns_of(lines, nl, prefix, &reqs);
+  ck_assert_int_eq(reqs, 2 * N);
+  for (int i = 0; i < nl; i++)
+    ck_assert_str_eq(lines[i].proto, "HTTP/2.0");
+  return conns;
+}
+
+START_TEST(one_worker_keeps_one_connection) {
+  test_nginx n;
+  if (!env_up(&n, "fetch_h2"))
+    return;
+  int conns = h2_rounds(&n, 1, 0);
+  ck_assert_msg(conns == 1, "%d connections for 48 requests on one worker", conns);
+  nginx_down(&n);
+}
+END_TEST
+
+/* With several transfers a worker, a host's https items go to the worker that took its first
+ * one: four workers, one connection. */
+START_TEST(a_hosts_items_share_one_workers_connection) {
+  test_nginx n;
+  if (!env_up(&n, "fetch_h2"))
+    return;
+  int conns = h2_rounds(&n, 4, 64);
+  ck_assert_msg(conns == 1, "%d connections for 48 requests on four workers", conns);
   nginx_down(&n);
 }
 END_TEST
@@ -507,6 +531,7 @@ Suite *fetch_h2_suite(void) {
   tcase_add_unchecked_fixture(tc, global_init, global_cleanup);
   tcase_add_test(tc, tls_is_http2_http1_1_option_and_cleartext_are_not);
   tcase_add_test(tc, one_worker_keeps_one_connection);
+  tcase_add_test(tc, a_hosts_items_share_one_workers_connection);
   tcase_add_test(tc, multi_multiplexes_and_limits_host_connections);
   tcase_add_test(tc, bodies_404_and_redirect_over_http2);
   tcase_add_test(tc, resume_over_http2);

@@ -27,7 +27,9 @@
  *
  * HTTP/2. Over https the fetcher offers HTTP/2 by ALPN when the libcurl in use has it (built
  * with nghttp2: fo_info_get()'s http2), and takes HTTP/1.1 from a server that does not answer
- * with it; the transfers a worker runs to one host then share one connection, multiplexed.
+ * with it; the transfers to one host then share one connection, multiplexed: when a worker
+ * runs more than one transfer (max_inflight above threads), a call's https items to one host
+ * all go to the worker that took the first of them.
  * Cleartext http:// is HTTP/1.1. fo_fetch_opts.http_version asks for HTTP/1.1 only,
  * max_host_connections bounds the connections to a host, and fo_fetch_result.http_version says
  * what each answer came over.

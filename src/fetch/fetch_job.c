@@ -4,8 +4,9 @@
  * free.
  *
  * A job queues min(n, threads) worker tasks on the fetcher's pool, each running the engine
- * (fetch_engine.c) over the job's fo__work: claim() hands out item indices from an atomic
- * counter, done() reports a final result. Each result is written only by the worker that
+ * (fetch_engine.c) over its own copy of the job's fo__work: claim() hands out item indices in
+ * order (an atomic flag per item), done() reports a final result. Where HTTP/2 would multiplex
+ * them, a host's https items go to the worker that claimed the first of them (host groups). Each result is written only by the worker that
  * claimed its index and read by the caller after done() counted it under the job's mutex, which
  * orders the two: results need no lock of their own.
  *
@@ -25,11 +26,16 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "base/base_internal.h"
 #include "fetch/fetch_internal.h"
+
+/* Host groups of https items, each run by one worker so that HTTP/2 carries a host's transfers
+ * over one connection. Hosts that share a group share a worker, nothing else. */
+#define FO__JOB_GROUPS 64
 
 struct fo_fetch_job {
   fo_fetcher *f;
@@ -41,7 +47,11 @@ struct fo_fetch_job {
   fo_fetch_done_fn done;
   void *done_arg;
   fo__work work;
-  size_t next;                /* the next unclaimed index; atomic */
+  unsigned char *claimed;     /* atomic, n of them: the item was handed to a worker */
+  unsigned char *group;       /* n of them, or NULL: the host group of an https item */
+  int owner[FO__JOB_GROUPS];  /* atomic: the worker slot that took a group's first item; -1 */
+  unsigned live;              /* atomic: worker slots handed out (a worker that claims is live) */
+  struct fo__jw *ws;          /* one per worker task queued */
   int cancel;                 /* atomic: fo_fetch_job_cancel(job, FO_FETCH_JOB_ALL) */
   unsigned char *item_cancel; /* atomic, n of them */
   fo_tpool_group *g;
@@ -59,10 +69,52 @@ struct fo_fetch_job {
 
 /* ------------------------------------------------------------------ the engine's side */
 
+/* What one worker task claims through: its own copy of the job's fo__work (call points here),
+ * its slot once it claims, and how far its scan has gone. */
+typedef struct fo__jw {
+  fo__work work;
+  fo_fetch_job *j;
+  int slot;                /* -1 until its first claim */
+  size_t pos;              /* items before this one are taken or another worker's */
+} fo__jw;
+
+#define NO_GROUP 0xffu
+
+static int take(fo_fetch_job *j, size_t i) {
+  unsigned char no = 0;
+  return __atomic_compare_exchange_n(&j->claimed[i], &no, 1, 0, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_RELAXED);
+}
+
+/* Whether worker slot may run item i: an item without a group, or one whose group is this
+ * worker's, or no worker's yet (it becomes this one's). A group's owner claims until none of its
+ * items is left, so an item it leaves to its owner is never left behind. */
+static int mine(fo_fetch_job *j, size_t i, int slot) {
+  if (j->group == NULL || j->group[i] == NO_GROUP)
+    return 1;
+  int *o = &j->owner[j->group[i]];
+  int none = -1;
+  return __atomic_compare_exchange_n(o, &none, slot, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) ||
+         none == slot;
+}
+
+/* The next item for worker w, in order; the scan only goes forward. */
+static size_t next_item(fo__jw *w) {
+  fo_fetch_job *j = w->j;
+  if (w->slot < 0)
+    w->slot = (int)__atomic_fetch_add(&j->live, 1, __ATOMIC_ACQ_REL);
+  for (; w->pos < j->n; w->pos++)
+    if (!__atomic_load_n(&j->claimed[w->pos], __ATOMIC_ACQUIRE) && mine(j, w->pos, w->slot) &&
+        take(j, w->pos))
+      return w->pos++;
+  return SIZE_MAX;
+}
+
 static int claim(void *call, fo__claim *c) {
-  fo_fetch_job *j = call;
-  size_t i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
-  if (i >= j->n)
+  fo__jw *w = call;
+  fo_fetch_job *j = w->j;
+  size_t i = next_item(w);
+  if (i == SIZE_MAX)
     return 0;
   c->index = i;
   c->result = &j->results[i];
@@ -83,8 +135,7 @@ static int claim(void *call, fo__claim *c) {
   return 1;
 }
 
-static void done(void *call, size_t index) {
-  fo_fetch_job *j = call;
+static void job_done(fo_fetch_job *j, size_t index) {
   if (j->done != NULL)
     j->done(index, &j->results[index], j->done_arg);
   pthread_mutex_lock(&j->mu);
@@ -100,24 +151,29 @@ static void done(void *call, size_t index) {
   pthread_mutex_unlock(&j->mu);
 }
 
+/* The engine's done(): call is the worker's fo__jw. */
+static void done(void *call, size_t index) {
+  job_done(((fo__jw *)call)->j, index);
+}
+
 /* Fail every item no worker claimed, with err; the job's callback sees each. */
 static void fail_unclaimed(fo_fetch_job *j, int err) {
   const char *why = err == -ENOMEM      ? "out of memory for an easy handle"
                     : err == -ECANCELED ? "its workers were dropped from the pool's queue"
                                           " (fo_tpool_cancel)"
                                         : fo_strerror(err);
-  for (;;) {
-    size_t i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
-    if (i >= j->n)
-      break;
+  for (size_t i = 0; i < j->n; i++) {
+    if (!take(j, i))
+      continue;
     fo__fail_result(&j->results[i], err, why);
-    done(j, i);
+    job_done(j, i);
   }
 }
 
 static void worker(void *arg) {
-  fo_fetch_job *j = arg;
-  int rc = fo__engine_run(j->f, &j->work);
+  fo__jw *w = arg;
+  fo_fetch_job *j = w->j;
+  int rc = fo__engine_run(j->f, &w->work);
   pthread_mutex_lock(&j->mu);
   j->no_handle += rc == -ENOMEM;
   int last = ++j->ended == j->workers;
@@ -145,6 +201,9 @@ static void job_free(fo_fetch_job *j) {
   pthread_mutex_destroy(&j->mu);
   fo__free(j->ring);
   fo__free(j->item_cancel);
+  fo__free(j->claimed);
+  fo__free(j->group);
+  fo__free(j->ws);
   fo__free(j);
 }
 
@@ -185,7 +244,8 @@ static int job_new(fo_fetcher *f, const fo_fetch_req *reqs, const char *const *u
   if (n > 0) {
     j->ring = fo__calloc(n, sizeof *j->ring);
     j->item_cancel = fo__calloc(n, 1);
-    if (j->ring == NULL || j->item_cancel == NULL) {
+    j->claimed = fo__calloc(n, 1);
+    if (j->ring == NULL || j->item_cancel == NULL || j->claimed == NULL) {
       job_free(j);
       return -ENOMEM;
     }
@@ -201,18 +261,55 @@ static int job_new(fo_fetcher *f, const fo_fetch_req *reqs, const char *const *u
   return 0;
 }
 
+/* Whether a host's https items go to one worker: only where HTTP/2 would multiplex them over
+ * one connection, with room for more than one transfer a worker and more than one worker (one
+ * transfer a worker would run a host's items one after another). */
+static int groups_wanted(const fo_fetcher *f, size_t workers) {
+  return f->net.h2 && workers > 1 && (f->max_inflight + f->threads - 1) / f->threads > 1;
+}
+
+/* The host group of an https URL (its host and port, user info skipped, as bytes: the same
+ * spelling in every URL is what a caller writes), or NO_GROUP. */
+static unsigned char group_of(const char *url) {
+  if (url == NULL || strncasecmp(url, "https://", 8) != 0)
+    return NO_GROUP;
+  const char *a = url + 8;
+  size_t len = strcspn(a, "/?#");
+  const char *at = memchr(a, '@', len);
+  if (at != NULL) {
+    len -= (size_t)(at + 1 - a);
+    a = at + 1;
+  }
+  uint32_t h = 2166136261u; /* FNV-1a */
+  for (size_t k = 0; k < len; k++)
+    h = (h ^ (unsigned char)a[k]) * 16777619u;
+  return (unsigned char)(h % FO__JOB_GROUPS);
+}
+
 /* Queue the workers. 0, or the pool's error when not one could be queued (nothing ran). */
 static int job_start(fo_fetch_job *j) {
   if (j->n == 0)
     return 0;
-  int rc = fo_tpool_group_create(j->f->pool, &j->g);
   size_t want = j->n < j->f->threads ? j->n : j->f->threads;
+  if ((j->ws = fo__calloc(want, sizeof *j->ws)) == NULL)
+    return -ENOMEM;
+  for (size_t k = 0; k < want; k++)
+    j->ws[k] = (fo__jw){.work = j->work, .j = j, .slot = -1};
+  for (size_t k = 0; k < want; k++)
+    j->ws[k].work.call = &j->ws[k];
+  for (size_t g = 0; g < FO__JOB_GROUPS; g++)
+    j->owner[g] = -1;
+  /* without groups (no memory for them) items go to any worker: only the sharing is lost */
+  if (groups_wanted(j->f, want) && (j->group = fo__calloc(j->n, 1)) != NULL)
+    for (size_t i = 0; i < j->n; i++)
+      j->group[i] = group_of(j->reqs != NULL ? j->reqs[i].url : j->urls[i]);
+  int rc = fo_tpool_group_create(j->f->pool, &j->g);
   /* workers is read by each worker as it ends: set before the first is queued, then lowered
    * under the mutex if fewer could be queued */
   j->workers = (unsigned)want;
   unsigned queued = 0;
   for (; rc == 0 && queued < want; queued++) {
-    int src = fo_tpool_group_submit(j->g, worker, j, FO_FOREVER);
+    int src = fo_tpool_group_submit(j->g, worker, &j->ws[queued], FO_FOREVER);
     if (src != 0) {
       if (queued == 0)
         rc = src;
