@@ -49,8 +49,8 @@ struct fo_fetch_job {
   fo__work work;
   unsigned char *claimed;     /* atomic, n of them: the item was handed to a worker */
   unsigned char *group;       /* n of them, or NULL: the host group of an https item */
-  int owner[FO__JOB_GROUPS];  /* atomic: the worker slot that took a group's first item; -1 */
-  unsigned live;              /* atomic: worker slots handed out (a worker that claims is live) */
+  int owner[FO__JOB_GROUPS];  /* atomic: the worker (its index in ws) that took a group's first
+                                 item; -1 */
   struct fo__jw *ws;          /* one per worker task queued */
   int cancel;                 /* atomic: fo_fetch_job_cancel(job, FO_FETCH_JOB_ALL) */
   unsigned char *item_cancel; /* atomic, n of them */
@@ -70,11 +70,10 @@ struct fo_fetch_job {
 /* ------------------------------------------------------------------ the engine's side */
 
 /* What one worker task claims through: its own copy of the job's fo__work (call points here),
- * its slot once it claims, and how far its scan has gone. */
+ * and how far its scan has gone. Its index in the job's ws[] names it as a group's owner. */
 typedef struct fo__jw {
   fo__work work;
   fo_fetch_job *j;
-  int slot;                /* -1 until its first claim */
   size_t pos;              /* items before this one are taken or another worker's */
 } fo__jw;
 
@@ -86,25 +85,24 @@ static int take(fo_fetch_job *j, size_t i) {
                                      __ATOMIC_RELAXED);
 }
 
-/* Whether worker slot may run item i: an item without a group, or one whose group is this
+/* Whether worker `me` may run item i: an item without a group, or one whose group is this
  * worker's, or no worker's yet (it becomes this one's). A group's owner claims until none of its
  * items is left, so an item it leaves to its owner is never left behind. */
-static int mine(fo_fetch_job *j, size_t i, int slot) {
+static int mine(fo_fetch_job *j, size_t i, int me) {
   if (j->group == NULL || j->group[i] == NO_GROUP)
     return 1;
   int *o = &j->owner[j->group[i]];
   int none = -1;
-  return __atomic_compare_exchange_n(o, &none, slot, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) ||
-         none == slot;
+  return __atomic_compare_exchange_n(o, &none, me, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) ||
+         none == me;
 }
 
 /* The next item for worker w, in order; the scan only goes forward. */
 static size_t next_item(fo__jw *w) {
   fo_fetch_job *j = w->j;
-  if (w->slot < 0)
-    w->slot = (int)__atomic_fetch_add(&j->live, 1, __ATOMIC_ACQ_REL);
+  int me = (int)(w - j->ws);
   for (; w->pos < j->n; w->pos++)
-    if (!__atomic_load_n(&j->claimed[w->pos], __ATOMIC_ACQUIRE) && mine(j, w->pos, w->slot) &&
+    if (!__atomic_load_n(&j->claimed[w->pos], __ATOMIC_ACQUIRE) && mine(j, w->pos, me) &&
         take(j, w->pos))
       return w->pos++;
   return SIZE_MAX;
@@ -294,7 +292,7 @@ static int job_start(fo_fetch_job *j) {
   if ((j->ws = fo__calloc(want, sizeof *j->ws)) == NULL)
     return -ENOMEM;
   for (size_t k = 0; k < want; k++)
-    j->ws[k] = (fo__jw){.work = j->work, .j = j, .slot = -1};
+    j->ws[k] = (fo__jw){.work = j->work, .j = j};
   for (size_t k = 0; k < want; k++)
     j->ws[k].work.call = &j->ws[k];
   for (size_t g = 0; g < FO__JOB_GROUPS; g++)
