@@ -1,8 +1,9 @@
 /* The engine: many transfers on one worker through a libcurl multi handle, against the local
  * mirror. One thread with 64 in flight takes about one latency for 64 URLs; one item's backoff
  * does not hold up the others of its worker; the request rate and the fetcher's byte rate hold
- * with many transfers on one worker; one item cancelled, the others go on; connections outlive
- * a call; many calls leave no descriptor or memory behind. Loopback only, every wait bounded. */
+ * with many transfers on one worker; receive buffers shrink when many share a worker; one item
+ * cancelled, the others go on; connections outlive a call; many calls leave no descriptor or
+ * memory behind. Loopback only, every wait bounded. */
 #include "config.h"
 
 #include <check.h>
@@ -202,6 +203,52 @@ START_TEST(byte_rate_holds_with_many_transfers_on_one_worker) {
 }
 END_TEST
 
+/* The largest piece a write callback was handed: libcurl hands over at most its receive buffer. */
+static int note_piece(const void *data, size_t len, void *arg) {
+  (void)data;
+  size_t *largest = arg;
+  if (len > *largest)
+    *largest = len;
+  return 0;
+}
+
+/* pieces: fetch n bodies of size bytes on one worker with max_inflight m; the largest piece */
+static size_t largest_piece(const mirror_proc *m, unsigned inflight, int n, int size) {
+  char urls[4][128];
+  fo_fetch_req reqs[4];
+  size_t largest[4] = {0};
+  for (int i = 0; i < n; i++) {
+    char path[64];
+    snprintf(path, sizeof path, "/blob?size=%d&tag=%d", size, i + 1);
+    mirror_url(m, path, urls[i], sizeof urls[i]);
+    reqs[i] = (fo_fetch_req){.url = urls[i], .write = note_piece, .write_arg = &largest[i]};
+  }
+  fo_fetcher *f = fetcher(&(fo_fetch_opts){.threads = 1, .max_inflight = inflight});
+  fo_fetch_result r[4];
+  ck_assert_int_eq(fo_fetch_requests(f, reqs, (size_t)n, r, NULL, NULL), 0);
+  size_t most = 0;
+  for (int i = 0; i < n; i++) {
+    ck_assert_int_eq((long)r[i].bytes, size);
+    most = largest[i] > most ? largest[i] : most;
+  }
+  fo_fetch_results_free(r, (size_t)n);
+  fo_fetcher_destroy(f);
+  return most;
+}
+
+/* A worker's receive buffers share a budget: alone a transfer reads up to libcurl's 16 KiB at a
+ * time, with 256 slots on the worker a page, and the bodies arrive whole either way. */
+START_TEST(receive_buffers_shrink_when_many_transfers_share_a_worker) {
+  mirror_proc m;
+  start(&m, (const char *const[]){"--docs", "1", NULL});
+  size_t alone = largest_piece(&m, 1, 1, 1 << 20);
+  ck_assert_msg(alone > 4096 && alone <= 16384, "alone: pieces up to %zu bytes", alone);
+  size_t shared = largest_piece(&m, 256, 4, 256 << 10);
+  ck_assert_msg(shared > 0 && shared <= 4096, "256 slots: pieces up to %zu bytes", shared);
+  mirror_stop(&m);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ cancel */
 
 START_TEST(cancel_of_one_item_leaves_the_others_of_its_worker_running) {
@@ -327,6 +374,7 @@ Suite *fetch_engine_suite(void) {
   tcase_add_test(tc, a_backoff_does_not_hold_up_the_other_items_of_its_worker);
   tcase_add_test(tc, request_rate_holds_with_many_transfers_on_one_worker);
   tcase_add_test(tc, byte_rate_holds_with_many_transfers_on_one_worker);
+  tcase_add_test(tc, receive_buffers_shrink_when_many_transfers_share_a_worker);
   tcase_add_test(tc, cancel_of_one_item_leaves_the_others_of_its_worker_running);
   tcase_add_test(tc, connections_outlive_a_call);
   tcase_add_test(tc, many_calls_leave_no_descriptor_or_memory_behind);

@@ -569,7 +569,8 @@ void fo__net_free(fo__net *n);
 /* Set the policy on a new handle (an https proxy is checked against the fetcher's CAs);
  * 0, -ENOMEM or FO_EINTERNAL. */
 int fo__net_setup(const fo_fetcher *f, fo__handle *h);
-/* The receive buffer for a transfer that would take `size`: smaller under a shared byte rate. */
+/* The receive buffer for a transfer that would take `size`: smaller under a shared byte rate,
+ * and when a worker runs so many transfers that their buffers would pass its budget. */
 long fo__net_buffer_size(const fo_fetcher *f, long size);
 /* The option a failed transfer's code points at ("interface", "proxy"), or NULL. */
 const char *fo__net_field(CURLcode rc);

@@ -192,7 +192,21 @@ int fo__net_setup(const fo_fetcher *f, fo__handle *h) {
   return 0;
 }
 
+/* Receive buffers of one worker's transfers together: up to 16 transfers keep libcurl's 16 KiB
+ * (or a file's 64 KiB up to 4), more share this, down to a page each. libcurl allocates the
+ * buffer whole for each easy handle and keeps it with the handle in the idle pool, so at 500
+ * transfers a worker it would be 8 MiB, most of it for answers of a few hundred bytes; with a
+ * smaller one a long body costs more recv() calls, not more memory. */
+#define RECV_BUDGET (256L * 1024)
+#define RECV_MIN 4096L
+
 long fo__net_buffer_size(const fo_fetcher *f, long size) {
+  long per = (long)((f->max_inflight + f->threads - 1) / f->threads);
+  long share = RECV_BUDGET / per;
+  if (share < RECV_MIN)
+    share = RECV_MIN;
+  if (share < size)
+    size = share;
   /* A receive buffer larger than a tenth of a second of the slower rate makes the flow bursty:
    * a whole buffer arrives, then the worker sleeps it off. libcurl takes 1 KiB at least. */
   const fo__net *n = &f->net;

@@ -67,7 +67,8 @@ void fo__transfer_setup(fo_fetcher *f, fo__handle *h, const fo_fetch_req *req) {
    * refuses an announced identity length over the cap and the sink counts decoded bytes. */
   curl_easy_setopt(h->curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)0);
   /* A file takes a larger receive buffer: a quarter of the write calls on a long download,
-   * for 48 KiB more while it runs; API answers keep libcurl's 16 KiB. */
+   * for 48 KiB more while it runs; API answers keep libcurl's 16 KiB (both less when many
+   * transfers share a worker: fo__net_buffer_size). */
   curl_easy_setopt(h->curl, CURLOPT_BUFFERSIZE,
                    fo__net_buffer_size(f, req->output ? 65536L : (long)CURL_MAX_WRITE_SIZE));
   curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, on_header);
