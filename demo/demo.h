@@ -84,6 +84,8 @@ struct fo_fetcher;
 struct sigaction;
 void demo_cancel_begin(struct fo_fetcher *f, struct sigaction *old);
 int demo_cancel_end(struct sigaction *old);
+/* A signal came since demo_cancel_begin(); async-signal-safe to read, from any thread. */
+int demo_cancel_seen(void);
 
 int demo_cpus(int argc, char **argv);
 int demo_map(int argc, char **argv);

@@ -366,6 +366,67 @@ static long to_ms(double s) {
   return ms < 1 ? 1 : ms;
 }
 
+/* What makes the run's requests (fill), shared by the check before the run and the windows. */
+typedef struct {
+  const get_opts *o;
+  const char *method;
+  char **paths;          /* --output-dir: each URL's file, NULL when it has no name */
+  progress_item *items;  /* NULL: no progress line */
+  get_held_file *held;   /* --sha256 to stdout without --max-bytes */
+  int to_memory;         /* bodies held in memory for stdout, in URL order */
+  get_in_order *order;
+} get_build;
+
+static void fill(size_t i, fo_fetch_req *r, void *arg) {
+  const get_build *b = arg;
+  const get_opts *o = b->o;
+  size_t n = o->urls.n;
+  *r = (fo_fetch_req){.url = o->urls.v[i],
+                      .method = b->method,
+                      .headers = o->n_headers ? o->headers : NULL,
+                      .sha256 = o->sha256,
+                      .max_bytes = (size_t)o->max_bytes,
+                      .flags = (o->resume ? FO_FETCH_RESUME : 0) |
+                               (o->skip_existing ? FO_FETCH_SKIP_EXISTING : 0)};
+  if (o->data_file) {
+    r->body_from = FO_FETCH_BODY_FILE;
+    r->body_path = o->data_file;
+  }
+  if (o->output_dir)
+    r->output = b->paths[i];
+  else if (o->output)
+    r->output = o->output;
+  else if (o->discard)
+    r->write = get_discard; /* the fetcher counts and digests what it hands over */
+  else if (n == 1 && o->sha256 == NULL)
+    r->write = get_to_stdout; /* streamed: nothing to check first */
+  else if (o->sha256 != NULL && o->max_bytes == 0)
+    r->output = b->held->file;
+  if (b->items != NULL) {
+    r->progress = on_progress;
+    r->progress_arg = &b->items[i];
+  }
+  if (o->output_dir && b->paths[i] == NULL)
+    r->url = NULL; /* refused by the library at once: no request is sent */
+}
+
+static const char *missing(size_t i, void *arg) {
+  const get_build *b = arg;
+  return b->paths[i] == NULL ? "no file name in the URL for --output-dir" : NULL;
+}
+
+/* The one window of bodies printed in URL order: the printer reads its results. */
+static void window_start(fo_fetch_result *res, void *arg) {
+  ((get_build *)arg)->order->res = res;
+}
+
+/* The one window of a held body: copied out once verified. */
+static void window_end(int rc, size_t base, fo_fetch_result *res, void *arg) {
+  const get_build *b = arg;
+  if (rc >= 0 && base == 0 && res[0].err == 0)
+    b->order->werr = get_held_copy(b->held);
+}
+
 static int run(const get_opts *o) {
   fo_fetch_opts fo = {.threads = (unsigned)o->threads,
                       .retries = (unsigned)o->retries,
@@ -400,67 +461,49 @@ static int run(const get_opts *o) {
   if (o->threads > UINT_MAX || fo_fetch_opts_check(&fo, &why) != 0)
     return refused(why.field, &why);
   size_t n = o->urls.n;
-  fo_fetch_req *reqs = calloc(n, sizeof *reqs);
-  fo_fetch_result *res = calloc(n, sizeof *res);
   char **paths = calloc(n, sizeof *paths);
   progress_item *items = calloc(n, sizeof *items);
   progress p = {.bytes = calloc(n, sizeof *p.bytes), .n = n};
   int status = DEMO_OK, cancel_signal = 0;
-  if (!reqs || !res || !paths || !items || !p.bytes || pthread_mutex_init(&p.mu, NULL) != 0) {
+  if (!paths || !items || !p.bytes || pthread_mutex_init(&p.mu, NULL) != 0) {
     fputs("fanout-demo get: out of memory\n", stderr);
-    free(reqs), free(res), free(paths), free(items), free(p.bytes);
+    free(paths), free(items), free(p.bytes);
     return DEMO_PARTIAL;
   }
   get_held_file held = {0};
-  get_in_order order = {.res = res, .done = calloc(n, 1), .n = n};
+  get_in_order order = {.done = calloc(n, 1), .n = n};
   if (order.done == NULL || pthread_mutex_init(&order.mu, NULL) != 0) {
     fputs("fanout-demo get: out of memory\n", stderr);
     free(order.done);
     pthread_mutex_destroy(&p.mu);
-    free(reqs), free(res), free(paths), free(items), free(p.bytes);
+    free(paths), free(items), free(p.bytes);
     return DEMO_PARTIAL;
   }
-  int to_memory = !o->output && !o->output_dir && !o->discard && (n > 1 || o->sha256 != NULL);
-  int bar = isatty(STDERR_FILENO);
-  const char *method = o->method ? o->method : o->data_file ? "POST" : NULL;
+  get_build b = {.o = o,
+                 .method = o->method ? o->method : o->data_file ? "POST" : NULL,
+                 .paths = paths,
+                 .items = isatty(STDERR_FILENO) ? items : NULL,
+                 .held = &held,
+                 .to_memory = !o->output && !o->output_dir && !o->discard &&
+                              (n > 1 || o->sha256 != NULL),
+                 .order = &order};
+  /* Every request is made and checked before any is sent: a refusal is the command line's. */
   for (size_t i = 0; i < n && status == DEMO_OK; i++) {
-    fo_fetch_req *r = &reqs[i];
-    *r = (fo_fetch_req){.url = o->urls.v[i],
-                        .method = method,
-                        .headers = o->n_headers ? o->headers : NULL,
-                        .sha256 = o->sha256,
-                        .max_bytes = (size_t)o->max_bytes,
-                        .flags = (o->resume ? FO_FETCH_RESUME : 0) |
-                                 (o->skip_existing ? FO_FETCH_SKIP_EXISTING : 0)};
-    if (o->data_file) {
-      r->body_from = FO_FETCH_BODY_FILE;
-      r->body_path = o->data_file;
-    }
     if (o->output_dir)
-      r->output = paths[i] = name_in(o->output_dir, o->urls.v[i]);
-    else if (o->output)
-      r->output = o->output;
-    else if (o->discard)
-      r->write = get_discard; /* the fetcher counts and digests what it hands over */
-    else if (n == 1 && o->sha256 == NULL)
-      r->write = get_to_stdout; /* streamed: nothing to check first */
-    else if (o->sha256 != NULL && o->max_bytes == 0 && status == DEMO_OK) {
+      paths[i] = name_in(o->output_dir, o->urls.v[i]);
+    if (b.items != NULL)
+      items[i] = (progress_item){&p, i};
+    fo_fetch_req r;
+    fill(i, &r, &b);
+    if (o->sha256 != NULL && o->max_bytes == 0 && r.output == held.file && held.dir[0] == '\0') {
       int hrc = get_held_open(&held);
       if (hrc != 0) {
         fprintf(stderr, "fanout-demo get: no temporary directory: %s\n", strerror(-hrc));
         status = DEMO_PARTIAL;
       }
-      r->output = held.file;
-    }
-    if (bar) {
-      items[i] = (progress_item){&p, i};
-      r->progress = on_progress;
-      r->progress_arg = &items[i];
     }
     /* a URL without a file name fails alone, below; every other refusal is the command line's */
-    if (o->output_dir && paths[i] == NULL)
-      r->url = NULL; /* refused by the library at once: no request is sent */
-    if (fo_fetch_req_check(r, &why) != 0 && strcmp(why.field, "url") != 0)
+    if (fo_fetch_req_check(&r, &why) != 0 && strcmp(why.field, "url") != 0)
       status = request_refused(o, &why);
   }
   fo_fetcher *f = NULL;
@@ -470,48 +513,44 @@ static int run(const get_opts *o) {
     status = DEMO_PARTIAL;
   }
   if (status == DEMO_OK) {
+    /* bodies in URL order to stdout, or one held to check: one window; else eight rounds of the
+     * transfers in flight at once, at least 1,024 URLs (get_run.c says why) */
+    size_t per = o->parallel > o->threads ? o->parallel : o->threads;
+    size_t window = b.to_memory || held.dir[0] != '\0' ? n : per > 128 ? 8 * per : 1024;
+    get_run run = {.f = f,
+                   .urls = (const char *const *)o->urls.v,
+                   .n = n,
+                   .window = window,
+                   .bar = b.items != NULL,
+                   .fill = fill,
+                   .missing = o->output_dir ? missing : NULL,
+                   .window_start = b.to_memory ? window_start : NULL,
+                   .window_end = held.dir[0] != '\0' ? window_end : NULL,
+                   .done = b.to_memory ? get_print_in_order : NULL,
+                   .done_arg = &order,
+                   .arg = &b};
     double t0 = demo_now();
     struct sigaction old[2];
     demo_cancel_begin(f, old);
-    rc = fo_fetch_requests(f, reqs, n, res, to_memory ? get_print_in_order : NULL, &order);
+    int lrc = get_run_list(&run);
     cancel_signal = demo_cancel_end(old);
-    if (rc >= 0 && held.dir[0] != '\0' && res[0].err == 0)
-      order.werr = get_held_copy(&held);
-    if (bar)
+    if (b.items != NULL)
       fputs("\r\033[K", stderr);
-    size_t failed = 0;
-    unsigned long long bytes = 0;
-    for (size_t i = 0; i < n; i++) {
-      int missing = o->output_dir && paths[i] == NULL;
-      if (res[i].err != 0 || missing) {
-        failed++;
-        fputs("error: ", stderr);
-        demo_put_url(stderr, o->urls.v[i]);
-        fputs(": ", stderr);
-        demo_put_text(stderr, missing ? "no file name in the URL for --output-dir" : res[i].message);
-        fputc('\n', stderr);
-        continue;
-      }
-      bytes += res[i].bytes;
-      if (res[i].skipped) {
-        fputs("skipped: ", stderr);
-        demo_put_url(stderr, o->urls.v[i]);
-        fputs(": the output already holds the verified body\n", stderr);
-      }
-    }
+    if (lrc != 0)
+      fputs("fanout-demo get: out of memory\n", stderr);
+    size_t failed = run.failed;
     if (fflush(stdout) != 0 || order.werr != 0) {
       fprintf(stderr, "fanout-demo get: writing stdout: %s\n",
               strerror(order.werr ? order.werr : errno));
       failed += failed == 0;
     }
-    fprintf(stderr, "get: %zu ok, %zu failed, %llu bytes, %.3f s\n", n - failed, failed, bytes,
-            demo_now() - t0);
-    status = rc < 0 || failed > 0 ? DEMO_PARTIAL : DEMO_OK;
+    fprintf(stderr, "get: %zu ok, %zu failed, %llu bytes, %.3f s\n",
+            lrc != 0 ? 0 : n - failed, lrc != 0 ? n : failed, run.bytes, demo_now() - t0);
+    status = lrc != 0 || run.negative || failed > 0 ? DEMO_PARTIAL : DEMO_OK;
     if (cancel_signal != 0) {
       fprintf(stderr, "get: cancelled by %s\n", cancel_signal == SIGINT ? "SIGINT" : "SIGTERM");
       status = 128 + cancel_signal; /* what a shell reports for a program the signal ended */
     }
-    fo_fetch_results_free(res, n);
   }
   fo_fetcher_destroy(f);
   get_held_close(&held);
@@ -520,7 +559,7 @@ static int run(const get_opts *o) {
   pthread_mutex_destroy(&order.mu);
   free(order.done);
   pthread_mutex_destroy(&p.mu);
-  free(reqs), free(res), free(paths), free(items), free(p.bytes);
+  free(paths), free(items), free(p.bytes);
   return status;
 }
 

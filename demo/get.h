@@ -1,5 +1,6 @@
-/* fanout-demo get's own parts, shared by its files: get.c (the command line and the run),
- * get_out.c (where bodies go when no file is named), get_urls.c (the URL list). */
+/* fanout-demo get's own parts, shared by its files: get.c (the command line and the checks),
+ * get_run.c (the run, in windows), get_out.c (where bodies go when no file is named), get_urls.c
+ * (the URL list). */
 #ifndef FO_DEMO_GET_H
 #define FO_DEMO_GET_H
 
@@ -13,8 +14,9 @@
  * The run's URLs: those of the command line, then those of each --urls-file in turn. The list is
  * read whole before the run (results print in URL order and the summary counts them all), so its
  * memory has a bound: a line over GET_URL_LINE_MAX bytes, a URL past GET_URLS_MAX or URL text
- * past GET_URLS_TEXT_MAX is a usage error naming the line. With the per-URL request, result and
- * progress records (about 600 bytes each), a run's list takes at most about 80 MiB. */
+ * past GET_URLS_TEXT_MAX is a usage error naming the line. Each URL keeps its text and about 60
+ * bytes; requests and results (about 550 bytes a URL) are held for two windows of the list at a
+ * time (get_run.c), or for the whole list when its bodies go to stdout: at most about 80 MiB. */
 #ifndef GET_URL_LINE_MAX
 #define GET_URL_LINE_MAX 8192 /* bytes of one URL; libcurl's own URL bound is 8 MB */
 #endif
@@ -73,5 +75,31 @@ int get_held_open(get_held_file *h);
 int get_held_copy(const get_held_file *h);
 /* Remove the file and its directory; nothing when none was opened. */
 void get_held_close(get_held_file *h);
+
+/* ------------------------------------------------------------------ the run (get_run.c)
+ * A checked list of n URLs on fetcher f, in windows of `window` requests, two at a time (the
+ * next submitted before the one before it is waited for). fill() makes request i; missing(i),
+ * when given, names why URL i failed before any request (NULL: it did not); window_start()
+ * sees a window's results before its submit, window_end() after its wait (rc: the wait's
+ * return). Every URL ends up counted in ok (bytes) or failed with an error line on stderr, in
+ * URL order; a window after a SIGINT or SIGTERM (demo_cancel_seen) is not submitted. */
+typedef struct {
+  fo_fetcher *f;
+  const char *const *urls;
+  size_t n, window;
+  int bar; /* a progress line is drawn: cleared before error lines */
+  void (*fill)(size_t i, fo_fetch_req *req, void *arg);
+  const char *(*missing)(size_t i, void *arg);
+  void (*window_start)(fo_fetch_result *res, void *arg);
+  void (*window_end)(int rc, size_t base, fo_fetch_result *res, void *arg);
+  fo_fetch_done_fn done; /* each job's done callback, with done_arg */
+  void *done_arg, *arg;
+  /* -- out */
+  size_t failed;
+  unsigned long long bytes;
+  int negative; /* a wait returned an error */
+} get_run;
+/* 0, or -1 when out of memory (nothing ran). */
+int get_run_list(get_run *r);
 
 #endif /* FO_DEMO_GET_H */

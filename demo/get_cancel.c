@@ -41,3 +41,7 @@ int demo_cancel_end(struct sigaction *old) {
   cancel_target = NULL;
   return cancel_signal;
 }
+
+int demo_cancel_seen(void) {
+  return cancel_signal != 0;
+}

@@ -13,7 +13,8 @@ fanout_demo_SOURCES = \
 fanout_demo_LDADD = libfanout.a $(CURL_LIBS)
 if HAVE_CURL
 fanout_demo_SOURCES += demo/starlink.c demo/starlink.h demo/starlink_fetch.c \
-	demo/starlink_out.c demo/get.c demo/get.h demo/get_cancel.c demo/get_out.c demo/get_urls.c
+	demo/starlink_out.c demo/get.c demo/get.h demo/get_cancel.c demo/get_out.c \
+	demo/get_run.c demo/get_urls.c
 else
 fanout_demo_SOURCES += demo/starlink_nocurl.c demo/get_nocurl.c
 endif

@@ -10,8 +10,9 @@
 # against the mirror's stalled and paced bodies, SIGINT and SIGTERM (exit 130 and 143 within a
 # second, a line per unfinished URL, a partial file the next run resumes), --urls-file (a file and
 # stdin: comments, blanks, order after the command line's URLs; a control byte, a long line, too
-# many URLs refused naming the line), --discard (nothing on stdout, the bytes in the summary,
-# --sha256 still checked), --parallel accepted, usage errors (exit 2), --help within 80 columns.
+# many URLs refused naming the line; a list of three windows, its failures in order, and a
+# signal between windows), --discard (nothing on stdout, the bytes in the summary, --sha256
+# still checked), --parallel accepted, usage errors (exit 2), --help within 80 columns.
 # DEMO, MIRROR and FO_NGINX name the binaries.
 set -u
 nginx=${FO_NGINX:-/usr/sbin/nginx}
@@ -266,6 +267,13 @@ sig() {
 slow="$mb?size=10000000&rate=200000"
 sig INT 130 --threads 2 "$slow" "$slow&x=2" "$slow&x=3"
 [ "$(grep -c "^error: $mb.*: cancelled" "$tmp/err")" -eq 3 ] || bad "SIGINT: not 3 lines: $(cat "$tmp/err")"
+# SIGINT while the first of three windows runs (1,024 URLs each at --parallel 4): the second,
+# submitted already, is cancelled; the third never starts; a line for each of the 2,100 URLs
+awk -v u="$mb?size=1000000&rate=100000" 'BEGIN { for (i = 0; i < 2100; i++) print u "&i=" i }' >"$tmp/urls-sig"
+sig INT 130 --threads 2 --parallel 4 --discard --urls-file "$tmp/urls-sig"
+[ "$(grep -c '^error: ' "$tmp/err")" -eq 2100 ] && grep -q '^get: 0 ok, 2100 failed' "$tmp/err" &&
+  [ "$(grep -c ': cancelled before it started$' "$tmp/err")" -eq 52 ] ||
+  bad "SIGINT between windows: $(grep -c '^error: ' "$tmp/err") lines: $(tail -2 "$tmp/err")"
 # SIGTERM on a resumable download: the partial file stays and the next run finishes it
 sig TERM 143 --resume --output "$tmp/out/sig.bin" "$mb?size=3000000&rate=500000"
 grep -q "^error: $mb.*: cancelled" "$tmp/err" || bad "SIGTERM: no line for the URL: $(cat "$tmp/err")"
@@ -299,6 +307,14 @@ $T "$demo" get --threads 2 --parallel 16 --discard --urls-file - <"$tmp/urls300"
   bad "--parallel 16 --discard, 300 URLs: $(cat "$tmp/err")"
 grep -q '^get: 300 ok, 0 failed' "$tmp/err" || bad "300 URLs: $(cat "$tmp/err")"
 [ -s "$tmp/stdout" ] && bad "--discard wrote $(wc -c <"$tmp/stdout") bytes to stdout"
+# a list longer than a window (1,024 URLs at --parallel 16) runs as three jobs: every URL is
+# counted, and the failures' lines come in URL order across them
+awk -v b="http://127.0.0.1:$mport/v4/starlink/" -v id="$mid" 'BEGIN { for (i = 0; i < 2600; i++)
+  print b ((i == 5 || i == 1500 || i == 2599) ? "nosuch" i : id "?i=" i) }' >"$tmp/urls2600"
+$T "$demo" get --threads 2 --parallel 16 --discard --urls-file "$tmp/urls2600" >/dev/null 2>"$tmp/err"
+[ $? -eq 1 ] && grep -q '^get: 2597 ok, 3 failed' "$tmp/err" || bad "2,600 URLs: $(tail -3 "$tmp/err")"
+[ "$(sed -n 's|^error: .*/nosuch\([0-9]*\): .*|\1|p' "$tmp/err" | tr '\n' ' ')" = "5 1500 2599 " ] ||
+  bad "2,600 URLs: not the 3 failures in order: $(grep '^error' "$tmp/err")"
 # --discard: nothing on stdout, every decoded byte counted in the summary, --sha256 still checked
 $T "$demo" get --discard "$web/list.json" "$web/echo" >"$tmp/stdout" 2>"$tmp/err" ||
   bad "--discard: $(cat "$tmp/err")"
