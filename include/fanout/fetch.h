@@ -432,11 +432,9 @@ typedef struct fo_fetch_result {
   int err;           /**< 0, or why the URL failed: FO_EHTTP (status not 2xx/304; see
                           status), FO_ETRANSPORT, FO_ETLS (verification, a pin, the client
                           certificate, key, key_password, CRL or tls_hook; the message names the
-                          field), -ETIMEDOUT, FO_ETOOBIG,
-                          FO_ECONTENTTYPE, -EINVAL (URL NULL or malformed), -ENOMEM; the
-                          status), FO_ETRANSPORT, FO_ETLS, -ETIMEDOUT, FO_ETOOBIG,
-                          FO_ECONTENTTYPE, -EINVAL (URL NULL or malformed), -ENOMEM,
-                          -ECANCELED (fo_fetcher_cancel(), or the request's watch callback);
+                          field), -ETIMEDOUT, FO_ETOOBIG, FO_ECONTENTTYPE, -EINVAL (URL NULL
+                          or malformed), -ENOMEM, -ECANCELED (fo_fetcher_cancel(),
+                          fo_fetch_job_cancel(), or the request's watch callback);
                           -ETIMEDOUT covers timeout_ms, a stall and the deadline; the
                           server's faults: FO_EHEADER (headers over FO_FETCH_RESP_LINE_MAX or
                           FO_FETCH_RESP_HEADERS_MAX), FO_EREDIRECT (a redirect refused: see

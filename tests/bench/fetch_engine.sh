@@ -80,8 +80,9 @@ mport=$(cat "$tmp/mirror.port")
 awk -v n=$n -v b="http://127.0.0.1:$mport/v4/starlink/" '{ id[k++] = $1 }
   END { for (i = 0; i < n; i++) print b id[i % k] }' "$tmp/ids" >"$tmp/urls"
 awk '{ printf "url = \"%s\"\noutput = \"/dev/null\"\n", $0 }' "$tmp/urls" >"$tmp/curl.cfg"
-# The mirror's own CPU is on the same cores as the client's: printed beside each run, so a
-# result on a small machine can be read for what the server took.
+# The mirror's own CPU is on the same cores as the client's: printed beside each run with the
+# client's, so a result on a small machine can be read for what each side took (the 2,000 case
+# needs their sum, over the cores there are, under its ideal time).
 tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
 mcpu() { awk -v t="$tck" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$mpid/stat" 2>/dev/null || echo 0; }
 stats_reset() { m0=$(mcpu); curl -s -o /dev/null "http://127.0.0.1:$mport/stats/reset"; }
@@ -100,7 +101,7 @@ ours() {
     --urls-file "$tmp/urls" >/dev/null 2>"$tmp/$2.err" || { note "runstat failed"; exit 1; }
   done=$(sed -n 's/^get: \([0-9]*\) ok, .*/\1/p' "$tmp/$2.err")
   [ -n "$done" ] || { note "$2: no summary line: $(tail -2 "$tmp/$2.err")"; done=0; }
-  note "$2: $(grep '^get: ' "$tmp/$2.err"); $(seen)"
+  note "$2: $(grep '^get: ' "$tmp/$2.err"); $(field "$tmp/$2.rs" 2) s of CPU; $(seen)"
 }
 theirs() { # curl's run: runstat's line in $tmp/curl.rs
   stats_reset
@@ -110,7 +111,7 @@ theirs() { # curl's run: runstat's line in $tmp/curl.rs
     --parallel-max 256 -K "$tmp/curl.cfg" 2>"$tmp/curl.err" || { note "runstat failed"; exit 1; }
   [ "$(field "$tmp/curl.rs" 4)" = 0 ] ||
     note "curl exited $(field "$tmp/curl.rs" 4): $(tail -2 "$tmp/curl.err")"
-  note "curl: $(field "$tmp/curl.rs" 1) s; $(seen)"
+  note "curl: $(field "$tmp/curl.rs" 1) s, $(field "$tmp/curl.rs" 2) s of CPU; $(seen)"
 }
 
 # ---------------------------------------------------------------- 10,000 GETs, 256 in flight
