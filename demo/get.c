@@ -530,6 +530,8 @@ static int run(const get_opts *o) {
                    .done_arg = &order,
                    .arg = &b};
     double t0 = demo_now();
+    if (o->deadline_s > 0)
+      run.deadline = t0 + o->deadline_s;
     struct sigaction old[2];
     demo_cancel_begin(f, old);
     int lrc = get_run_list(&run);

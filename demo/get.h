@@ -82,7 +82,8 @@ void get_held_close(get_held_file *h);
  * when given, names why URL i failed before any request (NULL: it did not); window_start()
  * sees a window's results before its submit, window_end() after its wait (rc: the wait's
  * return). Every URL ends up counted in ok (bytes) or failed with an error line on stderr, in
- * URL order; a window after a SIGINT or SIGTERM (demo_cancel_seen) is not submitted. */
+ * URL order; a window after a SIGINT or SIGTERM (demo_cancel_seen) or the deadline is not
+ * submitted. */
 typedef struct {
   fo_fetcher *f;
   const char *const *urls;
@@ -94,6 +95,8 @@ typedef struct {
   void (*window_end)(int rc, size_t base, fo_fetch_result *res, void *arg);
   fo_fetch_done_fn done; /* each job's done callback, with done_arg */
   void *done_arg, *arg;
+  double deadline; /* demo_now() at which the run ends (--deadline), or 0 */
+  int expired;     /* the deadline passed: running windows were cancelled */
   /* -- out */
   size_t failed;
   unsigned long long bytes;

@@ -5,9 +5,12 @@
  * two windows, not for the whole list: what a run holds grows with --parallel, not with the
  * length of --urls-file (a result and a request are about 550 bytes: 10,000 URLs would hold
  * 5.4 MiB, two windows of 2,048 hold 2.2 MiB). Each window is accounted for when it ends, in URL
- * order: an error line for each failure, then its results are freed. */
+ * order: an error line for each failure, then its results are freed. The fetcher's deadline runs
+ * from each job's submit, so with --deadline the run keeps its own (get_run.deadline): past it,
+ * the running windows are cancelled and no other starts. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -20,9 +23,28 @@ typedef struct {
   int rc;            /* a failed submit's error */
 } window;
 
+/* Wait for a window's job; past the run's deadline, cancel it and the other window's. */
+static int wait_for(get_run *r, window *w, window *other) {
+  if (w->job == NULL)
+    return w->rc;
+  while (r->deadline > 0 && !r->expired) {
+    double left = r->deadline - demo_now();
+    int rc = fo_fetch_job_wait(w->job, left > 0 ? (int)(left * 1000.0) + 1 : 0);
+    if (rc != -ETIMEDOUT && rc != -EAGAIN)
+      return rc;
+    if (demo_now() >= r->deadline) {
+      r->expired = 1;
+      fo_fetch_job_cancel(w->job, FO_FETCH_JOB_ALL);
+      if (other->job != NULL)
+        fo_fetch_job_cancel(other->job, FO_FETCH_JOB_ALL);
+    }
+  }
+  return fo_fetch_job_wait(w->job, FO_FOREVER);
+}
+
 /* Wait for a window, write its error lines, count it in, free it. */
-static void account(get_run *r, window *w, fo_fetch_result *res) {
-  int rc = w->job != NULL ? fo_fetch_job_wait(w->job, FO_FOREVER) : w->rc;
+static void account(get_run *r, window *w, window *other, fo_fetch_result *res) {
+  int rc = wait_for(r, w, other);
   if (rc < 0)
     r->negative = 1;
   if (r->bar)
@@ -37,7 +59,13 @@ static void account(get_run *r, window *w, fo_fetch_result *res) {
       fputs("error: ", stderr);
       demo_put_url(stderr, r->urls[i]);
       fputs(": ", stderr);
-      demo_put_text(stderr, missing != NULL ? missing : res[k].message);
+      /* a window after the first two began later than the run: the library's deadline, from
+       * its submit, would come late, so the run's own ended it (a cancel) */
+      const char *why = missing != NULL                                  ? missing
+                        : r->expired && res[k].err == -ECANCELED && !demo_cancel_seen()
+                            ? "the run's deadline (--deadline) passed"
+                            : res[k].message;
+      demo_put_text(stderr, why);
       fputc('\n', stderr);
       continue;
     }
@@ -71,7 +99,7 @@ int get_run_list(get_run *r) {
     fo_fetch_result *s = res + (size_t)cur * cap;
     /* after a SIGINT or SIGTERM no window starts: fo_fetcher_cancel() stops the calls that began
      * before it, not those after; the URLs left count as failed below */
-    if (next < r->n && !demo_cancel_seen()) {
+    if (next < r->n && !demo_cancel_seen() && !r->expired) {
       w->base = next;
       w->n = r->n - next < cap ? r->n - next : cap;
       for (size_t k = 0; k < w->n; k++)
@@ -85,16 +113,18 @@ int get_run_list(get_run *r) {
       next += w->n;
     }
     if (before->n > 0)
-      account(r, before, res + (size_t)(cur ^ 1) * cap);
+      account(r, before, w, res + (size_t)(cur ^ 1) * cap);
     else if (w->n == 0)
       break;
   }
-  /* URLs never submitted (a signal ended the run first): an error line each, in order */
+  /* URLs never submitted (a signal or the deadline ended the run first): a line each, in order */
   for (size_t i = next; i < r->n; i++) {
     r->failed++;
     fputs("error: ", stderr);
     demo_put_url(stderr, r->urls[i]);
-    fputs(": cancelled before it started\n", stderr);
+    fputs(demo_cancel_seen() ? ": cancelled before it started\n"
+                             : ": the run's deadline (--deadline) passed before it started\n",
+          stderr);
   }
   free(reqs), free(res);
   return 0;

@@ -274,6 +274,16 @@ sig INT 130 --threads 2 --parallel 4 --discard --urls-file "$tmp/urls-sig"
 [ "$(grep -c '^error: ' "$tmp/err")" -eq 2100 ] && grep -q '^get: 0 ok, 2100 failed' "$tmp/err" &&
   [ "$(grep -c ': cancelled before it started$' "$tmp/err")" -eq 52 ] ||
   bad "SIGINT between windows: $(grep -c '^error: ' "$tmp/err") lines: $(tail -2 "$tmp/err")"
+# --deadline over those three windows: the run ends on time (a window starting late would have
+# the fetcher's deadline from its own start), every URL's line says why
+t0=$(date +%s.%N)
+$T "$demo" get --threads 2 --parallel 4 --deadline 1 --discard --urls-file "$tmp/urls-sig" >/dev/null 2>"$tmp/err"
+st=$?
+took=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
+[ $st -eq 1 ] && [ "$(grep -c '^error: .*deadline' "$tmp/err")" -eq 2100 ] &&
+  grep -q '^get: 0 ok, 2100 failed' "$tmp/err" ||
+  bad "--deadline over windows: exit $st, $(grep -c '^error: .*deadline' "$tmp/err") lines: $(tail -2 "$tmp/err")"
+awk -v t="$took" 'BEGIN { exit !(t < 1.8) }' || bad "--deadline 1 over windows took $took s"
 # SIGTERM on a resumable download: the partial file stays and the next run finishes it
 sig TERM 143 --resume --output "$tmp/out/sig.bin" "$mb?size=3000000&rate=500000"
 grep -q "^error: $mb.*: cancelled" "$tmp/err" || bad "SIGTERM: no line for the URL: $(cat "$tmp/err")"
