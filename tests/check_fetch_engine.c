@@ -171,12 +171,7 @@ START_TEST(byte_rate_holds_with_many_transfers_on_one_worker) {
   enum { N = 12 };
   char urls[N][128];
   fo_fetch_req reqs[N];
-  for (int i = 0; i < N; i++) {
-    char path[64];
-    snprintf(path, sizeof path, "/blob?size=%d&tag=%d", RATE_SIZE / N, i + 1);
-    mirror_url(&m, path, urls[i], sizeof urls[i]);
-    reqs[i] = (fo_fetch_req){.url = urls[i]};
-  }
+  mirror_blob_reqs(&m, N, RATE_SIZE / N, urls, reqs);
   double cap = 1.5 * 1024 * 1024;
   fo_fetcher *f = fetcher(&(fo_fetch_opts){.threads = 1, .max_inflight = N,
                                            .max_recv_speed_total = (unsigned long long)cap,
@@ -212,16 +207,15 @@ static int note_piece(const void *data, size_t len, void *arg) {
   return 0;
 }
 
-/* pieces: fetch n bodies of size bytes on one worker with max_inflight m; the largest piece */
+/* n bodies of size bytes on one worker with `inflight` slots: the largest piece handed over */
 static size_t largest_piece(const mirror_proc *m, unsigned inflight, int n, int size) {
   char urls[4][128];
   fo_fetch_req reqs[4];
   size_t largest[4] = {0};
+  mirror_blob_reqs(m, n, size, urls, reqs);
   for (int i = 0; i < n; i++) {
-    char path[64];
-    snprintf(path, sizeof path, "/blob?size=%d&tag=%d", size, i + 1);
-    mirror_url(m, path, urls[i], sizeof urls[i]);
-    reqs[i] = (fo_fetch_req){.url = urls[i], .write = note_piece, .write_arg = &largest[i]};
+    reqs[i].write = note_piece;
+    reqs[i].write_arg = &largest[i];
   }
   fo_fetcher *f = fetcher(&(fo_fetch_opts){.threads = 1, .max_inflight = inflight});
   fo_fetch_result r[4];

@@ -354,12 +354,7 @@ START_TEST(fetcher_wide_cap_is_shared_by_every_transfer) {
   enum { N = 4 };
   char urls[N][128];
   fo_fetch_req reqs[N];
-  for (int i = 0; i < N; i++) {
-    char path[64];
-    snprintf(path, sizeof path, "/blob?size=%d&tag=%d", RATE_SIZE / N, i + 1);
-    mirror_url(&m, path, urls[i], sizeof urls[i]);
-    reqs[i] = (fo_fetch_req){.url = urls[i]};
-  }
+  mirror_blob_reqs(&m, N, RATE_SIZE / N, urls, reqs);
   double cap = 1.5 * 1024 * 1024;
   fo_fetcher *f = make(&(fo_fetch_opts){.threads = N, .max_recv_speed_total = (unsigned long long)cap});
   fo_fetch_result r[N];

@@ -98,6 +98,16 @@ void mirror_url(const mirror_proc *m, const char *path, char *buf, size_t cap) {
   snprintf(buf, cap, "http://127.0.0.1:%d%s", m->port, path);
 }
 
+void mirror_blob_reqs(const mirror_proc *m, int n, int size, char (*urls)[128],
+                      fo_fetch_req *reqs) {
+  for (int i = 0; i < n; i++) {
+    char path[64];
+    snprintf(path, sizeof path, "/blob?size=%d&tag=%d", size, i + 1);
+    mirror_url(m, path, urls[i], sizeof urls[i]);
+    reqs[i] = (fo_fetch_req){.url = urls[i]};
+  }
+}
+
 int mirror_get(const mirror_proc *m, const char *path, char *buf, size_t cap) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0)

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "fanout/fetch.h"
+
 typedef struct {
   pid_t pid;
   int port;
@@ -25,6 +27,11 @@ void mirror_stop(mirror_proc *m);
 
 /* "http://127.0.0.1:PORT" followed by path, in buf. */
 void mirror_url(const mirror_proc *m, const char *path, char *buf, size_t cap);
+
+/* n requests for distinct blobs of size bytes ("/blob?size=SIZE&tag=I", I from 1): the URLs go
+ * to urls[i], reqs[i] is a GET of urls[i] and nothing else set. */
+void mirror_blob_reqs(const mirror_proc *m, int n, int size, char (*urls)[128],
+                      fo_fetch_req *reqs);
 
 /* GET path with a plain socket (not the code under test); the body goes to buf, cut to fit.
  * Returns the HTTP status, or -1. */
