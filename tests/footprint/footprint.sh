@@ -50,6 +50,7 @@ done
 mm_pc=$mmprefix/lib/pkgconfig
 mm_libs=$(PKG_CONFIG_PATH='' PKG_CONFIG_LIBDIR=$mm_pc pkg-config --static --libs libcurl)
 mm_curl=$(PKG_CONFIG_PATH='' PKG_CONFIG_LIBDIR=$mm_pc pkg-config --modversion libcurl)
+mm_h2=$(PKG_CONFIG_PATH='' PKG_CONFIG_LIBDIR=$mm_pc pkg-config --modversion libnghttp2)
 mm_tls=$(sed -n 's/^#define MBEDTLS_VERSION_STRING *"\(.*\)"/\1/p' "$mmprefix/include/mbedtls/build_info.h")
 mm_musl=$(cat "$mmprefix/lib/musl-version" 2>/dev/null || echo "(Debian 12's)")
 
@@ -104,12 +105,12 @@ sizes() {
   (cd "$1" && "$host-size" $objs) | awk 'NR > 1 { print $6, $1, $2, $3 }'
 }
 total() { awk '{ t += $2; d += $3; b += $4 } END { print t, d, b }'; }
-line() { printf '| %-24s | %6s | %5s | %5s |\n' "$@"; }
+line() { printf '| %-26s | %6s | %5s | %5s |\n' "$@"; }
 
 echo "libfanout.a for $host, -Os ($("$host-gcc" -dumpfullversion)), bytes:"
 echo
 line object text data bss
-line ------------------------ -----: ----: ----:
+line -------------------------- -----: ----: ----:
 core=$(sizes "$top/core")
 whole=$(sizes "$top/whole")
 while read -r obj t d b; do
@@ -161,9 +162,10 @@ echo "The fetcher on 32-bit MIPS: see mips-linux-musl below."
 echo
 
 # ---- OpenWrt's ABI: mips-linux-musl with the fetcher, its whole stack at -Os (musl, zlib,
-# mbedTLS 3.6 and libcurl from ./quickstart deps --host=mips-linux-musl, whose bin/ holds the
-# compiler).
-echo "OpenWrt's ABI, $mm at -Os: musl $mm_musl, mbedTLS $mm_tls, libcurl $mm_curl, bytes:"
+# nghttp2, mbedTLS 3.6 and libcurl from ./quickstart deps --host=mips-linux-musl, whose bin/
+# holds the compiler).
+echo "OpenWrt's ABI, $mm at -Os: musl $mm_musl, mbedTLS $mm_tls, nghttp2 $mm_h2, libcurl $mm_curl,"
+echo "bytes:"
 echo
 fline() { printf '| %-40s | %8s | %6s | %6s |\n' "$@"; }
 fline "what" text data bss
