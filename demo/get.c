@@ -514,9 +514,9 @@ static int run(const get_opts *o) {
   }
   if (status == DEMO_OK) {
     /* bodies in URL order to stdout, or one held to check: one window; else eight rounds of the
-     * transfers in flight at once, at least 1,024 URLs (get_run.c says why) */
+     * transfers in flight at once, at least 64 URLs (get_run.c says why) */
     size_t per = o->parallel > o->threads ? o->parallel : o->threads;
-    size_t window = b.to_memory || held.dir[0] != '\0' ? n : per > 128 ? 8 * per : 1024;
+    size_t window = b.to_memory || held.dir[0] != '\0' ? n : per > 8 ? 8 * per : 64;
     get_run run = {.f = f,
                    .urls = (const char *const *)o->urls.v,
                    .n = n,

@@ -235,8 +235,10 @@ int fo__time_message(const fo_fetcher *f, const fo__handle *h, int err, char *ms
   else if (err == -ETIMEDOUT && w->stop == FO__STOP_STALL)
     snprintf(msg, cap, "stalled: fewer than %lu bytes/s for %ld ms (after %llu bytes)",
              f->stall_speed, f->stall_time_ms, h->x.sink.bytes);
-  else if (err == -ETIMEDOUT && w->stop == 0 && w->limit == FO__LIMIT_DEADLINE &&
-           (uint64_t)fo__now_ns() + 5 * NS_PER_MS >= w->work->deadline_ns) /* not the connect timeout */
+  else if (err == -ETIMEDOUT && w->limit == FO__LIMIT_DEADLINE &&
+           (uint64_t)fo__now_ns() + 5 * NS_PER_MS >= w->work->deadline_ns)
+    /* not the connect timeout; libcurl's timeout at the deadline wins over a cancel seen in the
+     * same turn (w->stop set too late to end the transfer): it is still the deadline's doing */
     snprintf(msg, cap, "the call's deadline of %ld ms passed (after %llu bytes)", f->deadline_ms,
              h->x.sink.bytes);
   else
