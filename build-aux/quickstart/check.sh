@@ -136,6 +136,8 @@ make_check() {
   grep -E '^(PASS|FAIL|SKIP|XFAIL|XPASS|ERROR):|^# [A-Z]+: ' "$1/quickstart-check.log" >&2 || true
   if [ "$rc" -ne 0 ]; then
     tail -n 30 "$1/quickstart-check.log" >&2
+    # the failing checks themselves, which a machine that is thrown away keeps nowhere else
+    grep -hE ':[FE]:|^(FAIL|ERROR|not ok)' "$1"/tests/*.log 2>/dev/null | head -n 40 >&2
     return 1
   fi
 }
