@@ -317,6 +317,56 @@ START_TEST(connections_outlive_a_call) {
 }
 END_TEST
 
+/* Each allocation of a call that runs 16 transfers on one worker fails in turn, on a fetcher
+ * whose loop was made by a call of 4 (so its socket array grows during the call of 16): every
+ * item gets a result, fetched or -ENOMEM with a message, and the next call on the same fetcher
+ * fetches everything. When the socket array cannot grow, libcurl fails every transfer of the
+ * multi, which stays usable for the next call. */
+START_TEST(allocation_failures_in_a_call_fail_items_with_enomem_and_the_next_call_works) {
+  mirror_proc m;
+  start(&m, (const char *const[]){"--docs", "16", "--latency-ms", "20", NULL});
+  enum { N = 16, WARM = 4 };
+  char **urls = doc_urls(&m, N, N, NULL);
+  fo_fetch_result r[N];
+  long before = ta_outstanding(), failed_runs = 0;
+  for (long n = 1;; n++) {
+    ck_assert_msg(n < 2000, "the call never ran without a failure");
+    fo_fetcher *f = fetcher(&(fo_fetch_opts){.threads = 1, .max_inflight = N});
+    ck_assert_int_eq(fo_fetch_many(f, (const char *const *)urls, NULL, WARM, r, NULL, NULL), 0);
+    fo_fetch_results_free(r, WARM);
+    long failures = ta_failures();
+    ta_fail_at(n, 0);
+    int rc = fo_fetch_many(f, (const char *const *)urls, NULL, N, r, NULL, NULL);
+    ta_fail_at(0, 0);
+    int injected = ta_failures() > failures;
+    size_t bad = 0;
+    for (size_t i = 0; i < N; i++) {
+      if (r[i].err == 0 && r[i].status == 200)
+        continue;
+      ck_assert_msg(r[i].err == -ENOMEM, "allocation %ld: %zu: %d %s", n, i, r[i].err,
+                    r[i].message);
+      ck_assert_str_ne(r[i].message, "");
+      bad++;
+    }
+    ck_assert_int_eq(rc, rc == -ENOMEM && bad == N ? -ENOMEM : (int)bad); /* or nothing began */
+    ck_assert_msg(injected || bad == 0, "allocation %ld: %zu failed with none refused", n, bad);
+    fo_fetch_results_free(r, N);
+    ck_assert_int_eq(fo_fetch_many(f, (const char *const *)urls, NULL, N, r, NULL, NULL), 0);
+    ck_all_ok(r, N);
+    fo_fetch_results_free(r, N);
+    fo_fetcher_destroy(f);
+    ck_assert_msg(ta_outstanding() == before, "allocation %ld: %ld allocations leaked", n,
+                  ta_outstanding() - before);
+    if (!injected)
+      break;
+    failed_runs += bad > 0;
+  }
+  ck_assert_int_gt(failed_runs, 0);
+  mirror_free_urls(urls, N);
+  mirror_stop(&m);
+}
+END_TEST
+
 static size_t heap_in_use(void) {
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
   return mallinfo2().uordblks;
@@ -372,6 +422,7 @@ Suite *fetch_engine_suite(void) {
   tcase_add_test(tc, cancel_of_one_item_leaves_the_others_of_its_worker_running);
   tcase_add_test(tc, connections_outlive_a_call);
   tcase_add_test(tc, many_calls_leave_no_descriptor_or_memory_behind);
+  tcase_add_test(tc, allocation_failures_in_a_call_fail_items_with_enomem_and_the_next_call_works);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -175,6 +175,7 @@ static void loop_free(fo__loop *l) {
   if (l->multi != NULL)
     curl_multi_cleanup(l->multi); /* closes the connections it kept */
   fo__free(l->h);
+  fo__free(l->fds); /* after the cleanup, which reports the sockets it closes */
   fo__free(l);
 }
 
@@ -183,7 +184,10 @@ static int loop_new(fo_fetcher *f, fo__loop **out) {
   if (l == NULL)
     return -ENOMEM;
   l->cap = (f->max_inflight + f->threads - 1) / f->threads;
-  l->h = fo__calloc(l->cap, sizeof *l->h);
+  /* one block: the slots, then the stack of the idle ones */
+  l->h = fo__calloc(2 * (size_t)l->cap, sizeof *l->h);
+  if (l->h != NULL)
+    l->spare = l->h + l->cap;
   l->multi = fo__fault_at(FO__FAULT_CURLM) ? NULL : curl_multi_init();
   int rc = l->h == NULL || l->multi == NULL ? -ENOMEM : 0;
   /* Idle connections kept: as many as the loop may have transfers, and at least the five

@@ -8,6 +8,7 @@
 #define FO_SRC_FETCH_INTERNAL_H
 
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -237,6 +238,7 @@ typedef struct fo__watch {
   const fo_fetch_req *req; /* the item's (its watch callback) */
   int limit;               /* what this hop's CURLOPT_TIMEOUT_MS is: FO__LIMIT_* */
   int stop;                /* why the progress callback stopped the transfer: FO__STOP_* */
+  uint64_t checked_ns;     /* when the checks of a running hop last ran (fetch_time.c) */
   /* the stall limit: bytes moved per slot of stall_time_ms / FO__STALL_SLOTS, this hop */
   uint64_t t0_ns, slot_ns, slot; /* hop start, slot length, index of the current slot */
   unsigned long long moved;      /* bytes received and sent by this hop at the last check */
@@ -324,11 +326,20 @@ struct fo_fetcher {
 };
 
 /* What a worker runs its transfers in: a multi handle, kept with its connections between calls,
- * and room for the easy handles of its transfers in flight. */
+ * and room for the easy handles of its transfers in flight. The sockets and the timer are what
+ * libcurl's socket interface told the loop (fetch_engine.c); they stay with the multi, which
+ * keeps its sockets registered while the loop sits idle, whichever worker takes it next. */
 typedef struct fo__loop {
   CURLM *multi;
-  fo__handle **h; /* cap of them; the first n taken for the call being run */
-  unsigned cap, n;
+  fo__handle **h;     /* cap of them; the first n taken for the call being run */
+  fo__handle **spare; /* the idle ones among those n, a stack (in h's block, after its cap) */
+  unsigned cap, n, n_spare;
+  struct pollfd *fds; /* the sockets libcurl wants watched, n_fds of fds_cap; each knows its
+                         slot through curl_multi_assign() */
+  unsigned n_fds, fds_cap;
+  uint64_t timer_ns;  /* libcurl's next timeout (fo__now_ns clock); 0: none */
+  int watched;        /* the multi reports its sockets and timer here (set at the first call) */
+  int nomem;          /* a socket could not be watched: libcurl fails the multi's transfers */
 } fo__loop;
 
 /* fetch.c */
@@ -544,6 +555,10 @@ int fo__time_rate_slot(fo_fetcher *f, fo__handle *h, uint64_t *slot);
 /* Whether the call or h's item is cancelled: 0, or the watch's stop (FO__STOP_CANCEL or
  * FO__STOP_JOB), which is then set. Checked by the loop at every turn. */
 int fo__time_cancelled(fo_fetcher *f, fo__handle *h);
+/* The checks of libcurl's progress callback (cancel, the request's watch, the stall limit) for
+ * h's hop, made by the loop at now when libcurl has not called it for 50 ms: libcurl calls it
+ * only for a transfer that it runs. 0, or nonzero to stop the hop (as the callback would). */
+int fo__time_quiet(fo_fetcher *f, fo__handle *h, uint64_t now);
 /* The message for an attempt that a time limit or a cancel ended with err: 1 with msg filled,
  * or 0 when err is not theirs. */
 int fo__time_message(const fo_fetcher *f, const fo__handle *h, int err, char *msg, size_t cap);

@@ -251,13 +251,16 @@ void fo__item_tick(fo_fetcher *f, fo__handle *h, uint64_t now) {
       /* as the progress callback stops it, but without waiting for libcurl to call it */
       h->x.sink.err = -ECANCELED;
       rc = CURLE_ABORTED_BY_CALLBACK;
+    } else if (fo__time_quiet(f, h, now) != 0) {
+      rc = CURLE_ABORTED_BY_CALLBACK; /* the watch or the stall limit, as data stopped */
     } else if (h->x.pause_until != 0 && now >= h->x.pause_until) {
       /* the bytes are paid: libcurl hands over what it kept and reads on (the write callback
        * may pause it again at once) */
       h->x.pause_until = 0;
       rc = curl_easy_pause(h->curl, CURLPAUSE_CONT);
+      /* a callback of the multi's refusing is the engine's socket array that could not grow */
       if (rc != CURLE_OK && h->x.sink.err == 0)
-        h->x.sink.err = rc == CURLE_OUT_OF_MEMORY ? -ENOMEM : 0;
+        h->x.sink.err = rc == CURLE_OUT_OF_MEMORY || rc == CURLE_ABORTED_BY_CALLBACK ? -ENOMEM : 0;
     }
     if (rc != CURLE_OK) {
       curl_multi_remove_handle(run->multi, h->curl);

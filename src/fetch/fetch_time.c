@@ -2,10 +2,12 @@
  * deadline, the retry window, and fo_fetcher_cancel().
  *
  * What must stop a running transfer is checked in libcurl's progress callback
- * (CURLOPT_XFERINFOFUNCTION), which libcurl calls as data moves and at least once a second
- * otherwise, on the worker that drives the transfer. The stall limit is checked there rather
- * than with CURLOPT_LOW_SPEED_LIMIT: libcurl measures its speed over a window of its own choosing
- * (about five seconds), so a stall after a fast start is seen seconds late.
+ * (CURLOPT_XFERINFOFUNCTION), which libcurl calls as data moves, on the worker that drives the
+ * transfer. Through the socket interface libcurl runs only the transfers whose sockets or timers
+ * are due, so one that receives nothing is not called back at all: the loop makes the same
+ * checks for a transfer whose last was 50 ms ago (fo__time_quiet). The stall limit is checked
+ * there rather than with CURLOPT_LOW_SPEED_LIMIT: libcurl measures its speed over a window of its
+ * own choosing (about five seconds), so a stall after a fast start is seen seconds late.
  *
  * Cancel is a generation count: fo_fetcher_cancel() adds one, each call remembers the value at
  * its start and is cancelled once they differ. One atomic add is all a signal handler may do,
@@ -23,6 +25,9 @@
 #include "fetch/fetch_internal.h"
 
 #define NS_PER_MS 1000000u
+/* How long a transfer may go without its checks before the loop makes them (fo__time_quiet):
+ * the loop's longest sleep, so a quiet transfer is checked about as often as the loop turns. */
+#define QUIET_NS (50 * (uint64_t)NS_PER_MS)
 
 _Static_assert(__atomic_always_lock_free(sizeof(unsigned long), 0),
                "fo_fetcher_cancel() must be one lock-free add to be async-signal-safe");
@@ -91,15 +96,12 @@ static int stalled(const fo_fetcher *f, fo__watch *w, unsigned long long moved, 
   return (double)sum < (double)f->stall_speed * ((double)span_ns * 1e-9);
 }
 
-/* libcurl's progress callback: nonzero stops the transfer (CURLE_ABORTED_BY_CALLBACK), and
+/* What stops a transfer as it runs: a cancel, the request's watch, the stall limit. moved: the
+ * bytes received and sent by the hop so far. Nonzero stops it (CURLE_ABORTED_BY_CALLBACK), and
  * x.sink.err tells classify() which code the item gets. */
-static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-                       curl_off_t ulnow) {
-  (void)dltotal;
-  (void)ultotal;
-  fo__handle *h = userp;
+static int check(fo_fetcher *f, fo__handle *h, unsigned long long moved, uint64_t now) {
   fo__watch *w = &h->watch;
-  fo_fetcher *f = w->f;
+  w->checked_ns = now;
   int stop = cancelled(f, w->work, w->index);
   if (stop != 0)
     ;
@@ -107,15 +109,33 @@ static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_o
            w->req->watch(h->x.sink.bytes, h->x.encoded ? 0 : h->x.sink.expect,
                          w->req->watch_arg) != 0)
     stop = FO__STOP_WATCH;
-  else if (f->stall_time_ms > 0 &&
-           stalled(f, w, (unsigned long long)dlnow + (unsigned long long)ulnow,
-                   (uint64_t)fo__now_ns()))
+  else if (f->stall_time_ms > 0 && stalled(f, w, moved, now))
     stop = FO__STOP_STALL;
   if (stop == 0)
     return 0;
   w->stop = stop;
   h->x.sink.err = stop == FO__STOP_STALL ? -ETIMEDOUT : -ECANCELED;
   return 1;
+}
+
+/* libcurl's progress callback. */
+static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow) {
+  (void)dltotal;
+  (void)ultotal;
+  fo__handle *h = userp;
+  return check(h->watch.f, h, (unsigned long long)dlnow + (unsigned long long)ulnow,
+               (uint64_t)fo__now_ns());
+}
+
+int fo__time_quiet(fo_fetcher *f, fo__handle *h, uint64_t now) {
+  fo__watch *w = &h->watch;
+  if (now < w->checked_ns || now - w->checked_ns < QUIET_NS)
+    return 0;
+  curl_off_t down = 0, up = 0;
+  curl_easy_getinfo(h->curl, CURLINFO_SIZE_DOWNLOAD_T, &down);
+  curl_easy_getinfo(h->curl, CURLINFO_SIZE_UPLOAD_T, &up);
+  return check(f, h, (unsigned long long)down + (unsigned long long)up, now);
 }
 
 int fo__time_handle_setup(fo_fetcher *f, fo__handle *h) {
@@ -141,6 +161,7 @@ void fo__time_hop(fo_fetcher *f, fo__handle *h) {
   uint64_t now = (uint64_t)fo__now_ns();
   w->stop = 0;
   w->t0_ns = now;
+  w->checked_ns = now;
   w->slot = 0;
   w->moved = 0;
   for (unsigned i = 0; i < FO__STALL_SLOTS; i++)
